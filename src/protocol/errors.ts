@@ -1,0 +1,75 @@
+// The protocol's error codes (PROTOCOL.md §2), their wire text and whether the
+// server closes the connection after sending one. The only place these exist.
+
+import { ascii } from "./ascii.ts";
+
+export const ErrorCode = {
+  MalformedUsername: 100,
+  NoUserRegistered: 101,
+  UnableToSend: 102,
+  HeaderIncomplete: 103,
+  UsernameTaken: 104,
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const errorText: { readonly [C in ErrorCode]: string } = {
+  100: "Malformed username",
+  101: "No user registered",
+  102: "Unable to send",
+  103: "Header incomplete",
+  104: "Username taken",
+};
+
+/** PROTOCOL.md §2: only ERROR 103 ends the connection; the stream cannot be resynchronised. */
+export const errorCloses: { readonly [C in ErrorCode]: boolean } = {
+  100: false,
+  101: false,
+  102: false,
+  103: true,
+  104: false,
+};
+
+const errorWire = Object.fromEntries(
+  Object.entries(errorText).map(([code, text]) => [code, ascii(`ERROR ${code} ${text}\n\n`)]),
+) as { readonly [C in ErrorCode]: Uint8Array };
+
+/** The complete wire message for an error code. Shared bytes: never mutate. */
+export function encodeError(code: ErrorCode): Uint8Array {
+  return errorWire[code];
+}
+
+export function isErrorCode(code: number): code is ErrorCode {
+  return Object.hasOwn(errorText, code);
+}
+
+/** A protocol-level failure that has a wire answer. `detail` is for logs, never for the wire. */
+export class ProtocolError extends Error {
+  override readonly name = "ProtocolError";
+  readonly code: ErrorCode;
+  readonly detail: string;
+
+  constructor(code: ErrorCode, detail: string) {
+    super(`${code} ${errorText[code]}: ${detail}`);
+    this.code = code;
+    this.detail = detail;
+  }
+
+  get closes(): boolean {
+    return errorCloses[this.code];
+  }
+
+  toWire(): Uint8Array {
+    return encodeError(this.code);
+  }
+}
+
+/** A short, printable quote of offending bytes for logs (nats-server protoSnippet). */
+export function snippet(bytes: Uint8Array, max = 32): string {
+  let out = "";
+  for (let i = 0; i < bytes.length && i < max; i++) {
+    const b = bytes[i]!;
+    out += b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`;
+  }
+  return `"${out}${bytes.length > max ? "..." : ""}"`;
+}

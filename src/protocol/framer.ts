@@ -1,0 +1,172 @@
+// The byte machine of PROTOCOL.md §1: chunks of any size in, complete
+// (head, body) frames out, in order. Pure and incremental: the scan position
+// is carried across chunks, nothing is ever rescanned, and at most one header
+// scratch buffer and one body buffer are held.
+
+import { ErrorCode, ProtocolError, snippet } from "./errors.ts";
+import type { FramerLimits } from "./limits.ts";
+import type { HeadDecoder } from "./messages.ts";
+
+type State = "head" | "body" | "failed";
+
+const LF = 0x0a;
+const EMPTY = new Uint8Array(0);
+
+/** Called once per complete message. `body` may be a view of the pushed chunk: copy it to keep it past the chunk's life. */
+export type FrameSink<H> = (head: H, body: Uint8Array) => void;
+
+export class Framer<H extends { readonly length: number }> {
+  readonly #limits: FramerLimits;
+  readonly #decode: HeadDecoder<H>;
+  #state: State = "head";
+  #error: ProtocolError | undefined;
+
+  // head state: the current header block, counted from the first byte of its
+  // first line (leading empty lines are dropped as they complete).
+  #headBytes = 0;
+  #scratch: Uint8Array | undefined;
+  #scratchBytes = 0;
+  #lineBlank = true;
+  #started = false;
+
+  // body state
+  #head: H | undefined;
+  #body: Uint8Array | undefined;
+  #bodyBytes = 0;
+
+  constructor(limits: FramerLimits, decode: HeadDecoder<H>) {
+    this.#limits = limits;
+    this.#decode = decode;
+  }
+
+  /** Bytes held between pushes; never more than maxHeaderBytes + maxBodyBytes. */
+  get bufferedBytes(): number {
+    return this.#scratchBytes + (this.#body === undefined ? 0 : this.#body.length);
+  }
+
+  /** Delivers each complete frame to `sink` in order; returns the error that stopped parsing, if any (sticky). */
+  push(chunk: Uint8Array, sink: FrameSink<H>): ProtocolError | undefined {
+    let i = 0;
+    while (i < chunk.length && this.#state !== "failed") {
+      i = this.#state === "head" ? this.#pushHead(chunk, i, sink) : this.#pushBody(chunk, i, sink);
+    }
+    return this.#error;
+  }
+
+  #fail(detail: string, bytes: Uint8Array): number {
+    this.#state = "failed";
+    this.#error = new ProtocolError(ErrorCode.HeaderIncomplete, `${detail} at ${snippet(bytes)}`);
+    this.#scratch = undefined;
+    this.#body = undefined;
+    return Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Scans whole lines from `start`; returns where the next state starts reading. */
+  #pushHead(chunk: Uint8Array, start: number, sink: FrameSink<H>): number {
+    const max = this.#limits.maxHeaderBytes;
+    let blockStart = start;
+    let i = start;
+    while (i < chunk.length) {
+      const lf = chunk.indexOf(LF, i);
+      const lineEnd = lf < 0 ? chunk.length : lf + 1;
+      if (this.#lineBlank) this.#lineBlank = isBlank(chunk, i, lf < 0 ? chunk.length : lf);
+      this.#headBytes += lineEnd - i;
+      // PROTOCOL.md §1 limits: checked while the block accumulates, so an endless
+      // header is refused at max + 1 bytes whether it arrives whole or split.
+      if (this.#headBytes > max) return this.#fail(`header block over ${max} bytes`, chunk.subarray(blockStart));
+      i = lineEnd;
+      if (lf < 0) break;
+      const blank = this.#lineBlank;
+      this.#lineBlank = true;
+      if (!blank) {
+        this.#started = true;
+        continue;
+      }
+      if (!this.#started) {
+        // PROTOCOL.md §1: empty lines before a message are skipped.
+        this.#headBytes = 0;
+        this.#scratchBytes = 0;
+        blockStart = i;
+        continue;
+      }
+      return this.#endHead(this.#takeBlock(chunk.subarray(blockStart, i)), i, sink);
+    }
+    // The block continues in the next chunk: keep its bytes so far (at most max).
+    if (blockStart < chunk.length) this.#stash(chunk.subarray(blockStart));
+    return chunk.length;
+  }
+
+  #stash(part: Uint8Array): void {
+    this.#scratch ??= new Uint8Array(this.#limits.maxHeaderBytes);
+    this.#scratch.set(part, this.#scratchBytes);
+    this.#scratchBytes += part.length;
+  }
+
+  /** The whole block: a view of the chunk when it lies inside it, else the scratch copy. */
+  #takeBlock(tail: Uint8Array): Uint8Array {
+    if (this.#scratchBytes === 0) return tail;
+    this.#stash(tail);
+    return this.#scratch!.subarray(0, this.#scratchBytes);
+  }
+
+  #endHead(block: Uint8Array, next: number, sink: FrameSink<H>): number {
+    this.#headBytes = 0;
+    this.#scratchBytes = 0;
+    this.#started = false;
+    const head = this.#decode(block);
+    if (head instanceof ProtocolError) {
+      this.#state = "failed";
+      this.#error = head;
+      this.#scratch = undefined;
+      return Number.MAX_SAFE_INTEGER;
+    }
+    // PROTOCOL.md §1 limits: refuse an oversize body before buffering any of it.
+    if (head.length > this.#limits.maxBodyBytes) {
+      return this.#fail(`Content-length ${head.length} over ${this.#limits.maxBodyBytes}`, block);
+    }
+    if (head.length === 0) {
+      sink(head, EMPTY);
+      return next;
+    }
+    this.#head = head;
+    this.#bodyBytes = 0;
+    this.#state = "body";
+    return next;
+  }
+
+  #pushBody(chunk: Uint8Array, start: number, sink: FrameSink<H>): number {
+    const head = this.#head!;
+    const available = chunk.length - start;
+    // Fast path: the whole body is in this chunk, so hand out a view and jump the index over it.
+    if (this.#body === undefined && available >= head.length) {
+      this.#finishBody(sink, head, chunk.subarray(start, start + head.length));
+      return start + head.length;
+    }
+    // Split body: one buffer of exactly Content-length, filled once.
+    this.#body ??= new Uint8Array(head.length);
+    const take = Math.min(head.length - this.#bodyBytes, available);
+    this.#body.set(chunk.subarray(start, start + take), this.#bodyBytes);
+    this.#bodyBytes += take;
+    if (this.#bodyBytes === head.length) {
+      const body = this.#body;
+      this.#body = undefined;
+      this.#finishBody(sink, head, body);
+    }
+    return start + take;
+  }
+
+  #finishBody(sink: FrameSink<H>, head: H, body: Uint8Array): void {
+    this.#head = undefined;
+    this.#state = "head";
+    sink(head, body);
+  }
+}
+
+/** PROTOCOL.md §1: a line of only spaces or tabs (and a \r) counts as the empty line. */
+function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  }
+  return true;
+}

@@ -1,0 +1,23 @@
+// The server's limits (PROTOCOL.md §1 "Limits"), defined once. The CLI turns
+// each key into a flag and an environment variable; the README table is
+// checked against this object by test/protocol/limits.test.ts.
+
+export const Limits = {
+  maxHeaderBytes: { default: 8192, unit: "bytes", what: "header block size; over it: ERROR 103 and close" },
+  maxBodyBytes: { default: 65536, unit: "bytes", what: "Content-length; over it: ERROR 103 and close, body never buffered" },
+  registerTimeoutMs: { default: 30_000, unit: "ms", what: "time to register a role, and for a user to hold both roles" },
+  ackTimeoutMs: { default: 10_000, unit: "ms", what: "time for a recipient to answer a FORWARD; then ERROR 102 and the recipient is closed" },
+  maxPendingForwards: { default: 1024, unit: "messages", what: "unanswered FORWARDs queued to one recipient; past it: ERROR 102 at once" },
+  maxQueuedBytes: { default: 8 * 1024 * 1024, unit: "bytes", what: "bytes waiting to be written to one connection; past it: closed as a slow consumer" },
+  keepAliveMs: { default: 30_000, unit: "ms", what: "TCP keepalive idle time before the first probe" },
+} as const;
+
+export type LimitName = keyof typeof Limits;
+export type LimitValues = { readonly [K in LimitName]: number };
+
+export const defaultLimits: LimitValues = Object.fromEntries(
+  Object.entries(Limits).map(([name, limit]) => [name, limit.default]),
+) as { [K in LimitName]: number };
+
+/** The part of the limits the framer needs; a client reading a server uses the same shape. */
+export type FramerLimits = Pick<LimitValues, "maxHeaderBytes" | "maxBodyBytes">;

@@ -1,0 +1,201 @@
+// The messages of PROTOCOL.md §2 as tagged unions, the header-block decoder
+// for each direction, and one pure encoder per message. Bytes in, bytes out:
+// no sockets here.
+
+import { ascii, latin1 } from "./ascii.ts";
+import { ErrorCode, ProtocolError } from "./errors.ts";
+
+export const Role = { ToSend: "TOSEND", ToRecv: "TORECV" } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+/** Every decoded head says how many body bytes follow it (0 without Content-length). */
+type Sized = { readonly length: number };
+
+/** What a client sends; the server decodes these. */
+export type ClientHead = Sized &
+  (
+    | { readonly verb: "REGISTER"; readonly role: Role; readonly name: string }
+    | { readonly verb: "SEND"; readonly to: string }
+    | { readonly verb: "RECEIVED"; readonly from: string }
+    | { readonly verb: "ERROR"; readonly code: number; readonly text: string }
+  );
+
+/** What the server sends; the client decodes these. */
+export type ServerHead = Sized &
+  (
+    | { readonly verb: "REGISTERED"; readonly role: Role; readonly name: string }
+    | { readonly verb: "SENT"; readonly to: string }
+    | { readonly verb: "FORWARD"; readonly from: string }
+    | { readonly verb: "ERROR"; readonly code: number; readonly text: string }
+  );
+
+export type HeadDecoder<H extends Sized> = (block: Uint8Array) => H | ProtocolError;
+
+// PROTOCOL.md §4: a Content-length that is not a non-negative decimal integer is
+// ERROR 103. Capping the digits keeps the value an exact integer (nats.js protoParseInt).
+const maxLengthDigits = 15;
+
+type Fields = { verb: string; args: string; length: number | undefined };
+
+function malformed(detail: string): ProtocolError {
+  return new ProtocolError(ErrorCode.HeaderIncomplete, detail);
+}
+
+/** PROTOCOL.md §1: trailing spaces, tabs and the \r of \r\n are not part of a line. */
+function trimLineEnd(line: string): string {
+  let end = line.length;
+  while (end > 0) {
+    const c = line.charCodeAt(end - 1);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
+    end--;
+  }
+  return end === line.length ? line : line.slice(0, end);
+}
+
+function isFieldName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x3a) return false;
+  }
+  return true;
+}
+
+function parseLength(value: string): number | undefined {
+  if (value.length === 0 || value.length > maxLengthDigits) return undefined;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+  }
+  return Number(value);
+}
+
+/** Splits a complete header block (ending in its empty line) into verb, arguments and Content-length. */
+function parseBlock(block: Uint8Array): Fields | ProtocolError {
+  const lines = latin1(block).split("\n");
+  const first = trimLineEnd(lines[0] ?? "");
+  if (first.length === 0) return malformed("empty first line");
+  const space = first.indexOf(" ");
+  const verb = space < 0 ? first : first.slice(0, space);
+  const args = space < 0 ? "" : first.slice(space + 1);
+  let length: number | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const line = trimLineEnd(lines[i]!);
+    if (line.length === 0) break;
+    const colon = line.indexOf(":");
+    const name = colon < 0 ? "" : line.slice(0, colon);
+    if (!isFieldName(name)) return malformed(`not a header field: ${JSON.stringify(line.slice(0, 40))}`);
+    // PROTOCOL.md §1: field names are case-insensitive; unknown fields are ignored.
+    if (name.length !== 14 || name.toLowerCase() !== "content-length") continue;
+    const value = parseLength(line.slice(colon + 1).replace(/^[ \t]+/, ""));
+    if (value === undefined) return malformed(`bad Content-length: ${JSON.stringify(line.slice(0, 40))}`);
+    // Two different lengths would let two readers frame the stream differently.
+    if (length !== undefined && length !== value) return malformed("conflicting Content-length fields");
+    length = value;
+  }
+  return { verb, args, length };
+}
+
+function splitRole(args: string): { role: string; name: string } {
+  const space = args.indexOf(" ");
+  return space < 0 ? { role: args, name: "" } : { role: args.slice(0, space), name: args.slice(space + 1) };
+}
+
+function isRole(role: string): role is Role {
+  return role === Role.ToSend || role === Role.ToRecv;
+}
+
+function parseErrorArgs(args: string): { code: number; text: string } {
+  const space = args.indexOf(" ");
+  const code = space < 0 ? args : args.slice(0, space);
+  return { code: parseLength(code) ?? -1, text: space < 0 ? "" : args.slice(space + 1) };
+}
+
+export const decodeClientHead: HeadDecoder<ClientHead> = (block) => {
+  const fields = parseBlock(block);
+  if (fields instanceof ProtocolError) return fields;
+  const { verb, args } = fields;
+  const length = fields.length ?? 0;
+  switch (verb) {
+    case "SEND":
+      // PROTOCOL.md §4: no recipient or no Content-length means the stream cannot be trusted.
+      if (args.length === 0) return malformed("SEND without a recipient");
+      if (fields.length === undefined) return malformed("SEND without Content-length");
+      return { verb, to: args, length };
+    case "RECEIVED":
+      return { verb, from: args, length };
+    case "REGISTER": {
+      const { role, name } = splitRole(args);
+      if (!isRole(role)) return malformed(`REGISTER with unknown role ${JSON.stringify(role.slice(0, 16))}`);
+      return { verb, role, name, length };
+    }
+    case "ERROR":
+      return { verb, ...parseErrorArgs(args), length };
+    default:
+      return malformed(`unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
+  }
+};
+
+export const decodeServerHead: HeadDecoder<ServerHead> = (block) => {
+  const fields = parseBlock(block);
+  if (fields instanceof ProtocolError) return fields;
+  const { verb, args } = fields;
+  const length = fields.length ?? 0;
+  switch (verb) {
+    case "SENT":
+    case "SEND": // PROTOCOL.md: the original design's table spells the success reply SEND.
+      return { verb: "SENT", to: args, length };
+    case "FORWARD":
+      if (args.length === 0) return malformed("FORWARD without a sender");
+      if (fields.length === undefined) return malformed("FORWARD without Content-length");
+      return { verb, from: args, length };
+    case "REGISTERED": {
+      const { role, name } = splitRole(args);
+      if (!isRole(role)) return malformed(`REGISTERED with unknown role ${JSON.stringify(role.slice(0, 16))}`);
+      return { verb, role, name, length };
+    }
+    case "ERROR":
+      return { verb, ...parseErrorArgs(args), length };
+    default:
+      return malformed(`unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
+  }
+};
+
+function withBody(head: Uint8Array, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head);
+  out.set(body, head.length);
+  return out;
+}
+
+export function encodeRegister(role: Role, name: string): Uint8Array {
+  return ascii(`REGISTER ${role} ${name}\n\n`);
+}
+
+export function encodeRegistered(role: Role, name: string): Uint8Array {
+  return ascii(`REGISTERED ${role} ${name}\n\n`);
+}
+
+export function encodeSendHead(to: string, length: number): Uint8Array {
+  return ascii(`SEND ${to}\nContent-length: ${length}\n\n`);
+}
+
+export function encodeSend(to: string, body: Uint8Array): Uint8Array {
+  return withBody(encodeSendHead(to, body.length), body);
+}
+
+export function encodeSent(to: string): Uint8Array {
+  return ascii(`SENT ${to}\n\n`);
+}
+
+export function encodeForwardHead(from: string, length: number): Uint8Array {
+  return ascii(`FORWARD ${from}\nContent-length: ${length}\n\n`);
+}
+
+export function encodeForward(from: string, body: Uint8Array): Uint8Array {
+  return withBody(encodeForwardHead(from, body.length), body);
+}
+
+export function encodeReceived(from: string): Uint8Array {
+  return ascii(`RECEIVED ${from}\n\n`);
+}
