@@ -1,0 +1,178 @@
+#!/usr/bin/env bun
+// The command line: the only reader of process.argv and process.env. It turns
+// flags and PARLEY_* variables into options for the server or the client, and
+// every failure into one line on stderr and a non-zero exit.
+
+import { Limits, type LimitName, type LimitValues } from "./protocol/limits.ts";
+import { createLogger, LogFormats, LogLevels, type LogFormat, type LogLevel } from "./server/log.ts";
+import { startServer } from "./server/server.ts";
+import packageJson from "../package.json" with { type: "json" };
+
+type FlagValue = string | number | boolean;
+
+type Flag = {
+  readonly name: string;
+  readonly help: string;
+  readonly default: FlagValue | undefined;
+  /** Parses the text of the flag or its PARLEY_* variable; returns an error message for bad text. */
+  readonly parse: (text: string) => FlagValue | { error: string };
+  /** A switch takes no value: present means true. */
+  readonly isSwitch?: boolean;
+};
+
+class UsageError extends Error {}
+
+const exitUsage = 2;
+const exitFailure = 1;
+
+function integer(min: number, max: number) {
+  return (text: string): number | { error: string } => {
+    const value = /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN;
+    return value >= min && value <= max ? value : { error: `expected a whole number from ${min} to ${max}, got ${JSON.stringify(text)}` };
+  };
+}
+
+function oneOf<T extends string>(choices: readonly T[]) {
+  return (text: string): T | { error: string } =>
+    (choices as readonly string[]).includes(text) ? (text as T) : { error: `expected one of ${choices.join(", ")}, got ${JSON.stringify(text)}` };
+}
+
+const text = (value: string): string => value;
+
+/** maxHeaderBytes -> max-header-bytes */
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** --max-header-bytes -> PARLEY_MAX_HEADER_BYTES */
+function envName(flag: string): string {
+  return `PARLEY_${flag.replaceAll("-", "_").toUpperCase()}`;
+}
+
+const limitFlags: Flag[] = (Object.keys(Limits) as LimitName[]).map((name) => ({
+  name: kebab(name),
+  help: `${Limits[name].what} (${Limits[name].unit})`,
+  default: Limits[name].default,
+  parse: integer(name === "maxQueuedBytes" || name === "maxBodyBytes" ? 0 : 1, 2 ** 40),
+}));
+
+const serverFlags: Flag[] = [
+  { name: "host", help: "address to listen on (0.0.0.0 serves the LAN)", default: "127.0.0.1", parse: text },
+  { name: "port", help: "TCP port to listen on (0 picks a free one)", default: 5050, parse: integer(0, 65535) },
+  ...limitFlags,
+  { name: "log-level", help: `one of ${LogLevels.join(", ")}`, default: "info", parse: oneOf(LogLevels) },
+  { name: "log-format", help: `one of ${LogFormats.join(", ")}`, default: "text", parse: oneOf(LogFormats) },
+  { name: "help", help: "show this help", default: false, parse: () => true, isSwitch: true },
+];
+
+/** Flags from argv override PARLEY_* variables, which override defaults. */
+function parseFlags(args: string[], flags: Flag[], env: Record<string, string | undefined>): Map<string, FlagValue> {
+  const byName = new Map(flags.map((flag) => [flag.name, flag]));
+  const values = new Map<string, FlagValue>();
+  const set = (flag: Flag, raw: string, source: string) => {
+    const value = flag.parse(raw);
+    if (typeof value === "object") throw new UsageError(`${source}: ${value.error}`);
+    values.set(flag.name, value);
+  };
+  for (const flag of flags) {
+    const fromEnv = env[envName(flag.name)];
+    if (flag.default !== undefined) values.set(flag.name, flag.default);
+    if (fromEnv !== undefined && fromEnv !== "" && !flag.isSwitch) set(flag, fromEnv, envName(flag.name));
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const match = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
+    const flag = match ? byName.get(match[1]!) : undefined;
+    if (!match || !flag) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+    if (flag.isSwitch) {
+      if (match[2] !== undefined) throw new UsageError(`--${flag.name} takes no value`);
+      values.set(flag.name, true);
+      continue;
+    }
+    const raw = match[2] ?? args[++i];
+    if (raw === undefined) throw new UsageError(`--${flag.name} needs a value`);
+    set(flag, raw, `--${flag.name}`);
+  }
+  return values;
+}
+
+function helpText(usage: string, flags: Flag[]): string {
+  const rows = flags.map((flag) => {
+    const left = flag.isSwitch ? `--${flag.name}` : `--${flag.name} <value>`;
+    const env = flag.isSwitch ? "" : ` [${envName(flag.name)}]`;
+    const def = flag.default === undefined || flag.isSwitch ? "" : ` (default: ${flag.default})`;
+    return `  ${left.padEnd(32)} ${flag.help}${def}${env}`;
+  });
+  return `${usage}\n\nFlags (environment variable in brackets):\n${rows.join("\n")}\n`;
+}
+
+const mainHelp = `parley ${packageJson.version}: a small chat relay
+
+Usage:
+  parley server [flags]   run the relay server (parley server --help)
+  parley client [flags]   chat from a terminal (parley client --help)
+  parley --version        print the version
+`;
+
+async function runServer(args: string[]): Promise<number> {
+  const flags = parseFlags(args, serverFlags, process.env);
+  if (flags.get("help")) {
+    process.stdout.write(helpText("Usage: parley server [flags]", serverFlags));
+    return 0;
+  }
+  const limits = Object.fromEntries((Object.keys(Limits) as LimitName[]).map((name) => [name, flags.get(kebab(name)) as number])) as unknown as LimitValues;
+  const log = createLogger({
+    level: flags.get("log-level") as LogLevel,
+    format: flags.get("log-format") as LogFormat,
+    write: (line) => process.stderr.write(line),
+  });
+  const host = flags.get("host") as string;
+  const port = flags.get("port") as number;
+  let server;
+  try {
+    server = startServer({ hostname: host, port, limits, log });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === "EADDRINUSE" ? "address already in use" : (error as Error).message;
+    throw new Error(`cannot listen on ${host}:${port}: ${why}`);
+  }
+  const { promise: stopped, resolve } = Promise.withResolvers<number>();
+  const onSignal = (signal: string) => {
+    log.info?.("server.signal", { signal });
+    server.stop().then(() => resolve(0));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return stopped;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "server":
+      return runServer(rest);
+    case "--version":
+    case "-v":
+      process.stdout.write(`parley ${packageJson.version}\n`);
+      return 0;
+    case "--help":
+    case "-h":
+    case "help":
+      process.stdout.write(mainHelp);
+      return 0;
+    case undefined:
+      process.stderr.write(mainHelp);
+      return exitUsage;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const usage = error instanceof UsageError;
+    process.stderr.write(`parley: ${(error as Error).message}${usage ? " (see parley --help)" : ""}\n`);
+    process.exit(usage ? exitUsage : exitFailure);
+  },
+);

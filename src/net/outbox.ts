@@ -1,0 +1,116 @@
+// A socket's write queue. Bun's write() is unbuffered: it returns how many
+// bytes the kernel took and drops the rest (BUN-NOTES.md). Everything written
+// in one event-loop turn leaves in one write(); the unwritten tail waits for
+// `drain`; too many waiting bytes is a slow consumer.
+
+/** The part of a Bun socket the outbox uses. */
+export interface ByteSink {
+  write(data: Uint8Array): number;
+  end(): void;
+}
+
+// One concatenation buffer for every outbox: write() copies into the kernel
+// synchronously, so it is free again as soon as write() returns.
+const scratch = new Uint8Array(256 * 1024);
+
+export class Outbox {
+  readonly #sink: ByteSink;
+  readonly #maxQueuedBytes: number;
+  readonly #onOverflow: () => void;
+  #parts: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #scheduled = false;
+  #blocked = false;
+  #ending = false;
+  #closed = false;
+
+  constructor(sink: ByteSink, maxQueuedBytes: number, onOverflow: () => void) {
+    this.#sink = sink;
+    this.#maxQueuedBytes = maxQueuedBytes;
+    this.#onOverflow = onOverflow;
+  }
+
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Queues bytes; the caller must not mutate them until they are flushed. */
+  write(bytes: Uint8Array): void {
+    if (this.#closed || this.#ending) return;
+    this.#parts.push(bytes);
+    this.#queuedBytes += bytes.length;
+    if (this.#queuedBytes > this.#maxQueuedBytes) {
+      this.close();
+      this.#onOverflow();
+      return;
+    }
+    if (!this.#scheduled && !this.#blocked) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flushTurn);
+    }
+  }
+
+  readonly #flushTurn = (): void => {
+    this.#scheduled = false;
+    this.flush();
+  };
+
+  /** Writes everything queued in one write(); keeps what the kernel did not take. */
+  flush(): void {
+    if (this.#closed || this.#blocked) return;
+    if (this.#queuedBytes > 0) {
+      const data = this.#joined();
+      const written = this.#sink.write(data);
+      if (written < 0) {
+        this.close();
+        return;
+      }
+      if (written < data.length) {
+        // The tail must outlive this call: copy it off the shared scratch.
+        const tail = data.buffer === scratch.buffer ? data.slice(written) : data.subarray(written);
+        this.#parts = [tail];
+        this.#queuedBytes = tail.length;
+        this.#blocked = true;
+        return;
+      }
+      this.#parts.length = 0;
+      this.#queuedBytes = 0;
+    }
+    if (this.#ending) {
+      this.#closed = true;
+      this.#sink.end();
+    }
+  }
+
+  /** The socket can take more: called from Bun's `drain` handler. */
+  onDrain(): void {
+    this.#blocked = false;
+    this.flush();
+  }
+
+  /** Flushes what is queued, then ends the socket. Later writes are dropped. */
+  end(): void {
+    if (this.#closed || this.#ending) return;
+    this.#ending = true;
+    if (!this.#scheduled) this.flush();
+  }
+
+  /** Drops what is queued; the socket is gone or is being dropped. */
+  close(): void {
+    this.#closed = true;
+    this.#parts = [];
+    this.#queuedBytes = 0;
+  }
+
+  #joined(): Uint8Array {
+    const parts = this.#parts;
+    if (parts.length === 1) return parts[0]!;
+    const out = this.#queuedBytes <= scratch.length ? scratch.subarray(0, this.#queuedBytes) : new Uint8Array(this.#queuedBytes);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+}

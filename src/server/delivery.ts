@@ -1,0 +1,43 @@
+// SEND -> FORWARD(s) -> answers -> SENT or ERROR 102 (PROTOCOL.md §4), for
+// one recipient or for ALL. It sees only the registry and endpoints, never a
+// socket, so any transport (or a peer node) can carry the FORWARDs.
+
+import { encodeForwardHead } from "../protocol/messages.ts";
+import { BROADCAST } from "../protocol/names.ts";
+import type { Registry } from "./registry.ts";
+import { FailReason, Transaction } from "./transaction.ts";
+
+export class Delivery {
+  readonly #registry: Registry;
+
+  constructor(registry: Registry) {
+    this.#registry = registry;
+  }
+
+  /**
+   * Forwards `body` from `from` to `to` (a name or ALL). Returns the pending
+   * transaction, or a reason when nothing was forwarded (ERROR 102 at once).
+   */
+  send(from: string, to: string, body: Uint8Array): Transaction | FailReason {
+    const head = encodeForwardHead(from, body.length);
+    if (to === BROADCAST) return this.#broadcast(from, head, body);
+    // An unknown, half-registered or invalid name is simply not registered.
+    const user = this.#registry.registered(to);
+    if (user === undefined) return FailReason.NoRecipient;
+    const tx = new Transaction(from, to, 1);
+    return user.receiver!.forward(tx, head, body) ? tx : FailReason.QueueFull;
+  }
+
+  // PROTOCOL.md §4: every registered user but the sender; SENT ALL only when all
+  // of them answered. A recipient that cannot take it fails the whole SEND,
+  // but the others still get the message: their copies are not taken back.
+  #broadcast(from: string, head: Uint8Array, body: Uint8Array): Transaction | FailReason {
+    const users = this.#registry.registeredUsers().filter((user) => user.name !== from);
+    if (users.length === 0) return FailReason.NoRecipient;
+    const tx = new Transaction(from, BROADCAST, users.length);
+    for (const user of users) {
+      if (!user.receiver!.forward(tx, head, body)) tx.fail(FailReason.QueueFull);
+    }
+    return tx;
+  }
+}
