@@ -1,0 +1,72 @@
+// PROTOCOL.md §3-4: what happens when a recipient goes away, stays silent or
+// sends garbage, as transcripts.
+
+import { scenario } from "./runner.ts";
+
+export const failures = [
+  scenario("answers ERROR 102 when the recipient disconnects mid-transaction, and frees its name", ["alice", "bob"], async ({ alice, bob }, stage) => {
+    alice!.send("SEND bob\nContent-length: 1\n\nx");
+    await bob!.receives("FORWARD alice\nContent-length: 1\n\nx");
+    bob!.disconnect();
+    await alice!.receives("ERROR 102 Unable to send\n\n");
+    const again = await stage.join("bob");
+    alice!.send("SEND bob\nContent-length: 1\n\ny");
+    await again.receives("FORWARD alice\nContent-length: 1\n\ny");
+    again.send("RECEIVED alice\n\n");
+    await alice!.receives("SENT bob\n\n");
+  }),
+
+  scenario(
+    "answers ERROR 102 when the recipient misses the ack deadline, and closes it as dead",
+    ["alice", "bob"],
+    async ({ alice, bob }) => {
+      alice!.send("SEND bob\nContent-length: 1\n\nx");
+      await bob!.receives("FORWARD alice\nContent-length: 1\n\nx");
+      await alice!.receives("ERROR 102 Unable to send\n\n");
+      await bob!.onReceiver.closes();
+      await bob!.onSender.closes();
+    },
+    { limits: { ackTimeoutMs: 150 } },
+  ),
+
+  scenario(
+    "answers ERROR 102 at once when the recipient has too many unanswered FORWARDs",
+    ["alice", "bob"],
+    async ({ alice, bob }) => {
+      alice!.send("SEND bob\nContent-length: 1\n\naSEND bob\nContent-length: 1\n\nbSEND bob\nContent-length: 1\n\nc");
+      await bob!.receives("FORWARD alice\nContent-length: 1\n\naFORWARD alice\nContent-length: 1\n\nb");
+      bob!.send("RECEIVED alice\n\nRECEIVED alice\n\n");
+      await alice!.receives("SENT bob\n\nSENT bob\n\nERROR 102 Unable to send\n\n");
+    },
+    { limits: { maxPendingForwards: 2 } },
+  ),
+
+  scenario("answers ERROR 103 and closes on a SEND without Content-length, ending the user", ["alice", "bob"], async ({ alice, bob }) => {
+    alice!.send("SEND bob\n\n");
+    await alice!.onSender.receives("ERROR 103 Header incomplete\n\n");
+    await alice!.onSender.closes();
+    await alice!.onReceiver.closes();
+    bob!.send("SEND alice\nContent-length: 1\n\nx");
+    await bob!.receives("ERROR 102 Unable to send\n\n");
+  }),
+
+  scenario("answers SENDs in flight with ERROR 102 before the ERROR 103 that closes", ["alice", "bob"], async ({ alice, bob }) => {
+    alice!.send("SEND bob\nContent-length: 1\n\nx");
+    await bob!.receives("FORWARD alice\nContent-length: 1\n\nx");
+    alice!.onSender.send("BOGUS\n\n");
+    await alice!.onSender.receives("ERROR 102 Unable to send\n\nERROR 103 Header incomplete\n\n");
+    await alice!.onSender.closes();
+    bob!.send("RECEIVED alice\n\n");
+  }),
+
+  scenario("ends the sender's transactions quietly when the sender disconnects; the recipient is unaffected", ["alice", "bob", "carol"], async ({ alice, bob, carol }) => {
+    alice!.send("SEND bob\nContent-length: 1\n\nx");
+    await bob!.receives("FORWARD alice\nContent-length: 1\n\nx");
+    alice!.disconnect();
+    bob!.send("RECEIVED alice\n\n");
+    carol!.send("SEND bob\nContent-length: 1\n\ny");
+    await bob!.receives("FORWARD carol\nContent-length: 1\n\ny");
+    bob!.send("RECEIVED carol\n\n");
+    await carol!.receives("SENT bob\n\n");
+  }),
+];
