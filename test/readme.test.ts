@@ -1,0 +1,32 @@
+// The README's tables must agree with the one definition of each limit and
+// each error code in src/protocol.
+
+import { describe, expect, test } from "bun:test";
+import { errorCloses, errorText, type ErrorCode } from "../src/protocol/errors.ts";
+import { Limits, type LimitName } from "../src/protocol/limits.ts";
+
+const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
+
+function row(firstCell: string): string[] | undefined {
+  const line = readme.split("\n").find((each) => each.startsWith(`| ${firstCell} |`));
+  return line?.split("|").slice(1, -1).map((cell) => cell.trim());
+}
+
+describe("README", () => {
+  test.each(Object.keys(Limits) as LimitName[])("documents the %s limit with its flag, variable, default and meaning", (name) => {
+    const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const env = `PARLEY_${flag.replaceAll("-", "_").toUpperCase()}`;
+    expect(row(`\`--${flag}\``)).toEqual([`\`--${flag}\``, `\`${env}\``, String(Limits[name].default), Limits[name].what]);
+  });
+
+  test.each(Object.keys(errorText).map(Number) as ErrorCode[])("documents error %d with its wire text and whether it closes", (code) => {
+    const cells = row(String(code));
+    expect(cells?.[1]).toBe(errorText[code]);
+    expect(cells?.[3]).toBe(errorCloses[code] ? "yes" : "no");
+  });
+
+  test("shows the two setup commands", () => {
+    expect(readme).toContain("bun run server");
+    expect(readme).toContain("bun test");
+  });
+});
