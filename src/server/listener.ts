@@ -17,6 +17,8 @@ export function listen(hub: Hub, hostname: string, port: number): Listener {
   const socket = Bun.listen<Connection>({
     hostname,
     port,
+    // docs/protocol.md D19: a sender that half-closes is still owed its replies.
+    allowHalfOpen: true,
     socket: {
       open(socket) {
         open.add(socket);
