@@ -69,4 +69,27 @@ export const failures = [
     bob!.send("RECEIVED carol\n\n");
     await carol!.receives("SENT bob\n\n");
   }),
+
+  scenario(
+    "still answers a sender that half-closed after its SENDs, then closes it (D19)",
+    ["alice", "bob"],
+    async ({ alice, bob }) => {
+      alice!.send("SEND bob\nContent-length: 1\n\nx");
+      await bob!.receives("FORWARD alice\nContent-length: 1\n\nx");
+      alice!.onSender.shutdown();
+      bob!.send("RECEIVED alice\n\n");
+      await alice!.receives("SENT bob\n\n");
+      await alice!.onSender.closes();
+      await alice!.onReceiver.closes();
+    },
+    { modes: ["two-connection"] },
+  ),
+
+  scenario("closes a receiving connection that half-closes, failing what it owes (D19)", ["alice", "bob"], async ({ alice, bob }) => {
+    alice!.send("SEND bob\nContent-length: 1\n\nx");
+    await bob!.receives("FORWARD alice\nContent-length: 1\n\nx");
+    bob!.onReceiver.shutdown();
+    await alice!.receives("ERROR 102 Unable to send\n\n");
+    await bob!.onReceiver.closes();
+  }),
 ];

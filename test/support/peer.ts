@@ -99,6 +99,11 @@ export class Peer {
     this.#socket?.end();
   }
 
+  /** Half-closes: sends FIN but keeps reading. */
+  shutdown(): void {
+    this.#socket!.shutdown();
+  }
+
   [Symbol.dispose](): void {
     this.close();
   }
