@@ -57,6 +57,7 @@ export class Framer<H extends { readonly length: number }> {
     this.#state = "failed";
     this.#error = new ProtocolError(ErrorCode.HeaderIncomplete, `${detail} at ${snippet(bytes)}`);
     this.#scratch = undefined;
+    this.#scratchBytes = 0;
     this.#body = undefined;
     return Number.MAX_SAFE_INTEGER;
   }
