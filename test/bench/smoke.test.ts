@@ -1,0 +1,60 @@
+// A one-second run of `bun run bench` with everything small (N = 2): it must
+// finish and report numbers for every scenario and both targets. Speed is
+// never asserted here; the figures only have to exist.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Results } from "../../bench/run.ts";
+
+const root = path.resolve(import.meta.dir, "../..");
+let dir: string | undefined;
+
+afterEach(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+describe("bench", () => {
+  test(
+    "runs every scenario against parley and the raw relay and reports numbers",
+    async () => {
+      dir = mkdtempSync(path.join(tmpdir(), "parley-bench-"));
+      const out = path.join(dir, "results.json");
+      const args = ["--duration", "0.25", "--warmup", "0.05", "--settle", "0.05", "--pairs", "2", "--inflight", "2"];
+      args.push("--receivers", "2", "--users", "4", "--large-bodies", "16384", "--quiet", "--json-out", out);
+      const proc = Bun.spawn([process.execPath, "bench/run.ts", ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+      expect(stdout).toContain("| scenario");
+
+      const results = JSON.parse(readFileSync(out, "utf8")) as Results;
+      expect(results.machine.cores).toBeGreaterThan(0);
+      expect(results.machine.bun).toBe(Bun.version);
+      const labels = results.rows.map((row) => `${row.label} ${row.target}`);
+      expect(labels).toEqual([
+        "closed N=2 raw",
+        "closed N=2 parley",
+        "pipelined N=2 x2 raw",
+        "pipelined N=2 x2 parley",
+        "broadcast M=2 raw",
+        "broadcast M=2 parley",
+        "scale U=4 raw",
+        "scale U=4 parley",
+        "large 16KiB x2 raw",
+        "large 16KiB x2 parley",
+      ]);
+      for (const row of results.rows) {
+        expect(row.error).toBeUndefined();
+        expect(row.txPerSec).toBeGreaterThan(0);
+        expect(Number.isFinite(row.serverCpuPct)).toBe(true);
+        expect(Number.isFinite(row.generatorCpuPct)).toBe(true);
+        if (row.scenario === "scale") expect(Number.isFinite(row.rssPerUserKiB)).toBe(true);
+        else expect(row.p99Ms).toBeGreaterThan(0);
+        if (row.target === "parley") expect(row.ratio).toBeGreaterThan(0);
+      }
+    },
+    30_000,
+  );
+});
