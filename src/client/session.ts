@@ -1,0 +1,463 @@
+// The protocol client, without a terminal: a user's two connections (TOSEND and
+// TORECV), registration, SENDs matched to their replies in order, FORWARDs
+// answered, and reconnection with backoff. Every failure is a value.
+
+import type { Socket } from "bun";
+import { Outbox } from "../net/outbox.ts";
+import { ErrorCode, encodeError } from "../protocol/errors.ts";
+import { Framer } from "../protocol/framer.ts";
+import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
+import { Role, decodeServerHead, encodeReceived, encodeRegister, encodeSend, type ServerHead } from "../protocol/messages.ts";
+import { BROADCAST, isValidUsername } from "../protocol/names.ts";
+
+/** Why a message was not delivered. */
+export type FailReason =
+  | "unable-to-send" // ERROR 102: recipient unknown, offline, silent or refused it
+  | "not-registered" // ERROR 101
+  | "rejected" // ERROR 103 or another error the server should not send to a SEND
+  | "connection-lost" // the connection went away before the reply
+  | "not-connected" // sent while disconnected: never written
+  | "too-large" // over maxBodyBytes: never written
+  | "bad-recipient"; // not a username nor ALL: never written
+
+export type Outcome =
+  | { readonly kind: "delivered"; readonly to: string }
+  | { readonly kind: "failed"; readonly to: string; readonly reason: FailReason };
+
+export type ConnectError =
+  | { readonly kind: "unreachable"; readonly detail: string }
+  | { readonly kind: "malformed-name" }
+  | { readonly kind: "name-taken" }
+  | { readonly kind: "refused"; readonly detail: string };
+
+export type SessionEvent =
+  | { readonly type: "connected"; readonly reconnected: boolean }
+  /** `reconnectInMs` is undefined when the session will not reconnect. */
+  | { readonly type: "disconnected"; readonly reason: string; readonly reconnectInMs: number | undefined }
+  | { readonly type: "reconnect-failed"; readonly error: ConnectError; readonly reconnectInMs: number | undefined }
+  /** `body` is the session's own copy. */
+  | { readonly type: "received"; readonly from: string; readonly body: Uint8Array }
+  /** A FORWARD whose sender cannot be echoed in a RECEIVED; answered ERROR 103. */
+  | { readonly type: "rejected"; readonly from: string; readonly body: Uint8Array }
+  /** The server's stream could not be parsed; the connection is dropped. */
+  | { readonly type: "protocol-error"; readonly detail: string };
+
+export type Backoff = { readonly initialMs: number; readonly maxMs: number };
+
+export type SessionOptions = {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** Reconnect after losing an established connection; false to stay down. Default 0.5 s doubling to 10 s. */
+  readonly reconnect?: Backoff | false;
+  /** Connecting and registering both roles must finish within this. Default 10 s. */
+  readonly connectTimeoutMs?: number;
+  /** Bodies over this are refused before they are written (the server closes on them). Default: the server's default. */
+  readonly maxBodyBytes?: number;
+  /** What the client accepts from the server. */
+  readonly limits?: FramerLimits;
+  readonly onEvent?: (event: SessionEvent) => void;
+};
+
+export type SessionState = "idle" | "connecting" | "ready" | "reconnecting" | "closed";
+
+export const defaultBackoff: Backoff = { initialMs: 500, maxMs: 10_000 };
+
+// A server may be configured for bodies larger than its default; reading them costs the client nothing.
+const clientLimits: FramerLimits = { maxHeaderBytes: defaultLimits.maxHeaderBytes, maxBodyBytes: 16 * 1024 * 1024 };
+const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
+const closeGraceMs = 1000;
+
+type Pending = { readonly to: string; readonly resolve: (outcome: Outcome) => void };
+
+/** A name that can be echoed back in `RECEIVED <name>`: visible ASCII, no spaces. */
+function isEchoable(name: string): boolean {
+  return /^[\x21-\x7e]+$/.test(name);
+}
+
+function failed(to: string, reason: FailReason): Outcome {
+  return { kind: "failed", to, reason };
+}
+
+/** One TCP connection holding one role. */
+class Channel {
+  readonly role: Role;
+  readonly framer: Framer<ServerHead>;
+  socket: Socket<undefined> | undefined;
+  outbox: Outbox | undefined;
+  isClosed = false;
+  /** Registration: the first reply on this channel goes here. */
+  waiter: ((head: ServerHead | string) => void) | undefined;
+  #onClosed: (() => void)[] = [];
+
+  constructor(role: Role, limits: FramerLimits) {
+    this.role = role;
+    this.framer = new Framer(limits, decodeServerHead);
+  }
+
+  write(bytes: Uint8Array): void {
+    this.outbox?.write(bytes);
+  }
+
+  markClosed(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.outbox?.close();
+    for (const resolve of this.#onClosed.splice(0)) resolve();
+  }
+
+  /** Flushes what is queued, ends the socket, and resolves once it is closed (or dropped after a grace period). */
+  end(): Promise<void> {
+    if (this.isClosed || this.socket === undefined) {
+      this.markClosed();
+      return Promise.resolve();
+    }
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#onClosed.push(resolve);
+    const timer = setTimeout(() => this.terminate(), closeGraceMs);
+    promise.then(() => clearTimeout(timer));
+    this.outbox!.end();
+    return promise;
+  }
+
+  terminate(): void {
+    if (!this.isClosed) this.socket?.terminate();
+    this.markClosed();
+  }
+}
+
+type LinkOptions = { readonly host: string; readonly port: number; readonly user: string; readonly connectTimeoutMs: number };
+
+type LinkHandlers = {
+  onReply(link: Link, head: ServerHead): void;
+  onForward(link: Link, head: ServerHead & { verb: "FORWARD" }, body: Uint8Array): void;
+  onLost(link: Link, reason: string): void;
+  onProtocolError(detail: string): void;
+};
+
+/** The pair of connections of one (re)connection attempt. A lost link is never reused. */
+class Link {
+  readonly sender: Channel;
+  readonly receiver: Channel;
+  readonly #options: LinkOptions;
+  readonly #handlers: LinkHandlers;
+  #isReady = false;
+  #isLost = false;
+
+  constructor(options: LinkOptions, limits: FramerLimits, handlers: LinkHandlers) {
+    this.#options = options;
+    this.#handlers = handlers;
+    this.sender = new Channel(Role.ToSend, limits);
+    this.receiver = new Channel(Role.ToRecv, limits);
+  }
+
+  get isLost(): boolean {
+    return this.#isLost;
+  }
+
+  /** Connects both roles and registers them. Never rejects. */
+  async open(): Promise<ConnectError | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<ConnectError>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: "unreachable", detail: `no answer within ${this.#options.connectTimeoutMs} ms` }), this.#options.connectTimeoutMs);
+    });
+    const error = await Promise.race([this.#connectAndRegister(), deadline]);
+    clearTimeout(timer);
+    if (error !== undefined) {
+      this.#isLost = true;
+      this.sender.terminate();
+      this.receiver.terminate();
+      return error;
+    }
+    this.#isReady = true;
+    return undefined;
+  }
+
+  async #connectAndRegister(): Promise<ConnectError | undefined> {
+    const connected = await Promise.all([this.#connect(this.sender), this.#connect(this.receiver)]);
+    const unreachable = connected.find((error) => error !== undefined);
+    if (unreachable !== undefined) return unreachable;
+    const registered = await Promise.all([this.#register(this.sender), this.#register(this.receiver)]);
+    return registered.find((error) => error !== undefined);
+  }
+
+  async #connect(channel: Channel): Promise<ConnectError | undefined> {
+    try {
+      await Bun.connect<undefined>({
+        hostname: this.#options.host,
+        port: this.#options.port,
+        socket: {
+          open: (socket) => {
+            channel.socket = socket;
+            channel.outbox = new Outbox(socket, defaultLimits.maxQueuedBytes, () => this.lose("the server is not reading (write queue full)"));
+            socket.setKeepAlive(true, defaultLimits.keepAliveMs);
+            // The deadline may have passed while connecting.
+            if (this.#isLost) channel.terminate();
+          },
+          data: (_socket, chunk) => this.#onData(channel, chunk),
+          drain: () => channel.outbox?.onDrain(),
+          end: () => this.#onClose(channel, "the server closed the connection"),
+          close: (_socket, error) => this.#onClose(channel, error ? error.message : "the server closed the connection"),
+          error: (_socket, error) => this.#onClose(channel, error.message),
+          connectError: () => {}, // the rejection below carries the error
+        },
+      });
+      return undefined;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const detail =
+        code === "ECONNREFUSED" ? "connection refused" : code === "ENOTFOUND" ? "unknown host" : (error as Error).message || String(error);
+      return { kind: "unreachable", detail };
+    }
+  }
+
+  #register(channel: Channel): Promise<ConnectError | undefined> {
+    const user = this.#options.user;
+    const { promise, resolve } = Promise.withResolvers<ConnectError | undefined>();
+    channel.waiter = (head) => {
+      channel.waiter = undefined;
+      if (typeof head === "string") return resolve({ kind: "refused", detail: head });
+      if (head.verb === "REGISTERED" && head.role === channel.role && head.name === user) return resolve(undefined);
+      if (head.verb === "ERROR" && head.code === ErrorCode.MalformedUsername) return resolve({ kind: "malformed-name" });
+      if (head.verb === "ERROR" && head.code === ErrorCode.UsernameTaken) return resolve({ kind: "name-taken" });
+      const what = head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb;
+      resolve({ kind: "refused", detail: `unexpected answer to REGISTER: ${what}` });
+    };
+    if (channel.isClosed) channel.waiter("the server closed the connection");
+    else channel.write(encodeRegister(channel.role, user));
+    return promise;
+  }
+
+  #onData(channel: Channel, chunk: Uint8Array): void {
+    if (channel.isClosed) return;
+    const error = channel.framer.push(chunk, (head, body) => this.#onFrame(channel, head, body));
+    if (error === undefined || this.#isLost) return;
+    this.#handlers.onProtocolError(error.message);
+    // PROTOCOL.md §2: a FORWARD we cannot parse is answered ERROR 103; the stream
+    // cannot be resynchronised after it, so the connection goes too.
+    if (channel === this.receiver) channel.write(headerIncomplete);
+    this.lose(`unparseable data from the server (${error.message})`);
+  }
+
+  #onFrame(channel: Channel, head: ServerHead, body: Uint8Array): void {
+    if (this.#isLost) return;
+    if (channel.waiter !== undefined) return channel.waiter(head);
+    if (!this.#isReady) return;
+    if (channel === this.sender) return this.#handlers.onReply(this, head);
+    if (head.verb === "FORWARD") return this.#handlers.onForward(this, head, body);
+    // Anything else on the receiving connection (a repeated REGISTERED) needs no answer.
+  }
+
+  #onClose(channel: Channel, reason: string): void {
+    if (channel.isClosed) return;
+    channel.markClosed();
+    channel.waiter?.(reason);
+    this.lose(reason);
+  }
+
+  /** Both connections go as one: the server ends a user's registration when either closes (PROTOCOL.md §3). */
+  lose(reason: string): void {
+    if (this.#isLost) return;
+    this.#isLost = true;
+    // Flush what is queued (an ERROR 103 answer) before ending.
+    void this.sender.end();
+    void this.receiver.end();
+    if (this.#isReady) this.#handlers.onLost(this, reason);
+  }
+
+  /** A deliberate close: flush, end both, resolve once closed. */
+  async close(): Promise<void> {
+    this.#isLost = true;
+    await Promise.all([this.sender.end(), this.receiver.end()]);
+  }
+}
+
+export class Session {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly #backoff: Backoff | false;
+  readonly #connectTimeoutMs: number;
+  readonly #maxBodyBytes: number;
+  readonly #limits: FramerLimits;
+  readonly #onEvent: (event: SessionEvent) => void;
+  #state: SessionState = "idle";
+  #link: Link | undefined;
+  // SENDs written and not yet answered, oldest first (PROTOCOL.md §4: replies come in SEND order).
+  #pending: Pending[] = [];
+  #retryDelayMs: number;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: SessionOptions) {
+    this.host = options.host;
+    this.port = options.port;
+    this.user = options.user;
+    this.#backoff = options.reconnect ?? defaultBackoff;
+    this.#retryDelayMs = this.#backoff ? this.#backoff.initialMs : 0;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#maxBodyBytes = options.maxBodyBytes ?? defaultLimits.maxBodyBytes;
+    this.#limits = options.limits ?? clientLimits;
+    this.#onEvent = options.onEvent ?? (() => {});
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** Messages written and still waiting for their reply. */
+  get inFlight(): number {
+    return this.#pending.length;
+  }
+
+  /** Connects and registers both roles. Resolves undefined once registered; never rejects. */
+  async connect(): Promise<ConnectError | undefined> {
+    if (this.#state !== "idle") return { kind: "refused", detail: `cannot connect a session that is ${this.#state}` };
+    if (!isValidUsername(this.user)) return { kind: "malformed-name" };
+    this.#state = "connecting";
+    const result = await this.#open();
+    // close() may have run while this was waiting.
+    if ((this.#state as SessionState) === "closed") {
+      if (result instanceof Link) await result.close();
+      return { kind: "refused", detail: "closed while connecting" };
+    }
+    if (!(result instanceof Link)) {
+      this.#state = "idle";
+      return result;
+    }
+    this.#ready(result, false);
+    return undefined;
+  }
+
+  /** Sends one message. The outcome arrives with the server's reply; failures are outcomes, never rejections. */
+  send(to: string, body: Uint8Array): Promise<Outcome> {
+    if (to !== BROADCAST && !isValidUsername(to)) return Promise.resolve(failed(to, "bad-recipient"));
+    // PROTOCOL.md §1 limits: the server closes the connection on an oversize body, so never write one.
+    if (body.length > this.#maxBodyBytes) return Promise.resolve(failed(to, "too-large"));
+    const link = this.#link;
+    if (this.#state !== "ready" || link === undefined) return Promise.resolve(failed(to, "not-connected"));
+    const { promise, resolve } = Promise.withResolvers<Outcome>();
+    this.#pending.push({ to, resolve });
+    link.sender.write(encodeSend(to, body));
+    return promise;
+  }
+
+  /** Ends both connections after flushing; messages still in flight fail as connection-lost. */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const link = this.#link;
+    this.#link = undefined;
+    this.#failPending("connection-lost");
+    if (link !== undefined) await link.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #open(): Promise<Link | ConnectError> {
+    const link = new Link({ host: this.host, port: this.port, user: this.user, connectTimeoutMs: this.#connectTimeoutMs }, this.#limits, this.#handlers);
+    try {
+      const error = await link.open();
+      return error ?? link;
+    } catch (bug) {
+      // link.open() catches what it expects; anything else must still not become an unhandled rejection.
+      void link.close();
+      return { kind: "refused", detail: String(bug) };
+    }
+  }
+
+  #ready(link: Link, reconnected: boolean): void {
+    this.#link = link;
+    this.#state = "ready";
+    if (this.#backoff) this.#retryDelayMs = this.#backoff.initialMs;
+    this.#emit({ type: "connected", reconnected });
+    // The link may have dropped while the event was handled.
+    if (link.isLost && this.#link === link) this.#handlers.onLost(link, "the server closed the connection");
+  }
+
+  readonly #handlers: LinkHandlers = {
+    onReply: (link, head) => {
+      if (link !== this.#link) return;
+      if (head.verb !== "SENT" && head.verb !== "ERROR") return; // a repeated REGISTERED
+      const pending = this.#pending.shift();
+      if (pending === undefined) return; // PROTOCOL.md §4: a reply with nothing outstanding is ignored
+      // SENT also stands for the original design's `SEND <name>` (decodeServerHead maps it).
+      if (head.verb === "SENT") return pending.resolve({ kind: "delivered", to: pending.to });
+      const reason: FailReason =
+        head.code === ErrorCode.UnableToSend ? "unable-to-send" : head.code === ErrorCode.NoUserRegistered ? "not-registered" : "rejected";
+      pending.resolve(failed(pending.to, reason));
+    },
+    onForward: (link, head, body) => {
+      if (link !== this.#link) return;
+      const copy = body.slice(); // the framer's body may be a view of the socket's chunk
+      if (!isEchoable(head.from)) {
+        // PROTOCOL.md §2: a FORWARD the client cannot answer properly is answered ERROR 103.
+        this.#emit({ type: "rejected", from: head.from, body: copy });
+        link.receiver.write(headerIncomplete);
+        return;
+      }
+      // PROTOCOL.md §2: RECEIVED means received and shown, so answer after the event is handled.
+      this.#emit({ type: "received", from: head.from, body: copy });
+      link.receiver.write(encodeReceived(head.from));
+    },
+    onLost: (link, reason) => {
+      if (link !== this.#link || this.#state !== "ready") return;
+      this.#link = undefined;
+      this.#failPending("connection-lost");
+      if (!this.#backoff) {
+        this.#state = "closed";
+        this.#emit({ type: "disconnected", reason, reconnectInMs: undefined });
+        return;
+      }
+      this.#state = "reconnecting";
+      this.#emit({ type: "disconnected", reason, reconnectInMs: this.#scheduleRetry() });
+    },
+    onProtocolError: (detail) => this.#emit({ type: "protocol-error", detail }),
+  };
+
+  #failPending(reason: FailReason): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const each of pending) each.resolve(failed(each.to, reason));
+  }
+
+  /** Schedules the next attempt; returns its delay. */
+  #scheduleRetry(): number {
+    const backoff = this.#backoff as Backoff;
+    const delay = this.#retryDelayMs;
+    this.#retryDelayMs = Math.min(delay * 2, backoff.maxMs);
+    this.#retryTimer = setTimeout(() => void this.#retry(), delay);
+    return delay;
+  }
+
+  async #retry(): Promise<void> {
+    this.#retryTimer = undefined;
+    if (this.#state !== "reconnecting") return;
+    const result = await this.#open();
+    if (this.#state !== "reconnecting") {
+      if (result instanceof Link) await result.close();
+      return;
+    }
+    if (result instanceof Link) return this.#ready(result, true);
+    if (result.kind === "malformed-name") {
+      this.#state = "closed";
+      this.#emit({ type: "reconnect-failed", error: result, reconnectInMs: undefined });
+      return;
+    }
+    this.#emit({ type: "reconnect-failed", error: result, reconnectInMs: this.#scheduleRetry() });
+  }
+
+  #emit(event: SessionEvent): void {
+    try {
+      this.#onEvent(event);
+    } catch (bug) {
+      // A listener's bug must not leave a frame half-handled; surface it outside the socket handler.
+      queueMicrotask(() => {
+        throw bug;
+      });
+    }
+  }
+}
