@@ -1,0 +1,71 @@
+// What a typed line means: a message (`@bob hello`, `@ALL hi`), a command
+// (`/help`, `/quit`), nothing (an empty line), or a mistake with a one-line
+// hint. Pure: no terminal, no socket.
+
+import { BROADCAST, isValidUsername, maxNameLength } from "../protocol/names.ts";
+
+export type Command =
+  | { readonly kind: "message"; readonly to: string; readonly text: string; readonly body: Uint8Array }
+  | { readonly kind: "help" }
+  | { readonly kind: "quit" }
+  | { readonly kind: "empty" }
+  | { readonly kind: "invalid"; readonly hint: string };
+
+const encoder = new TextEncoder();
+
+export const usageHint = `write "@name message" or "@${BROADCAST} message"; /help for more`;
+
+export const helpLines: readonly string[] = [
+  "@name message   send a message to one user, e.g. @bob hello",
+  `@${BROADCAST} message    send a message to everyone online`,
+  "/help           show this help",
+  "/quit           leave (so does Ctrl-D)",
+];
+
+function invalid(hint: string): Command {
+  return { kind: "invalid", hint };
+}
+
+/** One line as typed, without its line ending. */
+export function parseLine(line: string): Command {
+  const trimmed = line.trim();
+  if (trimmed.length === 0) return { kind: "empty" };
+  if (trimmed.startsWith("/")) {
+    const command = trimmed.split(/\s+/, 1)[0]!;
+    if (command === "/help" || command === "/?") return { kind: "help" };
+    if (command === "/quit" || command === "/exit") return { kind: "quit" };
+    return invalid(`unknown command ${quote(command)}; commands are /help and /quit`);
+  }
+  const start = line.indexOf("@");
+  if (!trimmed.startsWith("@")) return invalid(usageHint);
+  const rest = line.slice(start + 1);
+  const space = rest.search(/[ \t]/);
+  const to = space < 0 ? rest : rest.slice(0, space);
+  // One separator is taken; the message is everything after it, spaces included.
+  const text = space < 0 ? "" : rest.slice(space + 1);
+  if (to.length === 0) return invalid(`a name must follow "@"; ${usageHint}`);
+  if (to !== BROADCAST && !isValidUsername(to)) {
+    return invalid(`${quote(to)} is not a username (1 to ${maxNameLength} letters and digits)`);
+  }
+  if (text.trim().length === 0) return invalid(`nothing to send; write the message after the name: @${to} hello`);
+  // PROTOCOL.md §1: Content-length counts bytes, so the body is the UTF-8 encoding.
+  return { kind: "message", to, text, body: encoder.encode(text) };
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
+}
+
+export type Address = { readonly host: string; readonly port: number };
+
+/** `host`, `host:port` or `[v6]:port` as typed at the address prompt; empty means `fallback`. */
+export function parseAddress(text: string, fallback: Address): Address | { readonly error: string } {
+  const trimmed = text.trim();
+  if (trimmed.length === 0) return fallback;
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+))(?::([0-9]{1,5}))?$/.exec(trimmed) ?? /^([0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)()()$/.exec(trimmed);
+  if (match === null) return { error: `${quote(trimmed)} is not an address; write a host name or host:port, e.g. localhost:5050` };
+  const host = match[1] || match[2]!;
+  const port = match[3] === undefined || match[3] === "" ? fallback.port : Number(match[3]);
+  if (port < 1 || port > 65535) return { error: `port ${port} is out of range (1 to 65535)` };
+  return { host, port };
+}
