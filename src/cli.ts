@@ -3,6 +3,7 @@
 // flags and PARLEY_* variables into options for the server or the client, and
 // every failure into one line on stderr and a non-zero exit.
 
+import { runClient } from "./client/terminal.ts";
 import { Limits, type LimitName, type LimitValues } from "./protocol/limits.ts";
 import { createLogger, LogFormats, LogLevels, type LogFormat, type LogLevel } from "./server/log.ts";
 import { startServer } from "./server/server.ts";
@@ -64,6 +65,26 @@ const serverFlags: Flag[] = [
   { name: "log-format", help: `one of ${LogFormats.join(", ")}`, default: "text", parse: oneOf(LogFormats) },
   { name: "help", help: "show this help", default: false, parse: () => true, isSwitch: true },
 ];
+
+const nonEmpty = (value: string): string | { error: string } => (value.length > 0 ? value : { error: "expected a value, got nothing" });
+
+const clientFlags: Flag[] = [
+  { name: "host", help: "server address (default: asked for on a terminal, else localhost)", default: undefined, parse: nonEmpty },
+  { name: "port", help: "server TCP port", default: 5050, parse: integer(1, 65535) },
+  { name: "user", help: "your username, 1 to 32 letters and digits (default: asked for on a terminal; needed otherwise)", default: undefined, parse: nonEmpty },
+  { name: "listen", help: "keep receiving after input ends, until SIGINT/SIGTERM", default: false, parse: () => true, isSwitch: true },
+  { name: "json", help: "one JSON object per event on stdout (received, delivered, failed, connected, disconnected)", default: false, parse: () => true, isSwitch: true },
+  { name: "no-reconnect", help: "exit 1 when the connection is lost, instead of reconnecting (0.5 s doubling to 10 s)", default: false, parse: () => true, isSwitch: true },
+  { name: "help", help: "show this help", default: false, parse: () => true, isSwitch: true },
+];
+
+const clientUsage = `Usage: parley client [flags]
+
+On a terminal: chat interactively; type "@name message" or "@ALL message".
+Otherwise (stdin is a pipe or file): send each input line, print one outcome
+line per message, and exit 0 if every message was delivered, 1 if not:
+  printf '@bob hi\\n' | parley client --user alice --host 127.0.0.1
+Colours only on a terminal, and never when NO_COLOR is set.`;
 
 /** Flags from argv override PARLEY_* variables, which override defaults. */
 function parseFlags(args: string[], flags: Flag[], env: Record<string, string | undefined>): Map<string, FlagValue> {
@@ -146,11 +167,31 @@ async function runServer(args: string[]): Promise<number> {
   return stopped;
 }
 
+async function runClientCommand(args: string[]): Promise<number> {
+  const flags = parseFlags(args, clientFlags, process.env);
+  if (flags.get("help")) {
+    process.stdout.write(helpText(clientUsage, clientFlags));
+    return 0;
+  }
+  return runClient({
+    host: flags.get("host") as string | undefined,
+    port: flags.get("port") as number,
+    user: flags.get("user") as string | undefined,
+    listen: flags.get("listen") as boolean,
+    json: flags.get("json") as boolean,
+    reconnect: !(flags.get("no-reconnect") as boolean),
+    // https://no-color.org: set and not empty.
+    color: (process.env.NO_COLOR ?? "") === "",
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "server":
       return runServer(rest);
+    case "client":
+      return runClientCommand(rest);
     case "--version":
     case "-v":
       process.stdout.write(`parley ${packageJson.version}\n`);
