@@ -1,0 +1,342 @@
+// The client session against a real server in this process (and, for what
+// parley's server never does, a tiny fake one), over real sockets.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import type { Socket } from "bun";
+import { formatReceived } from "../../src/client/render.ts";
+import { Session, type SessionEvent, type SessionOptions } from "../../src/client/session.ts";
+import { Framer } from "../../src/protocol/framer.ts";
+import { defaultLimits } from "../../src/protocol/limits.ts";
+import { decodeClientHead, type ClientHead } from "../../src/protocol/messages.ts";
+import { startServer, type RunningServer } from "../../src/server/server.ts";
+import { Peer } from "../support/peer.ts";
+import { testServer } from "../support/server.ts";
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const deadlineMs = 3000;
+
+type EventOf<T extends SessionEvent["type"]> = Extract<SessionEvent, { type: T }>;
+
+/** Collects a session's events; tests wait for the next one of a type, with a deadline. */
+class Events {
+  readonly seen: SessionEvent[] = [];
+  #consumed = new Set<SessionEvent>();
+  #wake: (() => void) | undefined;
+
+  readonly push = (event: SessionEvent): void => {
+    this.seen.push(event);
+    this.#wake?.();
+  };
+
+  async next<T extends SessionEvent["type"]>(type: T, ms = deadlineMs): Promise<EventOf<T>> {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const found = this.seen.find((event) => event.type === type && !this.#consumed.has(event));
+      if (found !== undefined) {
+        this.#consumed.add(found);
+        return found as EventOf<T>;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`timed out waiting for a ${type} event; seen: ${JSON.stringify(this.seen.map((event) => event.type))}`);
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#wake = resolve;
+      const timer = setTimeout(resolve, left);
+      await promise;
+      clearTimeout(timer);
+    }
+  }
+}
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function server(limits: Parameters<typeof testServer>[0] = {}): RunningServer {
+  const running = testServer(limits);
+  cleanups.push(() => running.stop());
+  return running;
+}
+
+async function connected(port: number, user: string, options: Partial<SessionOptions> = {}): Promise<{ session: Session; events: Events }> {
+  const events = new Events();
+  const session = new Session({ host: "127.0.0.1", port, user, onEvent: events.push, ...options });
+  cleanups.push(() => session.close());
+  const error = await session.connect();
+  if (error !== undefined) throw new Error(`${user} could not connect: ${JSON.stringify(error)}`);
+  expect(await events.next("connected")).toEqual({ type: "connected", reconnected: false });
+  return { session, events };
+}
+
+/** A raw peer registered under `name` on two connections, answering nothing by itself. */
+async function rawUser(port: number, name: string): Promise<{ sender: Peer; receiver: Peer }> {
+  const sender = await Peer.connect(port, `${name}(send)`);
+  const receiver = await Peer.connect(port, `${name}(recv)`);
+  cleanups.push(() => sender.close(), () => receiver.close());
+  sender.send(`REGISTER TOSEND ${name}\n\n`);
+  receiver.send(`REGISTER TORECV ${name}\n\n`);
+  await sender.receives(`REGISTERED TOSEND ${name}\n\n`);
+  await receiver.receives(`REGISTERED TORECV ${name}\n\n`);
+  return { sender, receiver };
+}
+
+type FakeData = { framer: Framer<ClientHead>; role?: string };
+type FakeSocket = Socket<FakeData>;
+type Fake = { readonly port: number; receiver(): FakeSocket; sockets(): FakeSocket[]; answers: Heard };
+
+/** Messages a fake server received, waited for with a deadline. */
+class Heard {
+  readonly seen: string[] = [];
+  #wake: (() => void) | undefined;
+
+  push(line: string): void {
+    this.seen.push(line);
+    this.#wake?.();
+  }
+
+  async count(n: number, ms = deadlineMs): Promise<string[]> {
+    const deadline = performance.now() + ms;
+    while (this.seen.length < n) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${n} messages; have ${JSON.stringify(this.seen)}`);
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#wake = resolve;
+      const timer = setTimeout(resolve, left);
+      await promise;
+      clearTimeout(timer);
+    }
+    return this.seen;
+  }
+}
+
+/**
+ * A fake server for what parley's server never does (the original table's
+ * `SEND <name>` reply, unparseable FORWARDs, hostile sender names, a drop
+ * without replies). It registers anyone, records every other message as a
+ * line, and hands SENDs to `onSend`.
+ */
+function fakeServer(onSend: (socket: FakeSocket, to: string) => void = () => {}): Fake {
+  const sockets = new Set<FakeSocket>();
+  const answers = new Heard();
+  const listener = Bun.listen<FakeData>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        socket.data = { framer: new Framer(defaultLimits, decodeClientHead) };
+        sockets.add(socket);
+      },
+      data(socket, chunk) {
+        socket.data.framer.push(chunk, (head) => {
+          if (head.verb === "REGISTER") {
+            socket.data.role = head.role;
+            socket.write(`REGISTERED ${head.role} ${head.name}\n\n`);
+            return;
+          }
+          answers.push(head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb === "SEND" ? `SEND ${head.to}` : `RECEIVED ${head.from}`);
+          if (head.verb === "SEND") onSend(socket, head.to);
+        });
+      },
+      close(socket) {
+        sockets.delete(socket);
+      },
+    },
+  });
+  cleanups.push(() => listener.stop(true));
+  return {
+    port: listener.port,
+    answers,
+    sockets: () => [...sockets],
+    receiver: () => [...sockets].find((socket) => socket.data.role === "TORECV")!,
+  };
+}
+
+describe("Session", () => {
+  test("registers both roles and exchanges messages both ways", async () => {
+    const { port } = server();
+    const alice = await connected(port, "alice");
+    const bob = await connected(port, "bob");
+    expect(alice.session.state).toBe("ready");
+
+    expect(await alice.session.send("bob", utf8("hi bob"))).toEqual({ kind: "delivered", to: "bob" });
+    const atBob = await bob.events.next("received");
+    expect(atBob.from).toBe("alice");
+    expect(text(atBob.body)).toBe("hi bob");
+
+    expect(await bob.session.send("alice", utf8("hi alice ✓"))).toEqual({ kind: "delivered", to: "alice" });
+    expect(text((await alice.events.next("received")).body)).toBe("hi alice ✓");
+  });
+
+  test("broadcasts with @ALL and gets one outcome for it", async () => {
+    const { port } = server();
+    const alice = await connected(port, "alice");
+    const bob = await connected(port, "bob");
+    const carol = await connected(port, "carol");
+    expect(await alice.session.send("ALL", utf8("hello all"))).toEqual({ kind: "delivered", to: "ALL" });
+    expect((await bob.events.next("received")).from).toBe("alice");
+    expect((await carol.events.next("received")).from).toBe("alice");
+    expect(alice.events.seen.filter((event) => event.type === "received")).toEqual([]);
+  });
+
+  test("matches outcomes to messages in order with several in flight", async () => {
+    const { port } = server();
+    const alice = await connected(port, "alice");
+    const bob = await rawUser(port, "bob");
+    // bob answers nothing yet, so the first reply holds back the others (PROTOCOL.md §4).
+    const outcomes = [
+      alice.session.send("bob", utf8("one")),
+      alice.session.send("nobody", utf8("two")),
+      alice.session.send("alice", utf8("three")),
+      alice.session.send("bob", utf8("four")),
+    ];
+    expect(alice.session.inFlight).toBe(4);
+    await bob.receiver.receives("FORWARD alice\nContent-length: 3\n\none");
+    await bob.receiver.receives("FORWARD alice\nContent-length: 4\n\nfour");
+    bob.receiver.send("RECEIVED alice\n\nERROR 103 Header incomplete\n\n");
+    expect(await Promise.all(outcomes)).toEqual([
+      { kind: "delivered", to: "bob" },
+      { kind: "failed", to: "nobody", reason: "unable-to-send" },
+      { kind: "delivered", to: "alice" },
+      { kind: "failed", to: "bob", reason: "unable-to-send" },
+    ]);
+    expect(alice.session.inFlight).toBe(0);
+    expect(text((await alice.events.next("received")).body)).toBe("three");
+  });
+
+  test("answers each FORWARD RECEIVED with the sender's name, after the event", async () => {
+    const { port } = server();
+    const bob = await connected(port, "bob");
+    const alice = await rawUser(port, "alice");
+    alice.sender.send("SEND bob\nContent-length: 2\n\nhiSEND bob\nContent-length: 0\n\n");
+    await alice.sender.receives("SENT bob\n\nSENT bob\n\n");
+    expect(text((await bob.events.next("received")).body)).toBe("hi");
+    expect((await bob.events.next("received")).body.length).toBe(0);
+  });
+
+  test("accepts the original design's SEND <name> as the success reply", async () => {
+    const fake = fakeServer((socket, to) => socket.write(`SEND ${to}\n\n`));
+    const alice = await connected(fake.port, "alice");
+    expect(await alice.session.send("bob", utf8("hi"))).toEqual({ kind: "delivered", to: "bob" });
+    expect(await alice.session.send("ALL", utf8("hi"))).toEqual({ kind: "delivered", to: "ALL" });
+  });
+
+  test("hands over control characters and escapes as bytes, which render shows escaped", async () => {
+    const { port } = server();
+    const bob = await connected(port, "bob");
+    const mallory = await rawUser(port, "mallory");
+    const hostile = utf8("\x1b[2J\x1b]0;pwned\x07\u009b6n\r\n[admin] fake");
+    mallory.sender.send(new Uint8Array([...utf8(`SEND bob\nContent-length: ${hostile.length}\n\n`), ...hostile]));
+    await mallory.sender.receives("SENT bob\n\n");
+    const received = await bob.events.next("received");
+    expect(received.body).toEqual(hostile);
+    const shown = formatReceived(received.from, received.body, { color: false });
+    expect(shown).toBe("[mallory] \\x1b[2J\\x1b]0;pwned\\x07\\x9b6n\\r\\n[admin] fake");
+  });
+
+  test("answers ERROR 103 to a FORWARD whose sender name cannot be echoed back, and stays connected", async () => {
+    const fake = fakeServer();
+    const bob = await connected(fake.port, "bob");
+    fake.receiver().write("FORWARD ev\x1bil\nContent-length: 1\n\nxFORWARD alice\nContent-length: 1\n\ny");
+    expect(await fake.answers.count(2)).toEqual(["ERROR 103 Header incomplete", "RECEIVED alice"]);
+    const rejected = await bob.events.next("rejected");
+    expect(rejected.from).toBe("ev\x1bil");
+    expect(text((await bob.events.next("received")).body)).toBe("y");
+    expect(bob.session.state).toBe("ready");
+  });
+
+  test("answers ERROR 103 to a FORWARD it cannot parse, then drops the connection", async () => {
+    const fake = fakeServer();
+    const bob = await connected(fake.port, "bob", { reconnect: false });
+    fake.receiver().write("FORWARD alice\n\n"); // no Content-length
+    expect((await bob.events.next("protocol-error")).detail).toContain("Content-length");
+    expect((await bob.events.next("disconnected")).reconnectInMs).toBeUndefined();
+    expect(await fake.answers.count(1)).toEqual(["ERROR 103 Header incomplete"]);
+    expect(bob.session.state).toBe("closed");
+  });
+
+  test("reports messages in flight as failed when the connection drops without replies", async () => {
+    const fake = fakeServer(); // answers no SEND
+    const alice = await connected(fake.port, "alice", { reconnect: false });
+    const outcomes = [alice.session.send("bob", utf8("one")), alice.session.send("carol", utf8("two"))];
+    await fake.answers.count(2);
+    for (const socket of fake.sockets()) socket.terminate();
+    expect(await Promise.all(outcomes)).toEqual([
+      { kind: "failed", to: "bob", reason: "connection-lost" },
+      { kind: "failed", to: "carol", reason: "connection-lost" },
+    ]);
+    const lost = await alice.events.next("disconnected");
+    expect(lost.reconnectInMs).toBeUndefined();
+    expect(alice.session.state).toBe("closed");
+    expect(await alice.session.send("bob", utf8("three"))).toEqual({ kind: "failed", to: "bob", reason: "not-connected" });
+  });
+
+  test("reports a message in flight as failed when the server shuts down", async () => {
+    const running = server();
+    const alice = await connected(running.port, "alice", { reconnect: false });
+    const bob = await rawUser(running.port, "bob");
+    const outcome = alice.session.send("bob", utf8("one"));
+    await bob.receiver.receives("FORWARD alice\nContent-length: 3\n\none");
+    await running.stop();
+    expect((await outcome).kind).toBe("failed");
+    await alice.events.next("disconnected");
+  });
+
+  test("reconnects with backoff after the server restarts on the same port, and registers again", async () => {
+    const first = server();
+    const port = first.port;
+    const alice = await connected(port, "alice", { reconnect: { initialMs: 20, maxMs: 80 } });
+    await first.stop();
+    const lost = await alice.events.next("disconnected");
+    expect(lost.reconnectInMs).toBe(20);
+    // While the server is down every attempt fails, and the delay doubles up to the cap.
+    const delays = [(await alice.events.next("reconnect-failed")).reconnectInMs, (await alice.events.next("reconnect-failed")).reconnectInMs];
+    expect(delays).toEqual([40, 80]);
+    expect(alice.session.state).toBe("reconnecting");
+    expect(await alice.session.send("alice", utf8("x"))).toEqual({ kind: "failed", to: "alice", reason: "not-connected" });
+
+    const second: RunningServer = startServer({ hostname: "127.0.0.1", port });
+    cleanups.push(() => second.stop());
+    expect(await alice.events.next("connected")).toEqual({ type: "connected", reconnected: true });
+    expect(alice.session.state).toBe("ready");
+    expect(await alice.session.send("alice", utf8("back"))).toEqual({ kind: "delivered", to: "alice" });
+  });
+
+  test("refuses bodies over the limit and bad recipients without writing them", async () => {
+    const { port } = server();
+    const alice = await connected(port, "alice", { maxBodyBytes: 4 });
+    expect(await alice.session.send("alice", utf8("12345"))).toEqual({ kind: "failed", to: "alice", reason: "too-large" });
+    expect(await alice.session.send("no body", utf8("x"))).toEqual({ kind: "failed", to: "no body", reason: "bad-recipient" });
+    expect(await alice.session.send("alice", utf8("1234"))).toEqual({ kind: "delivered", to: "alice" });
+  });
+
+  describe("connect errors are values", () => {
+    test("an unreachable server", async () => {
+      const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+      const closedPort = listener.port;
+      listener.stop(true);
+      const session = new Session({ host: "127.0.0.1", port: closedPort, user: "alice" });
+      expect(await session.connect()).toEqual({ kind: "unreachable", detail: "connection refused" });
+    });
+
+    test("a name already in use", async () => {
+      const { port } = server();
+      await connected(port, "alice");
+      const again = new Session({ host: "127.0.0.1", port, user: "alice" });
+      expect(await again.connect()).toEqual({ kind: "name-taken" });
+      expect(again.state).toBe("idle");
+    });
+
+    test("a malformed name, without contacting the server", async () => {
+      expect(await new Session({ host: "127.0.0.1", port: 1, user: "ALL" }).connect()).toEqual({ kind: "malformed-name" });
+      expect(await new Session({ host: "127.0.0.1", port: 1, user: "a b" }).connect()).toEqual({ kind: "malformed-name" });
+    });
+
+    test("a server that never answers, within the connect deadline", async () => {
+      const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+      cleanups.push(() => silent.stop(true));
+      const session = new Session({ host: "127.0.0.1", port: silent.port, user: "alice", connectTimeoutMs: 100 });
+      expect(await session.connect()).toEqual({ kind: "unreachable", detail: "no answer within 100 ms" });
+    });
+  });
+});
