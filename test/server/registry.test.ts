@@ -1,0 +1,230 @@
+// Registry (PROTOCOL.md §3) with fake endpoints: the registry only ever reads
+// an endpoint's address and calls close(), so a record of those calls is the
+// whole of what it can do to a connection.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { Role } from "../../src/protocol/messages.ts";
+import type { Endpoint } from "../../src/server/endpoint.ts";
+import { Registry } from "../../src/server/registry.ts";
+
+class FakeEndpoint implements Endpoint {
+  readonly address: string;
+  readonly label: string;
+  closedFor: string | undefined;
+  readonly #closed = Promise.withResolvers<string>();
+
+  constructor(label: string, address = "127.0.0.1") {
+    this.label = label;
+    this.address = address;
+  }
+
+  forward(): boolean {
+    throw new Error("the registry never forwards");
+  }
+
+  close(reason: string): void {
+    if (this.closedFor !== undefined) throw new Error(`${this.label} closed twice`);
+    this.closedFor = reason;
+    this.#closed.resolve(reason);
+  }
+
+  /** Resolves with the close reason, or rejects after `deadlineMs`. */
+  async closes(deadlineMs = 2000): Promise<string> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${this.label} was not closed within ${deadlineMs} ms`)), deadlineMs)));
+    try {
+      return await Promise.race([this.#closed.promise, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+// Every registry a test makes, so a pending pairing timer never outlives its test.
+const names = ["alice", "bob"];
+const made: { registry: Registry; endpoints: FakeEndpoint[] }[] = [];
+afterEach(() => {
+  for (const { registry, endpoints } of made.splice(0)) {
+    for (const endpoint of endpoints) for (const name of names) registry.release(name, endpoint);
+  }
+});
+
+function setup(pairingTimeoutMs = 60_000) {
+  const registry = new Registry(pairingTimeoutMs);
+  const endpoints: FakeEndpoint[] = [];
+  made.push({ registry, endpoints });
+  const endpoint = (label: string, address?: string) => {
+    const created = new FakeEndpoint(label, address);
+    endpoints.push(created);
+    return created;
+  };
+  return { registry, endpoint };
+}
+
+describe("Registry", () => {
+  test("registers a user once both roles are held, in either order", () => {
+    const { registry, endpoint } = setup();
+    for (const [name, first, second] of [
+      ["alice", Role.ToSend, Role.ToRecv],
+      ["bob", Role.ToRecv, Role.ToSend],
+    ] as const) {
+      const one = endpoint(`${name}1`);
+      const two = endpoint(`${name}2`);
+      const user = registry.claim(name, first, one);
+      expect(user?.registered).toBe(false);
+      expect(registry.registered(name)).toBeUndefined();
+      expect(registry.claim(name, second, two)).toBe(user!);
+      expect(user!.registered).toBe(true);
+      expect(registry.registered(name)).toBe(user!);
+      expect(user!.sender).toBe(first === Role.ToSend ? one : two);
+      expect(user!.receiver).toBe(first === Role.ToSend ? two : one);
+    }
+    expect(registry.size).toBe(2);
+  });
+
+  test("lets one endpoint hold both roles", () => {
+    const { registry, endpoint } = setup();
+    const single = endpoint("single");
+    registry.claim("alice", Role.ToSend, single);
+    const user = registry.claim("alice", Role.ToRecv, single);
+    expect(user?.registered).toBe(true);
+    expect(user?.sender).toBe(single);
+    expect(user?.receiver).toBe(single);
+  });
+
+  test("gives a role again to the endpoint that holds it (idempotent)", () => {
+    const { registry, endpoint } = setup();
+    const sender = endpoint("sender");
+    const user = registry.claim("alice", Role.ToSend, sender);
+    expect(registry.claim("alice", Role.ToSend, sender)).toBe(user!);
+  });
+
+  test("refuses a role held by another endpoint, before and after the user is registered", () => {
+    const { registry, endpoint } = setup();
+    const sender = endpoint("sender");
+    registry.claim("alice", Role.ToSend, sender);
+    expect(registry.claim("alice", Role.ToSend, endpoint("intruder"))).toBeUndefined();
+    const receiver = endpoint("receiver");
+    registry.claim("alice", Role.ToRecv, receiver);
+    expect(registry.claim("alice", Role.ToRecv, endpoint("intruder"))).toBeUndefined();
+    expect(registry.registered("alice")?.sender).toBe(sender);
+    expect(registry.registered("alice")?.receiver).toBe(receiver);
+  });
+
+  test("refuses the second role from another address (pairing guard), and compares the address only", () => {
+    const { registry, endpoint } = setup();
+    registry.claim("alice", Role.ToSend, endpoint("sender", "10.0.0.1"));
+    expect(registry.claim("alice", Role.ToRecv, endpoint("grabber", "10.0.0.2"))).toBeUndefined();
+    expect(registry.registered("alice")).toBeUndefined();
+    expect(registry.claim("alice", Role.ToRecv, endpoint("receiver", "10.0.0.1"))?.registered).toBe(true);
+  });
+
+  test("keeps names case-sensitive", () => {
+    const { registry, endpoint } = setup();
+    registry.claim("alice", Role.ToSend, endpoint("lower"));
+    expect(registry.claim("Alice", Role.ToSend, endpoint("upper"))).toBeDefined();
+    expect(registry.size).toBe(2);
+  });
+
+  describe("release", () => {
+    test("frees the name and closes the user's other endpoint", async () => {
+      const { registry, endpoint } = setup();
+      const sender = endpoint("sender");
+      const receiver = endpoint("receiver");
+      registry.claim("alice", Role.ToSend, sender);
+      registry.claim("alice", Role.ToRecv, receiver);
+      registry.release("alice", sender);
+      expect(await receiver.closes()).toBe("partner connection closed");
+      expect(sender.closedFor).toBeUndefined();
+      expect(registry.registered("alice")).toBeUndefined();
+      expect(registry.size).toBe(0);
+      // Free for anyone, from any address.
+      expect(registry.claim("alice", Role.ToRecv, endpoint("newcomer", "10.9.9.9"))).toBeDefined();
+    });
+
+    test("closes nothing when a single endpoint holding both roles goes", () => {
+      const { registry, endpoint } = setup();
+      const single = endpoint("single");
+      registry.claim("alice", Role.ToSend, single);
+      registry.claim("alice", Role.ToRecv, single);
+      registry.release("alice", single);
+      expect(single.closedFor).toBeUndefined();
+      expect(registry.size).toBe(0);
+    });
+
+    test("ignores an endpoint that holds no role of that name", () => {
+      const { registry, endpoint } = setup();
+      const sender = endpoint("sender");
+      const receiver = endpoint("receiver");
+      registry.claim("alice", Role.ToSend, sender);
+      registry.claim("alice", Role.ToRecv, receiver);
+      registry.release("alice", endpoint("stranger"));
+      registry.release("bob", sender);
+      expect(registry.registered("alice")).toBeDefined();
+      expect(sender.closedFor ?? receiver.closedFor).toBeUndefined();
+    });
+
+    test("ignores a stale endpoint once the name belongs to someone new", () => {
+      const { registry, endpoint } = setup();
+      const old = endpoint("old");
+      registry.claim("alice", Role.ToSend, old);
+      registry.release("alice", old);
+      const sender = endpoint("sender");
+      const receiver = endpoint("receiver");
+      registry.claim("alice", Role.ToSend, sender);
+      registry.claim("alice", Role.ToRecv, receiver);
+      registry.release("alice", old);
+      expect(registry.registered("alice")).toBeDefined();
+    });
+  });
+
+  describe("pairing deadline", () => {
+    test("closes the only holder when the second role does not come in time", async () => {
+      const { registry, endpoint } = setup(30);
+      const sender = endpoint("sender");
+      registry.claim("alice", Role.ToSend, sender);
+      expect(await sender.closes()).toBe("registration not completed in time");
+    });
+
+    test("leaves a user alone once both roles are held", async () => {
+      const { registry, endpoint } = setup(30);
+      const sender = endpoint("sender");
+      const receiver = endpoint("receiver");
+      registry.claim("alice", Role.ToSend, sender);
+      registry.claim("alice", Role.ToRecv, receiver);
+      // A user registered after alice, whose deadline therefore passes after hers.
+      const canary = endpoint("canary");
+      registry.claim("bob", Role.ToSend, canary);
+      await canary.closes();
+      expect(sender.closedFor ?? receiver.closedFor).toBeUndefined();
+    });
+
+    test("does not carry over to a new user of a released name", async () => {
+      const { registry, endpoint } = setup(30);
+      const first = endpoint("first");
+      registry.claim("alice", Role.ToSend, first);
+      registry.release("alice", first);
+      const sender = endpoint("sender");
+      const receiver = endpoint("receiver");
+      registry.claim("alice", Role.ToSend, sender);
+      registry.claim("alice", Role.ToRecv, receiver);
+      const canary = endpoint("canary");
+      registry.claim("bob", Role.ToSend, canary);
+      await canary.closes();
+      expect(first.closedFor ?? sender.closedFor ?? receiver.closedFor).toBeUndefined();
+    });
+  });
+
+  test("lists registered users only, as a snapshot", () => {
+    const { registry, endpoint } = setup();
+    registry.claim("alice", Role.ToSend, endpoint("a1"));
+    registry.claim("alice", Role.ToRecv, endpoint("a2"));
+    const bobSender = endpoint("b1");
+    registry.claim("bob", Role.ToSend, bobSender);
+    const users = registry.registeredUsers();
+    expect(users.map((user) => user.name)).toEqual(["alice"]);
+    registry.claim("bob", Role.ToRecv, endpoint("b2"));
+    expect(users).toHaveLength(1);
+    expect(registry.registeredUsers().map((user) => user.name).sort()).toEqual(["alice", "bob"]);
+  });
+});
