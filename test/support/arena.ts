@@ -1,0 +1,142 @@
+// One live in-process server with an honest group chatting through it, for the
+// hostile tests: `await using arena = await openArena({...})`, attack
+// arena.port, then `await arena.finish()` proves the invariants held, the
+// server logged no bug, and memory stayed under the bound.
+
+import type { LimitValues } from "../../src/protocol/limits.ts";
+import type { Logger } from "../../src/server/log.ts";
+import { startServer, type RunningServer } from "../../src/server/server.ts";
+import { HonestGroup, type HonestOptions } from "./honest.ts";
+import { InvariantChecker } from "./invariants.ts";
+import { rng, seedFromEnv, randomSeed, type Rng } from "./prng.ts";
+
+/** Limits that keep every hostile test short: small deadlines and a small slow-consumer cap. */
+export const hostileLimits: Partial<LimitValues> = {
+  registerTimeoutMs: 500,
+  ackTimeoutMs: 1000,
+  maxQueuedBytes: 256 * 1024,
+};
+
+/** The peak RSS of this process (server and clients together) while the arena runs. */
+export class RssWatch {
+  readonly baseline: number;
+  #peak: number;
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(everyMs = 20) {
+    this.baseline = process.memoryUsage.rss();
+    this.#peak = this.baseline;
+    this.#timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  sample(): number {
+    const rss = process.memoryUsage.rss();
+    if (rss > this.#peak) this.#peak = rss;
+    return rss;
+  }
+
+  /** Growth over the baseline at the peak, in MiB. */
+  get peakGrowthMiB(): number {
+    return (this.#peak - this.baseline) / 2 ** 20;
+  }
+
+  get peakMiB(): number {
+    return this.#peak / 2 ** 20;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+export type ArenaOptions = {
+  limits?: Partial<LimitValues>;
+  names?: readonly string[];
+  honest?: Partial<Omit<HonestOptions, "port" | "names" | "checker" | "rng">>;
+  /** Peak RSS growth allowed over the arena's start, in MiB. */
+  rssGrowthMiB: number;
+};
+
+export type Arena = {
+  readonly server: RunningServer;
+  readonly port: number;
+  readonly seed: number;
+  readonly rng: Rng;
+  readonly checker: InvariantChecker;
+  readonly group: HonestGroup;
+  readonly rss: RssWatch;
+  /** Log events at warn or above, as "level event". */
+  readonly events: string[];
+  /** The honest users plus this many connections: the server holds nothing else. */
+  honestConnections(): number;
+  finish(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+};
+
+/** Every event at warn or above; errors are bugs (connection.bug), warnings are the server defending itself. */
+function capturingLogger(events: string[]): Logger {
+  const capture = (level: string) => (event: string, fields: Record<string, unknown> = {}) => {
+    if (events.length < 10_000) events.push(`${level} ${event} ${JSON.stringify(fields)}`);
+  };
+  return { error: capture("error"), warn: capture("warn") };
+}
+
+export async function openArena(options: ArenaOptions): Promise<Arena> {
+  const seed = seedFromEnv("PARLEY_SEED", randomSeed());
+  const random = rng(seed);
+  const events: string[] = [];
+  const rss = new RssWatch();
+  const server = startServer({ hostname: "127.0.0.1", port: 0, limits: { ...hostileLimits, ...options.limits }, log: capturingLogger(events) });
+  const checker = new InvariantChecker();
+  const names = options.names ?? ["alice", "bob", "carol", "dave"];
+  let group: HonestGroup;
+  try {
+    group = await HonestGroup.start({ port: server.port, names, single: [names[names.length - 1]!], checker, rng: random, ...options.honest });
+  } catch (error) {
+    rss.stop();
+    await server.stop();
+    throw new Error(`${(error as Error).message} (PARLEY_SEED=${seed})`);
+  }
+  const connections = names.length * 2 - 1;
+
+  let finished = false;
+  const finish = async (): Promise<void> => {
+    finished = true;
+    const problems: string[] = [];
+    try {
+      await group.quiesce(5000);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+    problems.push(...checker.verify(), ...group.faults);
+    problems.push(...events.filter((e) => e.startsWith("error ")).map((e) => `server logged a bug: ${e}`));
+    rss.sample();
+    if (rss.peakGrowthMiB > options.rssGrowthMiB) {
+      problems.push(`RSS grew by ${rss.peakGrowthMiB.toFixed(1)} MiB (peak ${rss.peakMiB.toFixed(1)} MiB), over the ${options.rssGrowthMiB} MiB bound`);
+    }
+    if (checker.counts.sent === 0) problems.push("no honest SEND succeeded: the group was not served");
+    if (process.env.PARLEY_ARENA_STATS) console.error(`arena: ${checker.summary()}; peak RSS +${rss.peakGrowthMiB.toFixed(1)} MiB`);
+    if (problems.length > 0) {
+      throw new Error(`PARLEY_SEED=${seed}: ${checker.summary()}\n  ${problems.slice(0, 20).join("\n  ")}`);
+    }
+  };
+
+  return {
+    server,
+    port: server.port,
+    seed,
+    rng: random,
+    checker,
+    group,
+    rss,
+    events,
+    honestConnections: () => connections,
+    finish,
+    async [Symbol.asyncDispose]() {
+      if (!finished) console.error(`arena not finished; PARLEY_SEED=${seed}: ${checker.summary()}`);
+      group.close();
+      rss.stop();
+      await server.stop();
+    },
+  };
+}
