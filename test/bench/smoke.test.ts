@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Results } from "../../bench/run.ts";
+import type { Results } from "../../bench/report.ts";
 
 const root = path.resolve(import.meta.dir, "../..");
 let dir: string | undefined;

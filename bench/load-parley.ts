@@ -1,0 +1,104 @@
+// The generator's parley users: two connections each, one per role, read
+// with the project's Framer and written through the project's Outbox.
+
+import { ascii } from "../src/protocol/ascii.ts";
+import { Framer } from "../src/protocol/framer.ts";
+import { Role, decodeServerHead, encodeReceived, encodeRegister, encodeSend, type HeadDecoder, type ServerHead } from "../src/protocol/messages.ts";
+import { Pump, connect, die, pool, type Client, type GeneratorConfig } from "./load.ts";
+
+type ParleyClient = Client & { onFrame: (head: ServerHead, body: Uint8Array) => void };
+
+/** decodeServerHead, with the header blocks a connection expects decoded once and recognised by their bytes. */
+function cachedDecoder(known: Uint8Array[]): HeadDecoder<ServerHead> {
+  const entries = known.map((block) => ({ block, head: decodeServerHead(block) }));
+  return (block) => {
+    next: for (const entry of entries) {
+      const expected = entry.block;
+      if (expected.length !== block.length) continue;
+      for (let i = 0; i < block.length; i++) if (expected[i] !== block[i]) continue next;
+      return entry.head;
+    }
+    return decodeServerHead(block);
+  };
+}
+
+function framerFor(config: GeneratorConfig, known: Uint8Array[]): Framer<ServerHead> {
+  const limits = { maxHeaderBytes: 8192, maxBodyBytes: Math.max(65536, config.body) };
+  return new Framer(limits, config.decoder === "cached" ? cachedDecoder(known) : decodeServerHead);
+}
+
+export async function connectParley(config: GeneratorConfig, known: Uint8Array[]): Promise<ParleyClient> {
+  const client = (await connect(config.port)) as ParleyClient;
+  const framer = framerFor(config, known);
+  const sink = (head: ServerHead, body: Uint8Array) => client.onFrame(head, body);
+  client.onFrame = (head) => die(`unexpected ${head.verb}`);
+  client.onBytes = (chunk) => {
+    const error = framer.push(chunk, sink);
+    if (error !== undefined) die(`unparseable reply from the server: ${error.message}`);
+  };
+  return client;
+}
+
+export function register(client: ParleyClient, role: Role, name: string): Promise<void> {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  client.onFrame = (head) => {
+    if (head.verb !== "REGISTERED" || head.role !== role || head.name !== name) die(`REGISTER ${role} ${name} got ${head.verb}`);
+    client.onFrame = (late) => die(`unexpected ${late.verb}`);
+    resolve();
+  };
+  client.write(encodeRegister(role, name));
+  return promise;
+}
+
+type ParleyUser = { name: string; sending: ParleyClient; receiving: ParleyClient };
+
+/** Two connections, one role each (PROTOCOL.md §3). `known` are the header blocks its receiving side will see. */
+export async function registerUser(config: GeneratorConfig, name: string, known: { sending: Uint8Array[]; receiving: Uint8Array[] }): Promise<ParleyUser> {
+  const [sending, receiving] = await Promise.all([connectParley(config, known.sending), connectParley(config, known.receiving)]);
+  await Promise.all([register(sending, Role.ToSend, name), register(receiving, Role.ToRecv, name)]);
+  return { name, sending, receiving };
+}
+
+/** The receiving side of a load user: answers every FORWARD from `from` with RECEIVED. */
+function answerForwards(user: ParleyUser, from: string): void {
+  const received = encodeReceived(from);
+  user.receiving.onFrame = (head) => {
+    if (head.verb !== "FORWARD" || head.from !== from) die(`receiver ${user.name} got ${head.verb}`);
+    user.receiving.write(received);
+  };
+}
+
+/** The sending side: a pump of SENDs to `to`, completed by SENT (or an ERROR, counted). */
+function pumpSends(config: GeneratorConfig, user: ParleyUser, to: string): Pump {
+  const send = encodeSend(to, new Uint8Array(config.body).fill(0x61));
+  const pump = new Pump(config.inflight, () => user.sending.write(send));
+  user.sending.onFrame = (head) => {
+    if (head.verb === "SENT" && head.to === to) return pump.complete(true);
+    if (head.verb === "ERROR") return pump.complete(false);
+    die(`sender ${user.name} got ${head.verb}`);
+  };
+  return pump;
+}
+
+export async function setupParley(config: GeneratorConfig): Promise<Pump[]> {
+  const forwardFrom = (from: string) => ascii(`FORWARD ${from}\nContent-length: ${config.body}\n\n`);
+  if (config.kind === "broadcast") {
+    const sender = "b0";
+    await pool(config.receivers, config.concurrency, async (i) => {
+      answerForwards(await registerUser(config, `r${i}`, { sending: [], receiving: [forwardFrom(sender)] }), sender);
+    });
+    const user = await registerUser(config, sender, { sending: [ascii("SENT ALL\n\n")], receiving: [] });
+    return [pumpSends(config, user, "ALL")];
+  }
+  const pumps: Pump[] = [];
+  await pool(config.pairs, config.concurrency, async (i) => {
+    const [from, to] = [`s${i}`, `r${i}`];
+    const [sender, receiver] = await Promise.all([
+      registerUser(config, from, { sending: [ascii(`SENT ${to}\n\n`)], receiving: [] }),
+      registerUser(config, to, { sending: [], receiving: [forwardFrom(from)] }),
+    ]);
+    answerForwards(receiver, from);
+    pumps.push(pumpSends(config, sender, to));
+  });
+  return pumps;
+}

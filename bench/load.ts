@@ -1,0 +1,186 @@
+// The load generator's shared machinery: its config and events, how it
+// reports and dies, its client connections (project Outbox, one write() per
+// turn), and the measurement window every sender records into.
+
+import type { Socket, SocketHandler } from "bun";
+import { Outbox } from "../src/net/outbox.ts";
+import { Histogram, type Percentiles } from "./histogram.ts";
+
+export type Target = "parley" | "raw";
+
+export type GeneratorConfig = {
+  readonly target: Target;
+  readonly port: number;
+  /** unicast: `pairs` sender/receiver pairs; broadcast: one sender, `receivers` receivers; scale: `users` idle users. */
+  readonly kind: "unicast" | "broadcast" | "scale";
+  readonly pairs: number;
+  readonly inflight: number;
+  readonly body: number;
+  readonly receivers: number;
+  readonly users: number;
+  /** scale: this process registers users userOffset .. userOffset + users - 1. */
+  readonly userOffset: number;
+  /** scale: 2 is one connection per role (the normal client); 1 registers both roles on one connection (PROTOCOL.md §3). */
+  readonly connectionsPerUser: 1 | 2;
+  /** Users registering at once. */
+  readonly concurrency: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** After the window: how long to wait for SENDs in flight before giving up on them. */
+  readonly drainMs: number;
+  /** "project": every header through decodeServerHead; "cached": a known header block maps to its decoded head, anything else goes through decodeServerHead. */
+  readonly decoder: "project" | "cached";
+  /** The process gives up (exit 1) after this long. */
+  readonly deadlineMs: number;
+};
+
+export type GeneratorEvent =
+  | { event: "ready"; connections: number; setupMs: number }
+  | { event: "start" }
+  | { event: "stop" }
+  | {
+      event: "result";
+      completed: number;
+      errors: number;
+      windowMs: number;
+      latencyMicros: Percentiles;
+      cpuMicros: number;
+      /** Round trips still in flight when the generator gave up draining. */
+      abandoned: number;
+    }
+  | { event: "registered"; users: number; connections: number; startEpochMs: number; endEpochMs: number; cpuMicros: number }
+  | { event: "failed"; error: string };
+
+const host = "127.0.0.1";
+
+export function emit(event: GeneratorEvent, then?: () => void): void {
+  process.stdout.write(JSON.stringify(event) + "\n", then);
+}
+
+/** Thrown by die() to unwind a handler; the process is already on its way out. */
+class Dying extends Error {}
+let dying = false;
+
+export function die(error: unknown): never {
+  if (!dying && !(error instanceof Dying)) {
+    dying = true;
+    const text = error instanceof Error ? error.message : String(error);
+    emit({ event: "failed", error: text }, () => process.exit(1));
+    // stdout may be a pipe: give the write a moment, then exit regardless.
+    setTimeout(() => process.exit(1), 200);
+  }
+  throw new Dying("dying");
+}
+
+export const epochMs = (): number => performance.timeOrigin + performance.now();
+
+// ---------------------------------------------------------------------------
+// Connections
+
+export class Client {
+  socket: Socket<Client> | undefined;
+  outbox: Outbox | undefined;
+  onBytes: (chunk: Uint8Array) => void = () => {};
+  expectClose = false;
+
+  write(bytes: Uint8Array): void {
+    this.outbox!.write(bytes);
+  }
+
+  end(): void {
+    this.expectClose = true;
+    this.outbox?.end();
+  }
+}
+
+const handlers: SocketHandler<Client> = {
+  data(socket, chunk) {
+    socket.data.onBytes(chunk);
+  },
+  drain(socket) {
+    socket.data.outbox?.onDrain();
+  },
+  close(socket) {
+    if (!socket.data.expectClose && !dying) die("the server closed a connection");
+  },
+  error(socket, error) {
+    // A handler that threw lands here (BUN-NOTES.md); die() has reported it already.
+    if (!socket.data.expectClose && !dying) die(`socket error: ${error.message}`);
+  },
+};
+
+export const clients: Client[] = [];
+
+export async function connect(port: number): Promise<Client> {
+  const client = new Client();
+  const socket = await Bun.connect<Client>({ hostname: host, port, data: client, socket: handlers });
+  client.socket = socket;
+  client.outbox = new Outbox(socket, Number.MAX_SAFE_INTEGER, () => die("outbox overflow"));
+  clients.push(client);
+  return client;
+}
+
+/** Runs `task(0..count-1)` with at most `limit` at a time. */
+export async function pool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+}
+
+// ---------------------------------------------------------------------------
+// Measurement: one window, shared by every sender
+
+type Phase = "warmup" | "measure" | "drain";
+
+export const stats = {
+  phase: "warmup" as Phase,
+  completed: 0,
+  errors: 0,
+  histogram: new Histogram(),
+};
+
+/** One sender's round trips in flight, oldest first; replies come in order (PROTOCOL.md §4). */
+export class Pump {
+  readonly #inflight: number;
+  readonly #send: () => void;
+  readonly #started: Float64Array;
+  #head = 0;
+  #count = 0;
+
+  constructor(inflight: number, send: () => void) {
+    this.#inflight = inflight;
+    this.#send = send;
+    this.#started = new Float64Array(inflight);
+  }
+
+  get outstanding(): number {
+    return this.#count;
+  }
+
+  fill(): void {
+    const now = performance.now();
+    while (stats.phase !== "drain" && this.#count < this.#inflight) {
+      this.#started[(this.#head + this.#count) % this.#inflight] = now;
+      this.#count++;
+      this.#send();
+    }
+  }
+
+  complete(ok: boolean): void {
+    if (this.#count === 0) die("a reply with nothing in flight");
+    const started = this.#started[this.#head]!;
+    this.#head = (this.#head + 1) % this.#inflight;
+    this.#count--;
+    if (stats.phase === "measure") {
+      if (ok) {
+        stats.completed++;
+        stats.histogram.record((performance.now() - started) * 1000);
+      }
+    }
+    if (!ok) stats.errors++;
+    this.fill();
+  }
+}
+

@@ -1,0 +1,113 @@
+// The processes of a bench run: the relay under test (parley's CLI or the raw
+// baseline) and the generator, each spawned with the raised fd limit, their
+// output read line by line, and every wait bounded.
+
+import path from "node:path";
+import type { Subprocess } from "bun";
+import type { GeneratorConfig, GeneratorEvent, Target } from "./load.ts";
+import { withRaisedFdLimit } from "./proc.ts";
+
+const root = path.resolve(import.meta.dir, "..");
+const bun = process.execPath;
+
+export async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      onLine(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+    }
+  }
+  if (buffered.length > 0) onLine(buffered);
+}
+
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+export type Relay = { proc: Subprocess<"ignore", "ignore", "pipe">; port: number; tail: string[] };
+
+export type ServerLimits = { maxPendingForwards?: number; maxBodyBytes?: number; maxQueuedBytes?: number };
+
+/** Starts parley (`bun src/cli.ts server --port 0`) or the baseline; resolves once it logged its port. `profile`: run parley under `bun --cpu-prof`. */
+export async function startRelay(target: Target, limits: ServerLimits, profile: { dir: string; name: string } | undefined): Promise<Relay> {
+  let argv: string[];
+  if (target === "raw") {
+    argv = [bun, "bench/baseline.ts", "--port", "0"];
+  } else {
+    const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`];
+    const limitFlags = Object.entries(limits).flatMap(([name, value]) => [`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(value)]);
+    argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", "--log-level", "info", ...limitFlags];
+  }
+  const proc = Bun.spawn(withRaisedFdLimit(argv), { cwd: root, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const tail: string[] = [];
+  const { promise: listening, resolve, reject } = Promise.withResolvers<number>();
+  // Keep reading stderr for the whole run: a full pipe would block the server's log writes.
+  void readLines(proc.stderr, (line) => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    const match = /\.listening .*port=(\d+)/.exec(line);
+    if (match) resolve(Number(match[1]));
+  });
+  // Settling an already-resolved promise is a no-op, so a later exit is not an error here.
+  void proc.exited.then((code) => reject(new Error(`${target} exited with ${code} before listening: ${tail.join(" | ")}`)));
+  const port = await withDeadline(listening, 15_000, `${target} start`);
+  return { proc, port, tail };
+}
+
+export async function stopProcess(proc: Subprocess<"ignore" | "pipe", "ignore" | "pipe", "pipe">): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill("SIGTERM");
+  try {
+    await withDeadline(proc.exited, 8000, "stop");
+  } catch {
+    proc.kill("SIGKILL");
+    await proc.exited;
+  }
+}
+
+export type Generator = { proc: Subprocess<"pipe", "pipe", "pipe">; events: AsyncIterator<GeneratorEvent>; stderr: string[] };
+
+export function startGenerator(config: GeneratorConfig): Generator {
+  const proc = Bun.spawn(withRaisedFdLimit([bun, "bench/generator.ts", JSON.stringify(config)]), { cwd: root, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const stderr: string[] = [];
+  void readLines(proc.stderr, (line) => {
+    stderr.push(line);
+    if (stderr.length > 20) stderr.shift();
+  });
+  const queue: GeneratorEvent[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  void readLines(proc.stdout, (line) => {
+    if (line.trim() === "") return;
+    queue.push(JSON.parse(line) as GeneratorEvent);
+    wake?.();
+  }).finally(() => {
+    ended = true;
+    wake?.();
+  });
+  const events: AsyncIterator<GeneratorEvent> = {
+    async next() {
+      while (queue.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
+      const event = queue.shift();
+      return event === undefined ? { done: true, value: undefined } : { done: false, value: event };
+    },
+  };
+  return { proc, events, stderr };
+}
+
+/** The next event from a generator; a failure or an early exit becomes an error with its stderr. */
+export async function nextEvent(generator: Generator, deadlineMs: number): Promise<GeneratorEvent> {
+  const next = await withDeadline(generator.events.next(), deadlineMs, "generator");
+  if (next.done) {
+    const code = await generator.proc.exited;
+    throw new Error(`generator exited with ${code}: ${generator.stderr.join(" | ")}`);
+  }
+  if (next.value.event === "failed") throw new Error(`generator failed: ${next.value.error}`);
+  return next.value;
+}

@@ -1,0 +1,74 @@
+// The results of a bench run: one row per (scenario, target, repeat), the
+// table printed at the end, and the JSON document written beside it.
+
+import type { Target } from "./load.ts";
+import type { Options, Scenario } from "./options.ts";
+import type { Machine } from "./proc.ts";
+
+export type Row = {
+  scenario: Scenario;
+  label: string;
+  target: Target;
+  repeat: number;
+  txPerSec: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  p999Ms: number | null;
+  serverCpuPct: number;
+  generatorCpuPct: number;
+  /** Server CPU time per transaction (per registration for scale), in microseconds: steadier than tx/s on a busy machine. */
+  serverMicrosPerTx: number;
+  completed: number;
+  errors: number;
+  /** parley only: its tx/s over the raw relay's in the same repeat. */
+  ratio?: number;
+  mbPerSec?: number;
+  rssPerUserKiB?: number;
+  rssBeforeKiB?: number;
+  rssAfterKiB?: number;
+  serverFds?: number;
+  generatorProcesses?: number;
+  note?: string;
+  error?: string;
+};
+
+function fixed(value: number | null | undefined, digits: number): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? "-" : value.toFixed(digits);
+}
+
+function rate(value: number): string {
+  if (!Number.isFinite(value)) return "-";
+  return value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : value >= 1e4 ? `${(value / 1e3).toFixed(1)}k` : value.toFixed(0);
+}
+
+function extra(row: Row): string {
+  if (row.error !== undefined) return `FAILED: ${row.error.slice(0, 160)}`;
+  const parts: string[] = [];
+  if (row.mbPerSec !== undefined) parts.push(`${row.mbPerSec.toFixed(1)} MB/s`);
+  if (row.rssPerUserKiB !== undefined) parts.push(`RSS ${row.rssPerUserKiB.toFixed(2)} KiB/user (${Math.round(row.rssBeforeKiB! / 1024)}->${Math.round(row.rssAfterKiB! / 1024)} MiB, ${row.serverFds} fds, ${row.generatorProcesses} gen)`);
+  if (row.errors > 0) parts.push(`${row.errors} errors`);
+  if (row.note !== undefined) parts.push(row.note);
+  return parts.join("; ");
+}
+
+export function table(rows: Row[]): string {
+  const header = ["scenario", "target", "tx/s", "p50 ms", "p99 ms", "p99.9 ms", "srv CPU%", "gen CPU%", "srv µs/tx", "vs raw", "notes"];
+  const body = rows.map((row) => [
+    row.label + (rows.some((other) => other.repeat > 1) ? ` #${row.repeat}` : ""),
+    row.target,
+    rate(row.txPerSec),
+    fixed(row.p50Ms, 3),
+    fixed(row.p99Ms, 3),
+    fixed(row.p999Ms, 3),
+    fixed(row.serverCpuPct, 0),
+    fixed(row.generatorCpuPct, 0),
+    fixed(row.serverMicrosPerTx, row.serverMicrosPerTx >= 100 ? 0 : 1),
+    row.ratio === undefined ? "" : `${fixed(row.ratio, 2)}x`,
+    extra(row),
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => (i >= 2 && i <= 9 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(" | ")} |`;
+  return [line(header), `|${widths.map((width, i) => (i >= 2 && i <= 9 ? "-".repeat(width + 1) + ":" : "-".repeat(width + 2))).join("|")}|`, ...body.map(line)].join("\n");
+}
+
+export type Results = { machine: Machine; machineLine: string; startedAt: string; finishedAt: string; options: Options; rows: Row[] };
