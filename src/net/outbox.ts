@@ -37,6 +37,11 @@ export class Outbox {
   /** Queues bytes; the caller must not mutate them until they are flushed. */
   write(bytes: Uint8Array): void {
     if (this.#closed || this.#ending) return;
+    // A view pins its whole backing buffer, a socket read of up to 512 KiB
+    // (BUN-NOTES.md). Behind a blocked socket it may wait until the ack timeout,
+    // so keep a copy: queuedBytes must be what is really held, or one-byte
+    // bodies could pin 512 KiB each past the cap (PROTOCOL.md §1 limits).
+    if (this.#blocked && !ownsBuffer(bytes)) bytes = copy(bytes);
     this.#parts.push(bytes);
     this.#queuedBytes += bytes.length;
     if (this.#queuedBytes > this.#maxQueuedBytes) {
@@ -66,9 +71,10 @@ export class Outbox {
         return;
       }
       if (written < data.length) {
-        // The tail must outlive this call: copy it off the shared scratch.
-        const tail = data.buffer === scratch.buffer ? data.slice(written) : data.subarray(written);
-        this.#parts = [tail];
+        // The tail must outlive this call: copy it off the shared scratch, and
+        // off any larger buffer it would otherwise pin (see write()).
+        const tail = data.subarray(written);
+        this.#parts = [ownsBuffer(tail) ? tail : copy(tail)];
         this.#queuedBytes = tail.length;
         this.#blocked = true;
         return;
@@ -113,4 +119,13 @@ export class Outbox {
     }
     return out;
   }
+}
+
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+}
+
+/** A copy with its own memory; Buffer#slice (socket chunks are Buffers) would return a view. */
+function copy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }

@@ -62,6 +62,11 @@ export class Connection implements Endpoint {
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   // Sending role: replies owed, in the order of the requests (PROTOCOL.md §4 pipelining).
   #replies: Reply[] = [];
+  // Their bytes. Replies held behind a SEND in flight are bytes waiting to be
+  // written to this connection, so they count toward the slow-consumer cap
+  // (PROTOCOL.md §1 limits): else a pipeline behind one unanswered SEND grows
+  // without bound until the ack timeout.
+  #repliesBytes = 0;
 
   constructor(link: Link, hub: Hub) {
     this.address = link.remoteAddress;
@@ -182,7 +187,7 @@ export class Connection implements Endpoint {
       this.#hub.log.debug?.("send.failed", { from: this.#name, to, reason: sent });
       return this.#reply(unableToSend);
     }
-    this.#replies.push(sent);
+    this.#hold(sent);
     sent.done.then(this.#writeReplies);
   }
 
@@ -198,7 +203,13 @@ export class Connection implements Endpoint {
 
   #reply(bytes: Uint8Array): void {
     if (this.#replies.length === 0) this.#outbox.write(bytes);
-    else this.#replies.push(bytes);
+    else this.#hold(bytes);
+  }
+
+  #hold(reply: Reply): void {
+    this.#replies.push(reply);
+    this.#repliesBytes += replyBytes(reply);
+    if (this.#repliesBytes + this.#outbox.queuedBytes > this.#hub.limits.maxQueuedBytes) this.#onOverflow();
   }
 
   /** Writes every reply at the head of the queue that is ready; stops at the first still in flight. */
@@ -210,6 +221,7 @@ export class Connection implements Endpoint {
       if (reply instanceof Uint8Array) this.#outbox.write(reply);
       else if (reply.outcome !== undefined) this.#outbox.write(encodeOutcome(reply));
       else break;
+      this.#repliesBytes -= replyBytes(reply);
     }
     if (ready > 0) replies.splice(0, ready);
     if (this.#peerEnded && replies.length === 0) this.#close("peer ended the stream", FailReason.Disconnected, "flush");
@@ -249,6 +261,7 @@ export class Connection implements Endpoint {
 
     const replies = this.#replies;
     this.#replies = [];
+    this.#repliesBytes = 0;
     for (const reply of replies) {
       if (reply instanceof Transaction) reply.fail(failure);
       if (how === "flush") this.#outbox.write(reply instanceof Uint8Array ? reply : encodeOutcome(reply));
@@ -270,6 +283,11 @@ export class Connection implements Endpoint {
       if (how === "drop") this.#link.end();
     }
   }
+}
+
+/** What a reply will take on the wire; for a SEND in flight, the longer of its two answers. */
+function replyBytes(reply: Reply): number {
+  return reply instanceof Uint8Array ? reply.length : Math.max(unableToSend.length, reply.to.length + 7);
 }
 
 function encodeOutcome(tx: Transaction): Uint8Array {

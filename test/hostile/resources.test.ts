@@ -1,0 +1,125 @@
+// Attacks on the server's memory and connection table while an honest group
+// chats (PROTOCOL.md §1 limits): crowds that never register, halves that never
+// pair, a receiver that never reads, and pipelines built to make the server
+// hold far more than its per-connection caps.
+
+import { describe, expect, test } from "bun:test";
+import { halfRegistered, neverReads, pour, silentCrowd } from "../support/attackers.ts";
+import { hostileLimits, openArena } from "../support/arena.ts";
+import { Peer } from "../support/peer.ts";
+
+const encoder = new TextEncoder();
+const registerTimeoutMs = hostileLimits.registerTimeoutMs!;
+// Peak RSS growth of this process (server, honest group and attackers together).
+const rssGrowthMiB = 96;
+
+/** Connections the crowd may open: this process holds both ends, so two descriptors each. */
+function crowdSize(wanted: number): number {
+  const limits = require("node:fs").readFileSync("/proc/self/limits", "utf8") as string;
+  const soft = Number(/Max open files\s+(\d+)/.exec(limits)?.[1] ?? 1024);
+  return Math.min(wanted, Math.floor((soft - 256) / 2));
+}
+
+async function registered(port: number, name: string): Promise<Peer> {
+  const peer = await Peer.connect(port, name);
+  peer.send(`REGISTER TOSEND ${name}\n\nREGISTER TORECV ${name}\n\n`);
+  await peer.receives(`REGISTERED TOSEND ${name}\n\nREGISTERED TORECV ${name}\n\n`);
+  return peer;
+}
+
+describe("hostile resource use", () => {
+  test("a thousand connections that never register are all closed at the register deadline", async () => {
+    await using arena = await openArena({ rssGrowthMiB });
+    await arena.group.progress(20);
+    const count = crowdSize(1000);
+    expect(count).toBeGreaterThanOrEqual(300);
+    await silentCrowd(arena.port, { count, deadlineMs: registerTimeoutMs + 3000 });
+    await arena.group.progress(100);
+    expect(arena.server.connections).toBe(arena.honestConnections());
+    await arena.finish();
+  }, 20_000);
+
+  test("halves that never pair are closed at the pairing deadline and their names freed", async () => {
+    await using arena = await openArena({ rssGrowthMiB });
+    await arena.group.progress(20);
+    await halfRegistered(arena.port, { prefix: "half", count: 200, deadlineMs: registerTimeoutMs + 3000 });
+    expect(arena.server.users).toBe(arena.group.members.length);
+    // The names are free again.
+    using again = await registered(arena.port, "half7");
+    await arena.group.progress(100);
+    again.close();
+    await arena.finish();
+  }, 20_000);
+
+  test("a receiver that never reads is cut off as a slow consumer, failing every SEND to it", async () => {
+    await using arena = await openArena({ rssGrowthMiB, honest: { broadcast: 0 } });
+    await arena.group.progress(20);
+    // Far past the 256 KiB cap plus whatever the kernel buffers on loopback.
+    const failed = await neverReads(arena.port, { victim: "sloth", flooder: "flood", messages: 200, bodyBytes: 60_000, deadlineMs: 8000 });
+    expect(failed).toBe(200);
+    await arena.group.progress(100);
+    expect(arena.server.connections).toBe(arena.honestConnections());
+    await arena.finish();
+  }, 20_000);
+
+  test("tiny FORWARDs queued to a blocked receiver do not pin the sender's 512 KiB read chunks", async () => {
+    // The default 8 MiB cap, so the kernel buffers can fill and block the outbox without tripping it.
+    await using arena = await openArena({ rssGrowthMiB, limits: { maxQueuedBytes: 8 * 1024 * 1024, ackTimeoutMs: 10_000 }, honest: { broadcast: 0 } });
+    await arena.group.progress(20);
+    const victimSend = await Peer.connect(arena.port, "victim(send)");
+    const victimRecv = await Peer.connect(arena.port, "victim(recv)");
+    victimSend.send("REGISTER TOSEND victim\n\n");
+    await victimSend.receives("REGISTERED TOSEND victim\n\n");
+    victimRecv.send("REGISTER TORECV victim\n\n");
+    await victimRecv.receives("REGISTERED TORECV victim\n\n");
+    victimRecv.pause();
+    using witness = await registered(arena.port, "witness");
+    // 7 MB of FORWARDs fill the kernel's buffers; the outbox then holds the rest, under the cap.
+    const big = new Uint8Array(60_000).fill(0x62);
+    const fill = Buffer.concat(Array.from({ length: 117 }, () => Buffer.concat([encoder.encode(`SEND victim\nContent-length: ${big.length}\n\n`), big])));
+    // Then 800 one-byte FORWARDs, each read in its own ~512 KiB chunk of padding (SENDs to nobody).
+    const pad = Buffer.concat([encoder.encode("SEND nobody\nContent-length: 65000\n\n"), new Uint8Array(65_000)]);
+    const unit = Buffer.concat([...Array.from({ length: 7 }, () => pad), encoder.encode("SEND victim\nContent-length: 1\n\nz")]);
+    const register = encoder.encode("REGISTER TOSEND pinner\n\nREGISTER TORECV pinner\n\n");
+    const attack = await pour(arena.port, {
+      prefix: Buffer.concat([register, fill]),
+      unit,
+      total: unit.length * 800,
+      // Proof that the server read everything before it.
+      suffix: encoder.encode("SEND witness\nContent-length: 4\n\ndone"),
+    });
+    expect(await attack.written).toBe(unit.length * 800);
+    await witness.receives("FORWARD pinner\nContent-length: 4\n\ndone", 10_000);
+    arena.rss.sample();
+    attack.end();
+    victimSend.close();
+    victimRecv.close();
+    await arena.group.progress(100);
+    await arena.finish();
+  }, 30_000);
+
+  test("replies held behind an unanswered SEND count toward the slow-consumer cap", async () => {
+    // A long ack deadline: the server must not need it to stop this connection.
+    await using arena = await openArena({ rssGrowthMiB, limits: { ackTimeoutMs: 10_000 }, honest: { broadcast: 0 } });
+    await arena.group.progress(20);
+    using accomplice = await registered(arena.port, "accomplice");
+    const unit = encoder.encode("REGISTER TOSEND hog\n\n");
+    const started = performance.now();
+    const attack = await pour(arena.port, {
+      // The head SEND waits for an answer that never comes; every reply after it is held (docs/protocol.md D14).
+      prefix: encoder.encode("REGISTER TOSEND hog\n\nREGISTER TORECV hog\n\nSEND accomplice\nContent-length: 1\n\nx"),
+      unit,
+      total: 64 * 1024 * 1024,
+    });
+    const deadline = Promise.withResolvers<void>();
+    const timer = setTimeout(deadline.resolve, 4000);
+    await Promise.race([attack.closed, deadline.promise]);
+    clearTimeout(timer);
+    const tookMs = performance.now() - started;
+    attack.end();
+    expect(tookMs).toBeLessThan(4000);
+    await accomplice.receives("FORWARD hog\nContent-length: 1\n\nx");
+    await arena.group.progress(100);
+    await arena.finish();
+  }, 30_000);
+});
