@@ -70,7 +70,13 @@ async function runScripted(options: ClientOptions): Promise<number> {
   }
   const address: Address = { host: options.host ?? defaultHost, port: options.port };
   let failures = 0;
-  const { promise: lost, resolve: onLost } = Promise.withResolvers<void>();
+  let isLost = false;
+  const { promise: lost, resolve } = Promise.withResolvers<void>();
+  // The connection is gone for good (--no-reconnect, or a reconnect that cannot succeed): exit 1.
+  const onLost = () => {
+    isLost = true;
+    resolve();
+  };
 
   const session = new Session({
     host: address.host,
@@ -107,8 +113,13 @@ async function runScripted(options: ClientOptions): Promise<number> {
     },
   });
 
-  const error = await session.connect();
+  // Listen for signals from the start, so SIGINT/SIGTERM always end the client the same way.
+  const signalled = waitForSignal();
+  const error = await Promise.race([session.connect(), signalled.promise.then(() => "signal" as const)]);
   if (error !== undefined) {
+    signalled.dispose();
+    await session.close();
+    if (error === "signal") return exitFailed;
     process.stderr.write(`parley: ${connectFailure(error, address, user)}\n`);
     return exitFailed;
   }
@@ -158,7 +169,6 @@ async function runScripted(options: ClientOptions): Promise<number> {
     endInput();
   });
 
-  const signalled = waitForSignal();
   // Without --no-reconnect a lost connection is retried, so only a signal ends listening.
   await Promise.race([inputEnded.then(() => printed), lost, signalled.promise]);
   if (options.listen) await Promise.race([lost, signalled.promise]);
@@ -167,7 +177,7 @@ async function runScripted(options: ClientOptions): Promise<number> {
   await session.close();
   await printed;
   await flushStdout();
-  return failures === 0 ? exitOk : exitFailed;
+  return failures === 0 && !isLost ? exitOk : exitFailed;
 }
 
 function waitForSignal(): { promise: Promise<void>; dispose(): void } {

@@ -1,0 +1,93 @@
+// The single-file executable: built once with `bun build --compile`, then the
+// same chats as from source, and every protocol transcript against it.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import packageJson from "../../package.json" with { type: "json" };
+import { Limits, type LimitName } from "../../src/protocol/limits.ts";
+import { broadcast } from "../scenarios/broadcast.ts";
+import { delivery } from "../scenarios/delivery.ts";
+import { failures } from "../scenarios/failures.ts";
+import { runScenarios } from "../scenarios/runner.ts";
+import { Child, root, startServerProcess } from "../support/child.ts";
+import { chatTests } from "./chat.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "parley-binary-"));
+const binary = join(dir, "parley");
+let built = false;
+
+beforeAll(async () => {
+  // The same command as `bun run build`, into a temporary directory.
+  const build = Bun.spawn([process.execPath, "build", "--compile", "--minify", join(root, "src", "cli.ts"), "--outfile", binary], {
+    cwd: root,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [code, stderr] = await Promise.all([build.exited, new Response(build.stderr).text()]);
+  if (code !== 0) throw new Error(`bun build --compile failed (${code}):\n${stderr}`);
+  built = true;
+}, 60_000);
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const parley = (): readonly string[] => {
+  if (!built) throw new Error("the binary was not built");
+  return [binary];
+};
+
+describe("dist/parley", () => {
+  async function run(args: readonly string[]): Promise<Child & { code: number | null }> {
+    const child = new Child([...parley(), ...args]);
+    const code = await child.exit();
+    return Object.assign(child, { code });
+  }
+
+  test("prints its version", async () => {
+    const version = await run(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toBe(`parley ${packageJson.version}\n`);
+  });
+
+  test("prints help for itself and both subcommands, every flag with its default", async () => {
+    const main = await run(["--help"]);
+    expect(main.code).toBe(0);
+    expect(main.stdout).toContain("parley server");
+    expect(main.stdout).toContain("parley client");
+    const server = await run(["server", "--help"]);
+    for (const name of Object.keys(Limits) as LimitName[]) {
+      const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      expect(server.stdout).toContain(flag);
+      expect(server.stdout).toContain(`(default: ${Limits[name].default})`);
+    }
+    const client = await run(["client", "--help"]);
+    for (const flag of ["--host", "--port", "--user", "--listen", "--json", "--no-reconnect"]) expect(client.stdout).toContain(flag);
+  });
+
+  test("refuses an unknown command with exit code 2", async () => {
+    const bad = await run(["bogus"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown command");
+  });
+});
+
+chatTests("dist/parley", parley);
+
+/** Scenario limits as the server's flags: ackTimeoutMs -> --ack-timeout-ms=150. */
+function limitFlags(limits: Partial<Record<LimitName, number>>): string[] {
+  return Object.entries(limits).map(([name, value]) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${value}`);
+}
+
+runScenarios(
+  {
+    name: "compiled binary",
+    start: async (limits) => {
+      const { port, stop } = await startServerProcess(parley(), limitFlags(limits));
+      return { port, stop };
+    },
+  },
+  [...delivery, ...broadcast, ...failures],
+);

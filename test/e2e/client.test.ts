@@ -1,0 +1,94 @@
+// `parley client` from source, as real processes against a real server process.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { Child, fromSource, startServerProcess } from "../support/child.ts";
+import { chatTests } from "./chat.ts";
+
+chatTests("parley client from source", () => fromSource);
+
+describe("parley client from source, scripted mode", () => {
+  const running: Child[] = [];
+  afterEach(async () => {
+    for (const child of running.splice(0).reverse()) await child[Symbol.asyncDispose]();
+  });
+
+  async function server() {
+    const started = await startServerProcess(fromSource);
+    running.push(started.child);
+    return started;
+  }
+
+  function client(args: readonly string[], stdin: string | "pipe" | "ignore" = "pipe", env: Record<string, string> = {}): Child {
+    const child = new Child([...fromSource, "client", ...args], { stdin, env });
+    running.push(child);
+    return child;
+  }
+
+  test("prints one JSON object per event with --json", async () => {
+    const { port } = await server();
+    const bob = client(["--port", String(port), "--user", "bob", "--json", "--listen"], "ignore", { PARLEY_HOST: "127.0.0.1" });
+    await bob.line("stdout", '"event":"connected"');
+
+    const alice = client(["--host", "127.0.0.1", "--port", String(port), "--user", "alice", "--json"], "@bob hi \x1b[31mbob\n@nobody x\nnot a message\n");
+    expect(await alice.exit()).toBe(1);
+    const events = alice.stdoutLines.map((line) => JSON.parse(line));
+    expect(events).toEqual([
+      { event: "connected", user: "alice", host: "127.0.0.1", port, reconnected: false },
+      { event: "delivered", line: 1, to: "bob", text: "hi \x1b[31mbob" },
+      { event: "failed", line: 2, to: "nobody", text: "x", reason: "unable-to-send", message: "not online, or did not confirm it" },
+      { event: "invalid", line: 3, hint: expect.stringContaining("@name message") },
+    ]);
+    // The escape travels as JSON's \u001b, never raw.
+    expect(alice.stdout).not.toContain("\x1b");
+
+    await bob.line("stdout", '"event":"received"');
+    bob.signal("SIGTERM");
+    expect(await bob.exit()).toBe(0);
+    expect(bob.stdoutLines.map((line) => JSON.parse(line))).toEqual([
+      { event: "connected", user: "bob", host: "127.0.0.1", port, reconnected: false },
+      { event: "received", from: "alice", text: "hi \x1b[31mbob", bytes: 11 },
+    ]);
+  });
+
+  test("shows escapes in received messages escaped in text mode", async () => {
+    const { port } = await server();
+    const bob = client(["--host", "127.0.0.1", "--port", String(port), "--user", "bob", "--listen"], "ignore");
+    await bob.line("stderr", "connected to");
+    const alice = client(["--host", "127.0.0.1", "--port", String(port), "--user", "alice"], "@bob \x1b]0;pwned\x07\x1b[2Jgotcha\n");
+    expect(await alice.exit()).toBe(0);
+    expect(await bob.line("stdout", "[alice]")).toBe("[alice] \\x1b]0;pwned\\x07\\x1b[2Jgotcha");
+    expect(bob.stdout).not.toContain("\x1b");
+  });
+
+  test("exits 1 with one clear line when the server is unreachable", async () => {
+    const { port, stop } = await server();
+    await stop(); // the port is now closed
+    const alice = client(["--host", "127.0.0.1", "--port", String(port), "--user", "alice"], "@bob hi\n");
+    expect(await alice.exit()).toBe(1);
+    expect(alice.stderr).toBe(`parley: cannot reach the server at 127.0.0.1:${port}: connection refused\n`);
+    expect(alice.stdout).toBe("");
+  });
+
+  test("exits 2 when no user is given and stdin is not a terminal", async () => {
+    const alice = client(["--port", "1"], "@bob hi\n");
+    expect(await alice.exit()).toBe(2);
+    expect(alice.stderr).toContain("--user");
+  });
+
+  test("exits 1 when the connection is lost with --no-reconnect", async () => {
+    const { port, stop } = await server();
+    const alice = client(["--host", "127.0.0.1", "--port", String(port), "--user", "alice", "--listen", "--no-reconnect"], "ignore");
+    await alice.line("stderr", "connected to");
+    await stop();
+    expect(await alice.exit()).toBe(1);
+    expect(alice.stderr).toContain("connection lost");
+  });
+
+  test("lists every flag with its default in --help", async () => {
+    const help = client(["--help"], "ignore");
+    expect(await help.exit()).toBe(0);
+    for (const flag of ["--host", "--port", "--user", "--listen", "--json", "--no-reconnect", "--help", "(default: 5050)", "PARLEY_USER", "NO_COLOR"]) {
+      expect(help.stdout).toContain(flag);
+    }
+  });
+});
