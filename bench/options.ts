@@ -10,6 +10,7 @@ export type Options = {
   scenarios: Scenario[];
   targets: Target[];
   durationMs: number;
+  broadcastDurationMs: number;
   warmupMs: number;
   pairs: number[];
   inflight: number;
@@ -30,6 +31,7 @@ const flagHelp: Record<string, string> = {
   scenario: `scenarios to run, comma-separated: ${Scenarios.join(",")} (default: all)`,
   targets: "targets, comma-separated: raw,parley (default: both; the ratio needs both)",
   duration: "measured window per run, seconds (default 3)",
+  "broadcast-duration": "measured window of a broadcast run, seconds: one SEND ALL at a time gives few samples per second (default 10)",
   warmup: "load before the window, seconds (default 0.5)",
   pairs: "closed and pipelined: sender/receiver pairs, comma-separated (default 1,10,100)",
   inflight: "pipelined and large: SENDs in flight per sender (default 32)",
@@ -58,6 +60,7 @@ export function parseOptions(args: string[]): Options {
     scenarios: [...Scenarios],
     targets: ["raw", "parley"],
     durationMs: 3000,
+    broadcastDurationMs: 10_000,
     warmupMs: 500,
     pairs: [1, 10, 100],
     inflight: 32,
@@ -103,6 +106,9 @@ export function parseOptions(args: string[]): Options {
       }
       case "duration":
         options.durationMs = list(value)[0]! * 1000;
+        break;
+      case "broadcast-duration":
+        options.broadcastDurationMs = list(value)[0]! * 1000;
         break;
       case "warmup":
         options.warmupMs = Number(value) * 1000;

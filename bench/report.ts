@@ -47,6 +47,7 @@ function extra(row: Row): string {
   if (row.mbPerSec !== undefined) parts.push(`${row.mbPerSec.toFixed(1)} MB/s`);
   if (row.rssPerUserKiB !== undefined) parts.push(`RSS ${row.rssPerUserKiB.toFixed(2)} KiB/user (${Math.round(row.rssBeforeKiB! / 1024)}->${Math.round(row.rssAfterKiB! / 1024)} MiB, ${row.serverFds} fds, ${row.generatorProcesses} gen)`);
   if (row.errors > 0) parts.push(`${row.errors} errors`);
+  if (row.p99Ms !== null && row.completed < 1000) parts.push(`percentiles of ${row.completed} samples`);
   if (row.note !== undefined) parts.push(row.note);
   return parts.join("; ");
 }
@@ -71,4 +72,4 @@ export function table(rows: Row[]): string {
   return [line(header), `|${widths.map((width, i) => (i >= 2 && i <= 9 ? "-".repeat(width + 1) + ":" : "-".repeat(width + 2))).join("|")}|`, ...body.map(line)].join("\n");
 }
 
-export type Results = { machine: Machine; machineLine: string; startedAt: string; finishedAt: string; options: Options; rows: Row[] };
+export type Results = { machine: Machine; machineLine: string; revision: string; startedAt: string; finishedAt: string; options: Options; rows: Row[] };

@@ -76,7 +76,7 @@ function plans(options: Options): Plan[] {
         break;
       case "broadcast":
         for (const receivers of options.receivers) {
-          out.push({ scenario, label: `broadcast M=${receivers}`, config: { ...base, kind: "broadcast", receivers, inflight: 1 }, limits: {} });
+          out.push({ scenario, label: `broadcast M=${receivers}`, config: { ...base, kind: "broadcast", receivers, inflight: 1, durationMs: options.broadcastDurationMs, deadlineMs: base.deadlineMs + options.broadcastDurationMs }, limits: {} });
         }
         break;
       case "scale":
@@ -224,8 +224,15 @@ async function runOne(plan: Plan, target: Target, repeat: number, options: Optio
   }
 }
 
+/** The commit measured, and whether src/ had uncommitted changes (others edit it while the bench runs). */
+function revision(): string {
+  const git = (...args: string[]) => Bun.spawnSync(["git", ...args], { cwd: root }).stdout.toString().trim();
+  const head = git("rev-parse", "--short", "HEAD") || "unknown";
+  return git("status", "--porcelain", "--", "src") === "" ? head : `${head}+dirty-src`;
+}
+
 // ---------------------------------------------------------------------------
-// Output
+// Main
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -247,11 +254,11 @@ async function main(): Promise<void> {
       if (raw !== undefined && parley !== undefined && raw.txPerSec > 0) parley.ratio = parley.txPerSec / raw.txPerSec;
     }
   }
-  const results: Results = { machine, machineLine: machineLine(machine), startedAt, finishedAt: new Date().toISOString(), options, rows };
+  const results: Results = { machine, machineLine: machineLine(machine), revision: revision(), startedAt, finishedAt: new Date().toISOString(), options, rows };
   const out = options.jsonOut ?? path.join(root, "bench", "results", `${startedAt.replace(/[:.]/g, "-")}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
-  process.stdout.write(`\nmachine: ${machineLine(machine)}\n\n${table(rows)}\n\nresults: ${path.relative(process.cwd(), out)}\n`);
+  process.stdout.write(`\nmachine: ${machineLine(machine)}\nrevision: ${results.revision}\n\n${table(rows)}\n\nresults: ${path.relative(process.cwd(), out)}\n`);
   process.exit(rows.some((row) => row.error !== undefined) ? 1 : 0);
 }
 

@@ -22,7 +22,7 @@ describe("bench", () => {
     async () => {
       dir = mkdtempSync(path.join(tmpdir(), "parley-bench-"));
       const out = path.join(dir, "results.json");
-      const args = ["--duration", "0.25", "--warmup", "0.05", "--settle", "0.05", "--pairs", "2", "--inflight", "2"];
+      const args = ["--duration", "0.25", "--broadcast-duration", "0.25", "--warmup", "0.05", "--settle", "0.05", "--pairs", "2", "--inflight", "2"];
       args.push("--receivers", "2", "--users", "4", "--large-bodies", "16384", "--quiet", "--json-out", out);
       const proc = Bun.spawn([process.execPath, "bench/run.ts", ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
