@@ -271,19 +271,29 @@ async function runInteractive(options: ClientOptions): Promise<number> {
   };
   const outstanding = new Set<Promise<unknown>>();
   let quitting = false;
+  // Whether the cursor sits at the start of a line (else a newline is due before leaving).
+  let atLineStart = false;
 
-  // Ctrl-D (and /quit): leave once the messages in flight have their answers.
-  const quit = async () => {
+  // /quit and Ctrl-D: leave once the messages in flight have their answers.
+  const quit = async (how: "command" | "end of input") => {
     if (quitting) return;
+    screen.isPrompting = false;
+    if (how === "end of input") process.stdout.write("\n");
+    atLineStart = true;
+    if (how === "end of input" && options.listen && session !== undefined) {
+      // --listen: input is over, receiving is not; Ctrl-C (SIGINT) or SIGTERM ends it.
+      screen.notice("input ended; still receiving (--listen); Ctrl-C to leave");
+      atLineStart = false; // the terminal echoes ^C
+      return;
+    }
     quitting = true;
     if (outstanding.size > 0) {
-      screen.isPrompting = false;
-      process.stdout.write("\n" + formatNotice(`waiting for ${outstanding.size} answer(s); Ctrl-C to leave now`, style) + "\n");
+      screen.notice(`waiting for ${outstanding.size} answer(s); Ctrl-C to leave now`);
       await Promise.all(outstanding);
     }
     finish(exitOk);
   };
-  rl.on("close", () => void quit());
+  rl.on("close", () => void quit("end of input"));
   // Ctrl-C: leave now.
   rl.on("SIGINT", () => finish(exitOk));
   const signalled = waitForSignal();
@@ -342,7 +352,7 @@ async function runInteractive(options: ClientOptions): Promise<number> {
     if (error.kind === "malformed-name" || error.kind === "name-taken") user = undefined;
     else address = undefined;
   }
-  if (session === undefined || address === undefined) return end(rl, undefined, finished, signalled);
+  if (session === undefined || address === undefined) return end();
 
   screen.notice(`connected to ${describe(address)} as ${user}. Write "@name message" or "@ALL message"; /help for help.`);
   rl.setPrompt(`${user}> `);
@@ -366,7 +376,7 @@ async function runInteractive(options: ClientOptions): Promise<number> {
         for (const help of helpLines) screen.notice(help);
         break;
       case "quit":
-        void quit();
+        void quit("command");
         return;
       case "empty":
         break;
@@ -374,17 +384,19 @@ async function runInteractive(options: ClientOptions): Promise<number> {
     rl.prompt();
   });
 
-  return end(rl, session, finished, signalled);
-}
+  return end();
 
-async function end(rl: Interface, session: Session | undefined, finished: Promise<number>, signalled: { dispose(): void }): Promise<number> {
-  const code = await finished;
-  signalled.dispose();
-  rl.close();
-  process.stdout.write("\n");
-  await session?.close();
-  await flushStdout();
-  return code;
+  async function end(): Promise<number> {
+    const code = await finished;
+    signalled.dispose();
+    if (!atLineStart) process.stdout.write("\n");
+    atLineStart = true; // rl.close() below runs the close handler
+    quitting = true;
+    rl.close();
+    await session?.close();
+    await flushStdout();
+    return code;
+  }
 }
 
 function onSessionEvent(event: SessionEvent, screen: Screen, finish: (code: number) => void, address: string, user: string): void {
