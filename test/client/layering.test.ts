@@ -1,0 +1,38 @@
+// STYLE.md §1-2 as a check for the client: it never imports the server or the
+// CLI; the session never imports the terminal; input.ts and render.ts stay pure;
+// only terminal.ts touches stdin/stdout.
+
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const dir = join(import.meta.dir, "../../src/client");
+const source = (file: string) => readFileSync(join(dir, file), "utf8");
+
+function imports(text: string): string[] {
+  return [...text.matchAll(/\b(?:from|import)\s*\(?\s*["']([^"']*)["']/g)].map((match) => match[1]!);
+}
+
+describe("client layering", () => {
+  const files = ["session.ts", "input.ts", "render.ts", "terminal.ts"];
+
+  for (const file of files) {
+    test(`${file} imports only client, protocol and net modules`, () => {
+      const outside = imports(source(file)).filter((spec) => !/^(\.\/|\.\.\/protocol\/|\.\.\/net\/|node:readline$|bun$)/.test(spec));
+      expect(outside).toEqual([]);
+    });
+  }
+
+  test("session.ts does not import the terminal, and touches no stdin, stdout or console", () => {
+    const text = source("session.ts");
+    expect(imports(text)).not.toContain("./terminal.ts");
+    expect(text).not.toMatch(/process\.|console\.|node:readline/);
+  });
+
+  test("input.ts and render.ts are pure: no sockets, timers, process or console", () => {
+    for (const file of ["input.ts", "render.ts"]) {
+      expect(source(file)).not.toMatch(/Bun\.|process\.|console\.|setTimeout|setInterval|queueMicrotask/);
+      expect(imports(source(file)).every((spec) => spec.startsWith("./") || spec.startsWith("../protocol/"))).toBe(true);
+    }
+  });
+});
