@@ -3,7 +3,8 @@
 // shown escaped, so no sender can drive the recipient's terminal. Colours are
 // added here, and only when the caller says so. Pure.
 
-import type { ConnectError, FailReason, Outcome } from "./session.ts";
+import type { ConnectError } from "./link.ts";
+import type { FailReason, Outcome } from "./session.ts";
 
 export type Style = { readonly color: boolean };
 

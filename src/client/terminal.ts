@@ -19,7 +19,8 @@ import {
   reasonText,
   type Style,
 } from "./render.ts";
-import { Session, type ConnectError, type Outcome, type SessionEvent } from "./session.ts";
+import type { ConnectError } from "./link.ts";
+import { Session, type Outcome, type SessionEvent } from "./session.ts";
 
 export type ClientOptions = {
   /** Asked for on a terminal when missing; otherwise `localhost`. */

@@ -14,7 +14,7 @@ function imports(text: string): string[] {
 }
 
 describe("client layering", () => {
-  const files = ["session.ts", "input.ts", "render.ts", "terminal.ts"];
+  const files = ["link.ts", "session.ts", "input.ts", "render.ts", "terminal.ts"];
 
   for (const file of files) {
     test(`${file} imports only client, protocol and net modules`, () => {
@@ -23,10 +23,12 @@ describe("client layering", () => {
     });
   }
 
-  test("session.ts does not import the terminal, and touches no stdin, stdout or console", () => {
-    const text = source("session.ts");
-    expect(imports(text)).not.toContain("./terminal.ts");
-    expect(text).not.toMatch(/process\.|console\.|node:readline/);
+  test("session.ts and link.ts do not import the terminal, and touch no stdin, stdout or console", () => {
+    for (const file of ["session.ts", "link.ts"]) {
+      const text = source(file);
+      expect(imports(text)).not.toContain("./terminal.ts");
+      expect(text).not.toMatch(/process\.|console\.|node:readline/);
+    }
   });
 
   test("input.ts and render.ts are pure: no sockets, timers, process or console", () => {

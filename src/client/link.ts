@@ -1,0 +1,212 @@
+// One connection attempt of a session: a user's two TCP connections (TOSEND
+// and TORECV), each with its framer and write queue, connected and registered
+// together and lost together. A lost link is never reused; the session makes a new one.
+
+import type { Socket } from "bun";
+import { Outbox } from "../net/outbox.ts";
+import { ErrorCode, encodeError } from "../protocol/errors.ts";
+import { Framer } from "../protocol/framer.ts";
+import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
+import { Role, decodeServerHead, encodeRegister, type ServerHead } from "../protocol/messages.ts";
+
+export type ConnectError =
+  | { readonly kind: "unreachable"; readonly detail: string }
+  | { readonly kind: "malformed-name" }
+  | { readonly kind: "name-taken" }
+  | { readonly kind: "refused"; readonly detail: string };
+
+const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
+const closeGraceMs = 1000;
+
+/** One TCP connection holding one role. */
+class Channel {
+  readonly role: Role;
+  readonly framer: Framer<ServerHead>;
+  socket: Socket<undefined> | undefined;
+  outbox: Outbox | undefined;
+  isClosed = false;
+  /** Registration: the first reply on this channel goes here. */
+  waiter: ((head: ServerHead | string) => void) | undefined;
+  #onClosed: (() => void)[] = [];
+
+  constructor(role: Role, limits: FramerLimits) {
+    this.role = role;
+    this.framer = new Framer(limits, decodeServerHead);
+  }
+
+  write(bytes: Uint8Array): void {
+    this.outbox?.write(bytes);
+  }
+
+  markClosed(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.outbox?.close();
+    for (const resolve of this.#onClosed.splice(0)) resolve();
+  }
+
+  /** Flushes what is queued, ends the socket, and resolves once it is closed (or dropped after a grace period). */
+  end(): Promise<void> {
+    if (this.isClosed || this.socket === undefined) {
+      this.markClosed();
+      return Promise.resolve();
+    }
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#onClosed.push(resolve);
+    const timer = setTimeout(() => this.terminate(), closeGraceMs);
+    promise.then(() => clearTimeout(timer));
+    this.outbox!.end();
+    return promise;
+  }
+
+  terminate(): void {
+    if (!this.isClosed) this.socket?.terminate();
+    this.markClosed();
+  }
+}
+
+export type LinkOptions = { readonly host: string; readonly port: number; readonly user: string; readonly connectTimeoutMs: number };
+
+export type LinkHandlers = {
+  onReply(link: Link, head: ServerHead): void;
+  onForward(link: Link, head: ServerHead & { verb: "FORWARD" }, body: Uint8Array): void;
+  onLost(link: Link, reason: string): void;
+  onProtocolError(detail: string): void;
+};
+
+/** The pair of connections of one (re)connection attempt. A lost link is never reused. */
+export class Link {
+  readonly sender: Channel;
+  readonly receiver: Channel;
+  readonly #options: LinkOptions;
+  readonly #handlers: LinkHandlers;
+  #isReady = false;
+  #isLost = false;
+
+  constructor(options: LinkOptions, limits: FramerLimits, handlers: LinkHandlers) {
+    this.#options = options;
+    this.#handlers = handlers;
+    this.sender = new Channel(Role.ToSend, limits);
+    this.receiver = new Channel(Role.ToRecv, limits);
+  }
+
+  get isLost(): boolean {
+    return this.#isLost;
+  }
+
+  /** Connects both roles and registers them. Never rejects. */
+  async open(): Promise<ConnectError | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<ConnectError>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: "unreachable", detail: `no answer within ${this.#options.connectTimeoutMs} ms` }), this.#options.connectTimeoutMs);
+    });
+    const error = await Promise.race([this.#connectAndRegister(), deadline]);
+    clearTimeout(timer);
+    if (error !== undefined) {
+      this.#isLost = true;
+      this.sender.terminate();
+      this.receiver.terminate();
+      return error;
+    }
+    this.#isReady = true;
+    return undefined;
+  }
+
+  async #connectAndRegister(): Promise<ConnectError | undefined> {
+    const connected = await Promise.all([this.#connect(this.sender), this.#connect(this.receiver)]);
+    const unreachable = connected.find((error) => error !== undefined);
+    if (unreachable !== undefined) return unreachable;
+    const registered = await Promise.all([this.#register(this.sender), this.#register(this.receiver)]);
+    return registered.find((error) => error !== undefined);
+  }
+
+  async #connect(channel: Channel): Promise<ConnectError | undefined> {
+    try {
+      await Bun.connect<undefined>({
+        hostname: this.#options.host,
+        port: this.#options.port,
+        socket: {
+          open: (socket) => {
+            channel.socket = socket;
+            channel.outbox = new Outbox(socket, defaultLimits.maxQueuedBytes, () => this.lose("the server is not reading (write queue full)"));
+            socket.setKeepAlive(true, defaultLimits.keepAliveMs);
+            // The deadline may have passed while connecting.
+            if (this.#isLost) channel.terminate();
+          },
+          data: (_socket, chunk) => this.#onData(channel, chunk),
+          drain: () => channel.outbox?.onDrain(),
+          end: () => this.#onClose(channel, "the server closed the connection"),
+          close: (_socket, error) => this.#onClose(channel, error ? error.message : "the server closed the connection"),
+          error: (_socket, error) => this.#onClose(channel, error.message),
+          connectError: () => {}, // the rejection below carries the error
+        },
+      });
+      return undefined;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const detail =
+        code === "ECONNREFUSED" ? "connection refused" : code === "ENOTFOUND" ? "unknown host" : (error as Error).message || String(error);
+      return { kind: "unreachable", detail };
+    }
+  }
+
+  #register(channel: Channel): Promise<ConnectError | undefined> {
+    const user = this.#options.user;
+    const { promise, resolve } = Promise.withResolvers<ConnectError | undefined>();
+    channel.waiter = (head) => {
+      channel.waiter = undefined;
+      if (typeof head === "string") return resolve({ kind: "refused", detail: head });
+      if (head.verb === "REGISTERED" && head.role === channel.role && head.name === user) return resolve(undefined);
+      if (head.verb === "ERROR" && head.code === ErrorCode.MalformedUsername) return resolve({ kind: "malformed-name" });
+      if (head.verb === "ERROR" && head.code === ErrorCode.UsernameTaken) return resolve({ kind: "name-taken" });
+      const what = head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb;
+      resolve({ kind: "refused", detail: `unexpected answer to REGISTER: ${what}` });
+    };
+    if (channel.isClosed) channel.waiter("the server closed the connection");
+    else channel.write(encodeRegister(channel.role, user));
+    return promise;
+  }
+
+  #onData(channel: Channel, chunk: Uint8Array): void {
+    if (channel.isClosed) return;
+    const error = channel.framer.push(chunk, (head, body) => this.#onFrame(channel, head, body));
+    if (error === undefined || this.#isLost) return;
+    this.#handlers.onProtocolError(error.message);
+    // PROTOCOL.md §2: a FORWARD we cannot parse is answered ERROR 103; the stream
+    // cannot be resynchronised after it, so the connection goes too.
+    if (channel === this.receiver) channel.write(headerIncomplete);
+    this.lose(`unparseable data from the server (${error.message})`);
+  }
+
+  #onFrame(channel: Channel, head: ServerHead, body: Uint8Array): void {
+    if (this.#isLost) return;
+    if (channel.waiter !== undefined) return channel.waiter(head);
+    if (!this.#isReady) return;
+    if (channel === this.sender) return this.#handlers.onReply(this, head);
+    if (head.verb === "FORWARD") return this.#handlers.onForward(this, head, body);
+    // Anything else on the receiving connection (a repeated REGISTERED) needs no answer.
+  }
+
+  #onClose(channel: Channel, reason: string): void {
+    if (channel.isClosed) return;
+    channel.markClosed();
+    channel.waiter?.(reason);
+    this.lose(reason);
+  }
+
+  /** Both connections go as one: the server ends a user's registration when either closes (PROTOCOL.md §3). */
+  lose(reason: string): void {
+    if (this.#isLost) return;
+    this.#isLost = true;
+    // Flush what is queued (an ERROR 103 answer) before ending.
+    void this.sender.end();
+    void this.receiver.end();
+    if (this.#isReady) this.#handlers.onLost(this, reason);
+  }
+
+  /** A deliberate close: flush, end both, resolve once closed. */
+  async close(): Promise<void> {
+    this.#isLost = true;
+    await Promise.all([this.sender.end(), this.receiver.end()]);
+  }
+}
