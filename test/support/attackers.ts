@@ -258,3 +258,64 @@ export async function pour(port: number, options: { prefix: Uint8Array; unit: Ui
   });
   return { written: written.promise, closed: closed.promise, end: () => socket.end() };
 }
+
+/** Registers `name` with both roles on one new connection. */
+export async function registered(port: number, name: string): Promise<Peer> {
+  return connect(port, name, name);
+}
+
+/**
+ * A pipeline of idempotent REGISTERs behind a SEND its accomplice never
+ * answers: every reply is held behind that SEND (docs/protocol.md D14), and
+ * the server must drop the connection once they pass --max-queued-bytes,
+ * long before the ack timeout. Resolves with how long that took.
+ */
+export async function hog(port: number, options: { name: string; accomplice: string; totalBytes: number; deadlineMs: number }): Promise<number> {
+  using accomplice = await registered(port, options.accomplice);
+  const started = performance.now();
+  const attack = await pour(port, {
+    prefix: encoder.encode(`REGISTER TOSEND ${options.name}\n\nREGISTER TORECV ${options.name}\n\nSEND ${options.accomplice}\nContent-length: 1\n\nx`),
+    unit: encoder.encode(`REGISTER TOSEND ${options.name}\n\n`),
+    total: options.totalBytes,
+  });
+  const timeout = Promise.withResolvers<boolean>();
+  const timer = setTimeout(() => timeout.resolve(false), options.deadlineMs);
+  const closed = await Promise.race([attack.closed.then(() => true), timeout.promise]);
+  clearTimeout(timer);
+  attack.end();
+  if (!closed) throw new Error(`${options.name}: not dropped within ${options.deadlineMs} ms while holding replies behind an unanswered SEND`);
+  await accomplice.receives(`FORWARD ${options.name}\nContent-length: 1\n\nx`);
+  return performance.now() - started;
+}
+
+/**
+ * Receivers that lie (PROTOCOL.md §4: no false success, ever): RECEIVED
+ * written before any FORWARD, more RECEIVEDs than FORWARDs, and RECEIVED with
+ * the wrong name. Only an answer to the very message may give its sender SENT.
+ */
+export async function liar(port: number, options: { name: string; sender: string; ackTimeoutMs: number }): Promise<void> {
+  const deadline = options.ackTimeoutMs + 3000;
+  using sender = await registered(port, options.sender);
+  using liar = await registered(port, options.name);
+  const forward = (body: string) => `FORWARD ${options.sender}\nContent-length: ${body.length}\n\n${body}`;
+  const send = (body: string) => `SEND ${options.name}\nContent-length: ${body.length}\n\n${body}`;
+  // Answers nobody asked for, then a round trip so the server has handled them all.
+  liar.send(`RECEIVED ${options.sender}\n\n`.repeat(500) + `REGISTER TOSEND ${options.name}\n\n`);
+  await liar.receives(`REGISTERED TOSEND ${options.name}\n\n`);
+  // One real FORWARD, answered three times: one SENT, and the extra answers are ignored.
+  sender.send(send("one"));
+  await liar.receives(forward("one"));
+  liar.send(`RECEIVED ${options.sender}\n\n`.repeat(3) + `REGISTER TOSEND ${options.name}\n\n`);
+  await liar.receives(`REGISTERED TOSEND ${options.name}\n\n`);
+  await sender.receives(`SENT ${options.name}\n\n`);
+  // The wrong name fails that delivery.
+  sender.send(send("two"));
+  await liar.receives(forward("two"));
+  liar.send(`RECEIVED someoneelse\n\n`);
+  await sender.receives("ERROR 102 Unable to send\n\n");
+  // No answer at all: ERROR 102 at the ack deadline, never SENT, and the liar is closed as dead.
+  sender.send(send("three"));
+  await liar.receives(forward("three"));
+  await sender.receives("ERROR 102 Unable to send\n\n", deadline);
+  await liar.closes(deadline);
+}

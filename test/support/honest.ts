@@ -47,6 +47,8 @@ export class HonestGroup {
   readonly pool: Uint8Array;
   running = true;
   stopping = false;
+  /** Share of SENDs to ALL; may change while the group runs. */
+  broadcast: number;
   /** Problems outside the checker's rules: a garbled stream, an unexpected message, a failed reconnect. */
   readonly faults: string[] = [];
   #waiters: (() => void)[] = [];
@@ -63,6 +65,7 @@ export class HonestGroup {
       ...options,
     };
     this.checker = options.checker;
+    this.broadcast = this.options.broadcast;
     this.pool = payloadPool(options.rng);
     this.members = options.names.map((name) => new HonestMember(this, name, this.options.single.includes(name)));
     for (const name of options.names) this.checker.honest(name);
@@ -119,6 +122,15 @@ export class HonestGroup {
   async quiesce(deadlineMs = 5000): Promise<void> {
     this.running = false;
     await this.waitFor(() => this.members.every((m) => m.inFlight === 0 || !m.up), deadlineMs, "every honest SEND to be answered");
+  }
+
+  /**
+   * Stops broadcasting and waits until no broadcast is in flight: a user who
+   * registers after this gets no honest FORWARD until broadcasts resume.
+   */
+  async quietBroadcasts(deadlineMs = 15_000): Promise<void> {
+    this.broadcast = 0;
+    await this.waitFor(() => this.checker.outstandingTo("ALL") === 0, deadlineMs, "honest broadcasts in flight to be answered");
   }
 
   resume(): void {
@@ -184,14 +196,14 @@ export class HonestMember {
   }
 
   /** Connects both roles and registers them; retries while the server is down or still holds the old name. */
-  async join(): Promise<void> {
+  async join(retryForMs = this.#group.options.reconnectForMs): Promise<void> {
     const group = this.#group;
-    const deadline = performance.now() + Math.max(group.options.reconnectForMs, 3000);
+    const deadline = performance.now() + retryForMs;
     for (let attempt = 1; ; attempt++) {
       if (group.stopping) return;
       const error = await this.#tryJoin();
       if (error === undefined) return;
-      if (group.options.reconnectForMs === 0 || performance.now() > deadline) throw new Error(`${this.name} could not join: ${error} (attempt ${attempt})`);
+      if (performance.now() > deadline) throw new Error(`${this.name} could not join: ${error} (attempt ${attempt})`);
       // A retry delay, not synchronisation: the server is down or has not yet noticed the old connection.
       await new Promise((resolve) => setTimeout(resolve, retryMs));
     }
@@ -272,7 +284,8 @@ export class HonestMember {
   /** Issues SENDs until the window is full. */
   pump(): void {
     const group = this.#group;
-    const { window, maxBody, broadcast, maxSendsEach } = group.options;
+    const { window, maxBody, maxSendsEach } = group.options;
+    const broadcast = group.broadcast;
     const rng = group.options.rng;
     const wire = this.#sender;
     if (!this.up || wire === undefined) return;
@@ -339,7 +352,8 @@ export class HonestMember {
   /** Leaves and joins again (client churn). */
   async rejoin(): Promise<void> {
     this.leave();
-    await this.join();
+    // The server may not have seen the old connections close yet (ERROR 104): retry briefly.
+    await this.join(3000);
     this.pump();
   }
 }

@@ -181,6 +181,13 @@ export class InvariantChecker {
     }
   }
 
+  /** SENDs to `to` still waiting for a reply. */
+  outstandingTo(to: string): number {
+    let n = 0;
+    for (const queue of this.#outstanding.values()) for (const record of queue) if (record.to === to) n++;
+    return n;
+  }
+
   /** SENDs still waiting for a reply. */
   get outstanding(): number {
     let n = 0;

@@ -1,0 +1,205 @@
+// The soak: `bun run soak -- --minutes N`. Spawns `parley server` as a process,
+// runs an honest group (pipelined unicast and broadcast, with churn) beside a
+// rotation of hostile clients, and every 10 s prints the server's RSS, its open
+// connections, honest transactions per second and invariant violations. Exits
+// non-zero on any violation, a server bug in its log, a crash or RSS over the bound.
+
+import { HonestGroup } from "../test/support/honest.ts";
+import { InvariantChecker } from "../test/support/invariants.ts";
+import { rng, randomSeed, type Rng } from "../test/support/prng.ts";
+import { SpawnedServer } from "../test/support/spawned.ts";
+import * as attack from "../test/support/attackers.ts";
+
+type Options = { minutes: number; seed: number; users: number; rssLimitMiB: number; reportSeconds: number };
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { minutes: 10, seed: randomSeed(), users: 8, rssLimitMiB: 256, reportSeconds: 10 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = Number(argv[++i]);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`${flag} needs a number, got ${JSON.stringify(argv[i])}`);
+    if (flag === "--minutes") options.minutes = value;
+    else if (flag === "--seed") options.seed = value >>> 0;
+    else if (flag === "--users") options.users = Math.max(2, Math.floor(value));
+    else if (flag === "--rss-limit-mib") options.rssLimitMiB = value;
+    else if (flag === "--report-seconds") options.reportSeconds = Math.max(1, value);
+    else throw new Error(`unknown flag ${flag} (--minutes, --seed, --users, --rss-limit-mib, --report-seconds)`);
+  }
+  return options;
+}
+
+// Limits small enough that every defence fires often within minutes.
+const limits = {
+  ackTimeoutMs: 3000,
+  registerTimeoutMs: 1500,
+  maxQueuedBytes: 1024 * 1024,
+  maxHeaderBytes: 8192,
+};
+
+/** The hostile rotation: each entry attacks once and throws if the server did not defend itself as documented. */
+function attacks(port: number, r: Rng, next: () => number): Record<string, () => Promise<unknown>> {
+  const n = () => `x${next()}`;
+  return {
+    garbage: () => attack.garbage(port, r, { name: r.chance(0.5) ? n() : undefined, deadlineMs: 10_000 }),
+    endlessHeader: () => attack.endlessHeader(port, { maxHeaderBytes: limits.maxHeaderBytes, name: r.chance(0.5) ? n() : undefined, deadlineMs: 10_000 }),
+    hugeLength: () => attack.hugeLength(port, { name: r.chance(0.5) ? n() : undefined, deadlineMs: 10_000 }),
+    slowloris: () => attack.slowloris(port, { intervalMs: 100, deadlineMs: limits.registerTimeoutMs + 10_000 }),
+    silentCrowd: () => attack.silentCrowd(port, { count: 200, deadlineMs: limits.registerTimeoutMs + 10_000 }),
+    halfRegistered: () => attack.halfRegistered(port, { prefix: n(), count: 50, deadlineMs: limits.registerTimeoutMs + 10_000 }),
+    neverReads: () => attack.neverReads(port, { victim: n(), flooder: n(), messages: 120, bodyBytes: 60_000, deadlineMs: 15_000 }),
+    receivedFlood: () => attack.receivedFlood(port, { name: n(), names: ["honest0", "honest1", n()], count: 20_000, rng: r }),
+    registerFlood: () => attack.registerFlood(port, { name: n(), count: 2000, taken: [] }),
+    hog: () => attack.hog(port, { name: n(), accomplice: n(), totalBytes: 32 * 1024 * 1024, deadlineMs: limits.ackTimeoutMs - 500 }),
+    liar: () => attack.liar(port, { name: n(), sender: n(), ackTimeoutMs: limits.ackTimeoutMs }),
+    unregisteredFlood: async () => {
+      // RECEIVED on a connection with no user: ERROR 101 each, read and dropped by the attacker.
+      const flood = await attack.pour(port, { prefix: new Uint8Array(0), unit: new TextEncoder().encode("RECEIVED honest0\n\n"), total: 2 * 1024 * 1024 });
+      await flood.written;
+      flood.end();
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  const r = rng(options.seed);
+  const started = performance.now();
+  const endAt = started + options.minutes * 60_000;
+  const args = Object.entries(limits).flatMap(([name, value]) => [`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(value)]);
+  await using server = await SpawnedServer.start([...args, "--log-level", "info"]);
+  console.log(`soak: seed ${options.seed}, ${options.minutes} min, server pid ${server.pid} on port ${server.port}, limits ${JSON.stringify(limits)}, RSS bound ${options.rssLimitMiB} MiB`);
+
+  const checker = new InvariantChecker({ retain: 100_000 });
+  const names = Array.from({ length: options.users }, (_, i) => `honest${i}`);
+  const group = await HonestGroup.start({
+    port: server.port,
+    names,
+    single: names.slice(0, 2),
+    checker,
+    rng: r,
+    window: 8,
+    maxBody: 8192,
+    broadcast: 0.02,
+    onLoss: "strict",
+  });
+
+  let nextName = 1;
+  const rotation = attacks(server.port, r, () => nextName++);
+  const kinds = Object.keys(rotation);
+  const attacksDone = new Map<string, number>();
+  const attackFailures: string[] = [];
+  let stopping = false;
+
+  // Attackers that check exact replies on a registered user must not get honest
+  // broadcasts in between: broadcasts pause (and drain) while one of them runs.
+  const quietKinds = new Set(["neverReads", "receivedFlood", "hog", "liar"]);
+  let quiet = 0;
+  const broadcastShare = group.broadcast;
+
+  // Two attack lanes, each running one attack after another until the end.
+  const lane = async (): Promise<void> => {
+    while (!stopping && performance.now() < endAt) {
+      const kind = r.pick(kinds);
+      const needsQuiet = quietKinds.has(kind);
+      try {
+        if (needsQuiet && quiet++ >= 0) await group.quietBroadcasts();
+        await rotation[kind]!();
+        attacksDone.set(kind, (attacksDone.get(kind) ?? 0) + 1);
+      } catch (error) {
+        attackFailures.push(`${kind}: ${(error as Error).message.slice(0, 300)}`);
+      } finally {
+        if (needsQuiet && --quiet === 0) group.broadcast = broadcastShare;
+      }
+    }
+  };
+  // Churn: now and then an honest member leaves and joins again.
+  const churn = async (): Promise<void> => {
+    while (!stopping && performance.now() < endAt) {
+      await new Promise((resolve) => setTimeout(resolve, 5000 + r.int(10_000)));
+      if (stopping) break;
+      await r
+        .pick(group.members)
+        .rejoin()
+        .catch((error: Error) => group.fault(`churn: ${error.message}`));
+    }
+  };
+
+  let peakRss = 0;
+  let lastReplies = 0;
+  let lastReport = 0;
+  let lastSent = 0;
+  let lastFailed = 0;
+  let starvedReports = 0;
+  const problems: string[] = [];
+  const report = (): void => {
+    const elapsed = (performance.now() - started) / 1000;
+    let rss = NaN;
+    let sockets = NaN;
+    try {
+      rss = server.rssMiB();
+      sockets = server.openSockets() - 1;
+    } catch {
+      problems.push("the server process is gone");
+    }
+    peakRss = Math.max(peakRss, rss);
+    const { replies, sent, failed } = checker.counts;
+    const rate = (replies - lastReplies) / Math.max(0.001, elapsed - lastReport);
+    lastReport = elapsed;
+    starvedReports = replies === lastReplies ? starvedReports + 1 : 0;
+    if (starvedReports >= 3) problems.push(`no honest SEND answered for ${starvedReports * options.reportSeconds} s`);
+    const violations = checker.violations.length + group.faults.length + attackFailures.length + server.errorLines.length;
+    const done = [...attacksDone.values()].reduce((a, b) => a + b, 0);
+    console.log(
+      `[${fmt(elapsed)}] rss=${rss.toFixed(1)}MiB peak=${peakRss.toFixed(1)}MiB conns=${sockets} tx/s=${rate.toFixed(0)} ` +
+        `(sent ${sent - lastSent}, 102 ${failed - lastFailed}) total=${replies} attacks=${done} violations=${violations}`,
+    );
+    lastReplies = replies;
+    lastSent = sent;
+    lastFailed = failed;
+    if (rss > options.rssLimitMiB) problems.push(`server RSS ${rss.toFixed(1)} MiB over the ${options.rssLimitMiB} MiB bound`);
+  };
+  const reporter = setInterval(report, options.reportSeconds * 1000);
+  const lanes = [lane(), lane(), churn()];
+  const exited = server.exited.then((code) => {
+    if (!stopping) problems.push(`the server exited by itself (code ${code}, signal ${server.signalCode})`);
+  });
+
+  await Promise.race([Promise.all(lanes), exited]);
+  stopping = true;
+  await Promise.all(lanes);
+  clearInterval(reporter);
+  report();
+
+  // The end: every honest SEND answered, then a graceful shutdown that exits 0.
+  await group.quiesce(15_000).catch((error: Error) => problems.push(error.message));
+  const violations = checker.verify();
+  group.close();
+  server.kill("SIGTERM");
+  const code = await Promise.race([server.exited, new Promise<string>((resolve) => setTimeout(() => resolve("no exit within 5 s"), 5000))]);
+  if (code !== 0) problems.push(`server exit after SIGTERM: ${code}`);
+
+  const all = [...violations, ...group.faults, ...attackFailures.map((f) => `attack failed: ${f}`), ...server.errorLines.map((l) => `server bug: ${l}`), ...problems];
+  console.log(`attacks: ${[...attacksDone].map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  console.log(`honest: ${checker.summary()}`);
+  console.log(`server: peak RSS ${peakRss.toFixed(1)} MiB (bound ${options.rssLimitMiB} MiB), exit ${code}`);
+  if (all.length > 0) {
+    console.log(`FAIL (seed ${options.seed}): ${all.length} problem(s)`);
+    for (const line of all.slice(0, 50)) console.log(`  ${line}`);
+    return 1;
+  }
+  console.log(`PASS (seed ${options.seed}): ${fmt((performance.now() - started) / 1000)}, no violation`);
+  return 0;
+}
+
+function fmt(seconds: number): string {
+  const s = Math.floor(seconds);
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`soak: ${error.stack ?? error.message}`);
+    process.exit(2);
+  },
+);
