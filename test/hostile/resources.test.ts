@@ -4,7 +4,7 @@
 // hold far more than its per-connection caps.
 
 import { describe, expect, test } from "bun:test";
-import { halfRegistered, neverReads, pour, silentCrowd } from "../support/attackers.ts";
+import { halfRegistered, hog, neverReads, pour, registered, silentCrowd } from "../support/attackers.ts";
 import { hostileLimits, openArena } from "../support/arena.ts";
 import { Peer } from "../support/peer.ts";
 
@@ -18,13 +18,6 @@ function crowdSize(wanted: number): number {
   const limits = require("node:fs").readFileSync("/proc/self/limits", "utf8") as string;
   const soft = Number(/Max open files\s+(\d+)/.exec(limits)?.[1] ?? 1024);
   return Math.min(wanted, Math.floor((soft - 256) / 2));
-}
-
-async function registered(port: number, name: string): Promise<Peer> {
-  const peer = await Peer.connect(port, name);
-  peer.send(`REGISTER TOSEND ${name}\n\nREGISTER TORECV ${name}\n\n`);
-  await peer.receives(`REGISTERED TOSEND ${name}\n\nREGISTERED TORECV ${name}\n\n`);
-  return peer;
 }
 
 describe("hostile resource use", () => {
@@ -102,23 +95,8 @@ describe("hostile resource use", () => {
     // A long ack deadline: the server must not need it to stop this connection.
     await using arena = await openArena({ rssGrowthMiB, limits: { ackTimeoutMs: 10_000 }, honest: { broadcast: 0 } });
     await arena.group.progress(20);
-    using accomplice = await registered(arena.port, "accomplice");
-    const unit = encoder.encode("REGISTER TOSEND hog\n\n");
-    const started = performance.now();
-    const attack = await pour(arena.port, {
-      // The head SEND waits for an answer that never comes; every reply after it is held (docs/protocol.md D14).
-      prefix: encoder.encode("REGISTER TOSEND hog\n\nREGISTER TORECV hog\n\nSEND accomplice\nContent-length: 1\n\nx"),
-      unit,
-      total: 64 * 1024 * 1024,
-    });
-    const deadline = Promise.withResolvers<void>();
-    const timer = setTimeout(deadline.resolve, 4000);
-    await Promise.race([attack.closed, deadline.promise]);
-    clearTimeout(timer);
-    const tookMs = performance.now() - started;
-    attack.end();
+    const tookMs = await hog(arena.port, { name: "hog", accomplice: "accomplice", totalBytes: 64 * 1024 * 1024, deadlineMs: 4000 });
     expect(tookMs).toBeLessThan(4000);
-    await accomplice.receives("FORWARD hog\nContent-length: 1\n\nx");
     await arena.group.progress(100);
     await arena.finish();
   }, 30_000);
