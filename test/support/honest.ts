@@ -171,6 +171,8 @@ export class HonestMember {
   /** FORWARDs not answered yet because the member is holding its answers. */
   #held: { from: string; body: Uint8Array }[] = [];
   #holding = false;
+  /** Lost its registration, still reading the replies owed on its sending connection. */
+  #owed = false;
   #registering: ((message: ServerMessage | undefined) => void) | undefined;
 
   constructor(group: HonestGroup, name: string, single: boolean) {
@@ -258,7 +260,7 @@ export class HonestMember {
     const { verb, arg, body } = message;
     if (this.#registering !== undefined && (verb === "REGISTERED" || verb === "ERROR")) return this.#registering(message);
     if (verb === "FORWARD" && (side === "recv" || this.single)) return this.#onForward(arg, body);
-    if ((verb === "SENT" || verb === "ERROR") && (side === "send" || this.single) && this.up) {
+    if ((verb === "SENT" || verb === "ERROR") && (side === "send" || this.single)) {
       this.#group.checker.reply(this.#conn, verb, verb === "ERROR" ? arg.split(" ")[0]! : arg);
       this.inFlight--;
       this.#group.changed();
@@ -307,16 +309,24 @@ export class HonestMember {
   /** A connection closed under the member. */
   #lost(side: "send" | "recv"): void {
     const group = this.#group;
-    const wasUp = this.up;
     this.#registering?.(undefined);
+    if (this.up) {
+      this.up = false;
+      this.#owed = true;
+      group.checker.memberDown(this.name);
+      if (group.options.onLoss === "strict" && !group.stopping) group.fault(`the server closed honest ${this.name}(${side})`);
+    }
+    // docs/protocol.md D18: the server answers every SEND in flight before it
+    // closes the sending connection too, so keep reading it until then.
+    if (side === "recv" && this.#owed && this.#sender !== undefined && !this.#sender.closed && !group.stopping) return;
+    const owed = this.#owed;
+    this.#owed = false;
     this.#drop();
-    if (!wasUp) return;
-    group.checker.memberDown(this.name);
+    if (!owed) return;
     if (group.stopping) {
       group.checker.senderClosed(this.#conn, "lenient");
       return;
     }
-    if (group.options.onLoss === "strict") group.fault(`the server closed honest ${this.name}(${side})`);
     group.checker.senderClosed(this.#conn, group.options.onLoss);
     group.changed();
     if (group.options.reconnectForMs > 0) {
@@ -342,7 +352,8 @@ export class HonestMember {
 
   /** Leaves on purpose (churn, end of test): anything in flight is not owed. */
   leave(): void {
-    if (this.up) {
+    if (this.up || this.#owed) {
+      this.#owed = false;
       this.#group.checker.memberDown(this.name);
       this.#group.checker.senderClosed(this.#conn, "lenient");
     }

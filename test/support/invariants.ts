@@ -167,6 +167,14 @@ export class InvariantChecker {
     if (id !== undefined) this.#sends.get(id)?.ackedBy.add(to);
   }
 
+  /** The oldest unanswered SEND on `conn` died with its connection (a client that reports losses one by one). */
+  lost(conn: string): void {
+    const record = this.#outstanding.get(conn)?.shift();
+    if (record === undefined) return this.#violate(`${conn}: a SEND reported lost with none outstanding`);
+    this.counts.lost++;
+    this.#retire(record);
+  }
+
   /** Sending connection `conn` closed; what its unanswered SENDs mean depends on why. */
   senderClosed(conn: string, policy: LossPolicy): void {
     const queue = this.#outstanding.get(conn) ?? [];

@@ -121,3 +121,63 @@ export class SpawnedServer implements AsyncDisposable {
     await this.#proc.exited;
   }
 }
+
+/** A fixture script as its own process, its stdout waited on line by line. */
+export class SpawnedScript implements AsyncDisposable {
+  readonly #proc: Subprocess<"ignore", "pipe", "inherit">;
+  #stdout = "";
+  #ended = false;
+  #wake: (() => void) | undefined;
+
+  constructor(script: string, args: readonly string[]) {
+    this.#proc = Bun.spawn([process.execPath, script, ...args], { cwd: root, stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+    void this.#read();
+  }
+
+  get pid(): number {
+    return this.#proc.pid;
+  }
+
+  get stdout(): string {
+    return this.#stdout;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.#proc.kill(signal);
+  }
+
+  get exited(): Promise<number> {
+    return this.#proc.exited;
+  }
+
+  /** Waits for `count` whole stdout lines that `match` accepts, and returns them. */
+  async lines(match: (line: string) => boolean, count = 1, deadlineMs = 5000): Promise<string[]> {
+    const deadline = performance.now() + deadlineMs;
+    for (;;) {
+      const found = this.#stdout.split("\n").slice(0, -1).filter(match);
+      if (found.length >= count) return found.slice(0, count);
+      const left = deadline - performance.now();
+      if (this.#ended || left <= 0) throw new Error(`fixture ${this.#ended ? "ended" : `timed out after ${deadlineMs} ms`} with ${found.length} of ${count} lines; stdout:\n${this.#stdout.slice(-2000)}`);
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#wake = resolve;
+      const timer = setTimeout(resolve, left);
+      await promise;
+      clearTimeout(timer);
+    }
+  }
+
+  async #read(): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of this.#proc.stdout) {
+      this.#stdout += decoder.decode(chunk, { stream: true });
+      this.#wake?.();
+    }
+    this.#ended = true;
+    this.#wake?.();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill("SIGKILL");
+    await this.#proc.exited;
+  }
+}
