@@ -7,13 +7,11 @@ import { liar, pour, receivedFlood, registerFlood } from "../support/attackers.t
 import { hostileLimits, openArena } from "../support/arena.ts";
 
 const encoder = new TextEncoder();
-// Peak RSS growth of this process (server, honest group and attackers together).
-const rssGrowthMiB = 96;
 
 describe("hostile answers and registrations", () => {
   test("a receiver answering RECEIVED for messages it never got earns its sender no SENT", async () => {
     // No honest broadcasts: the liar's answers must meet only the FORWARDs of this transcript.
-    await using arena = await openArena({ rssGrowthMiB, honest: { broadcast: 0 } });
+    await using arena = await openArena({ honest: { broadcast: 0 } });
     await arena.group.progress(20);
     await liar(arena.port, { name: "liar", sender: "zed", ackTimeoutMs: hostileLimits.ackTimeoutMs! });
     await arena.group.progress(100);
@@ -22,7 +20,7 @@ describe("hostile answers and registrations", () => {
   }, 20_000);
 
   test("floods of RECEIVED are ignored, from a registered user or from nobody", async () => {
-    await using arena = await openArena({ rssGrowthMiB, honest: { broadcast: 0 } });
+    await using arena = await openArena({ honest: { broadcast: 0 } });
     await arena.group.progress(20);
     const names = arena.group.members.map((m) => m.name);
     const nobody = await pour(arena.port, { prefix: new Uint8Array(0), unit: encoder.encode("RECEIVED alice\n\n"), total: 4 * 1024 * 1024 });
@@ -33,7 +31,7 @@ describe("hostile answers and registrations", () => {
   }, 20_000);
 
   test("registration floods get ERROR 104 and never take a name from its holder", async () => {
-    await using arena = await openArena({ rssGrowthMiB });
+    await using arena = await openArena({});
     await arena.group.progress(20);
     const taken = arena.group.members.map((m) => m.name);
     await Promise.all(Array.from({ length: 4 }, (_, i) => registerFlood(arena.port, { name: `squatter${i}`, count: 5000, taken })));

@@ -10,8 +10,6 @@ import { Peer } from "../support/peer.ts";
 
 const encoder = new TextEncoder();
 const registerTimeoutMs = hostileLimits.registerTimeoutMs!;
-// Peak RSS growth of this process (server, honest group and attackers together).
-const rssGrowthMiB = 96;
 
 /** Connections the crowd may open: this process holds both ends, so two descriptors each. */
 function crowdSize(wanted: number): number {
@@ -22,7 +20,7 @@ function crowdSize(wanted: number): number {
 
 describe("hostile resource use", () => {
   test("a thousand connections that never register are all closed at the register deadline", async () => {
-    await using arena = await openArena({ rssGrowthMiB });
+    await using arena = await openArena({});
     await arena.group.progress(20);
     const count = crowdSize(1000);
     expect(count).toBeGreaterThanOrEqual(300);
@@ -33,7 +31,7 @@ describe("hostile resource use", () => {
   }, 20_000);
 
   test("halves that never pair are closed at the pairing deadline and their names freed", async () => {
-    await using arena = await openArena({ rssGrowthMiB });
+    await using arena = await openArena({});
     await arena.group.progress(20);
     await halfRegistered(arena.port, { prefix: "half", count: 200, deadlineMs: registerTimeoutMs + 3000 });
     expect(arena.server.users).toBe(arena.group.members.length);
@@ -45,7 +43,7 @@ describe("hostile resource use", () => {
   }, 20_000);
 
   test("a receiver that never reads is cut off as a slow consumer, failing every SEND to it", async () => {
-    await using arena = await openArena({ rssGrowthMiB, honest: { broadcast: 0 } });
+    await using arena = await openArena({ honest: { broadcast: 0 } });
     await arena.group.progress(20);
     // Far past the 256 KiB cap plus whatever the kernel buffers on loopback.
     const failed = await neverReads(arena.port, { victim: "sloth", flooder: "flood", messages: 200, bodyBytes: 60_000, deadlineMs: 8000 });
@@ -57,7 +55,7 @@ describe("hostile resource use", () => {
 
   test("tiny FORWARDs queued to a blocked receiver do not pin the sender's 512 KiB read chunks", async () => {
     // The default 8 MiB cap, so the kernel buffers can fill and block the outbox without tripping it.
-    await using arena = await openArena({ rssGrowthMiB, limits: { maxQueuedBytes: 8 * 1024 * 1024, ackTimeoutMs: 10_000 }, honest: { broadcast: 0 } });
+    await using arena = await openArena({ limits: { maxQueuedBytes: 8 * 1024 * 1024, ackTimeoutMs: 10_000 }, honest: { broadcast: 0 } });
     await arena.group.progress(20);
     const victimSend = await Peer.connect(arena.port, "victim(send)");
     const victimRecv = await Peer.connect(arena.port, "victim(recv)");
@@ -93,7 +91,7 @@ describe("hostile resource use", () => {
 
   test("replies held behind an unanswered SEND count toward the slow-consumer cap", async () => {
     // A long ack deadline: the server must not need it to stop this connection.
-    await using arena = await openArena({ rssGrowthMiB, limits: { ackTimeoutMs: 10_000 }, honest: { broadcast: 0 } });
+    await using arena = await openArena({ limits: { ackTimeoutMs: 10_000 }, honest: { broadcast: 0 } });
     await arena.group.progress(20);
     const tookMs = await hog(arena.port, { name: "hog", accomplice: "accomplice", totalBytes: 64 * 1024 * 1024, deadlineMs: 4000 });
     expect(tookMs).toBeLessThan(4000);
