@@ -6,7 +6,6 @@ import { describe, expect, test } from "bun:test";
 import { endlessHeader, garbage, hugeLength, slowloris } from "../support/attackers.ts";
 import { hostileLimits, openArena } from "../support/arena.ts";
 
-
 describe("hostile byte streams", () => {
   test("garbage bytes, before and after registering, get ERROR 103 and a close", async () => {
     await using arena = await openArena({});
