@@ -82,6 +82,11 @@ export class Link {
   readonly #handlers: LinkHandlers;
   #isReady = false;
   #isLost = false;
+  // FORWARDs that arrived before start(): the server counts the user registered
+  // as soon as it holds both roles, which can be before this side has read both
+  // REGISTERED replies. Dropping them would leave them unanswered until the ack
+  // timeout closes the user as dead.
+  #early: [ServerHead & { verb: "FORWARD" }, Uint8Array][] = [];
 
   constructor(options: LinkOptions, limits: FramerLimits, handlers: LinkHandlers) {
     this.#options = options;
@@ -108,8 +113,16 @@ export class Link {
       this.receiver.terminate();
       return error;
     }
-    this.#isReady = true;
     return undefined;
+  }
+
+  /** The session has taken this link: from now on frames go to the handlers, starting with any early FORWARDs. */
+  start(): void {
+    this.#isReady = true;
+    for (const [head, body] of this.#early.splice(0)) {
+      if (this.#isLost) return;
+      this.#handlers.onForward(this, head, body);
+    }
   }
 
   async #connectAndRegister(): Promise<ConnectError | undefined> {
@@ -181,7 +194,11 @@ export class Link {
   #onFrame(channel: Channel, head: ServerHead, body: Uint8Array): void {
     if (this.#isLost) return;
     if (channel.waiter !== undefined) return channel.waiter(head);
-    if (!this.#isReady) return;
+    if (!this.#isReady) {
+      // A copy: the body may be a view of the socket's chunk (Buffer#slice would be a view too).
+      if (channel === this.receiver && head.verb === "FORWARD") this.#early.push([head, new Uint8Array(body)]);
+      return;
+    }
     if (channel === this.sender) return this.#handlers.onReply(this, head);
     if (head.verb === "FORWARD") return this.#handlers.onForward(this, head, body);
     // Anything else on the receiving connection (a repeated REGISTERED) needs no answer.

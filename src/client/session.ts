@@ -172,6 +172,7 @@ export class Session {
     this.#state = "ready";
     if (this.#backoff) this.#retryDelayMs = this.#backoff.initialMs;
     this.#emit({ type: "connected", reconnected });
+    link.start();
     // The link may have dropped while the event was handled.
     if (link.isLost && this.#link === link) this.#handlers.onLost(link, "the server closed the connection");
   }
@@ -190,7 +191,8 @@ export class Session {
     },
     onForward: (link, head, body) => {
       if (link !== this.#link) return;
-      const copy = body.slice(); // the framer's body may be a view of the socket's chunk
+      // The framer's body may be a view of the socket's chunk, and Buffer#slice is a view too.
+      const copy = new Uint8Array(body);
       if (!isEchoable(head.from)) {
         // PROTOCOL.md §2: a FORWARD the client cannot answer properly is answered ERROR 103.
         this.#emit({ type: "rejected", from: head.from, body: copy });

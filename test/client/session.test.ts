@@ -153,6 +153,39 @@ function fakeServer(onSend: (socket: FakeSocket, to: string) => void = () => {})
 }
 
 describe("Session", () => {
+  test("answers a FORWARD that arrives before its own registration has finished", async () => {
+    // The server counts a user registered once it holds both roles, so a FORWARD
+    // can reach the receiving connection before the client has read REGISTERED on
+    // the sending one. This fake opens that window on purpose: it answers TORECV
+    // with REGISTERED plus a FORWARD at once and holds TOSEND's REGISTERED back a
+    // little (a fake's behaviour, not a wait in the test).
+    const heard = new Heard();
+    let heldSender: Socket<FakeData> | undefined;
+    const listener = Bun.listen<FakeData>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(socket) {
+          socket.data = { framer: new Framer(defaultLimits, decodeClientHead) };
+        },
+        data(socket, chunk) {
+          socket.data.framer.push(chunk, (head) => {
+            if (head.verb === "REGISTER" && head.role === "TOSEND") heldSender = socket;
+            else if (head.verb === "REGISTER") {
+              socket.write(`REGISTERED TORECV ${head.name}\n\nFORWARD alice\nContent-length: 5\n\nearly`);
+              const release = setTimeout(() => heldSender?.write(`REGISTERED TOSEND ${head.name}\n\n`), 50);
+              cleanups.push(() => clearTimeout(release));
+            } else if (head.verb === "RECEIVED") heard.push(`RECEIVED ${head.from}`);
+          });
+        },
+      },
+    });
+    cleanups.push(() => listener.stop(true));
+    const bob = await connected(listener.port, "bob");
+    expect(text((await bob.events.next("received")).body)).toBe("early");
+    expect(await heard.count(1)).toEqual(["RECEIVED alice"]);
+  });
+
   test("registers both roles and exchanges messages both ways", async () => {
     const { port } = server();
     const alice = await connected(port, "alice");
