@@ -93,6 +93,7 @@ const listener = Bun.listen<RelayConnection>({
   hostname: flag("host", "127.0.0.1"),
   port: Number(flag("port", "0")),
   socket: {
+    binaryType: "uint8array", // as parley's listener does
     open(socket) {
       socket.data = new RelayConnection(socket);
     },

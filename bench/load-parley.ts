@@ -11,14 +11,14 @@ type ParleyClient = Client & { onFrame: (head: ServerHead, body: Uint8Array) => 
 /** decodeServerHead, with the header blocks a connection expects decoded once and recognised by their bytes. */
 function cachedDecoder(known: Uint8Array[]): HeadDecoder<ServerHead> {
   const entries = known.map((block) => ({ block, head: decodeServerHead(block) }));
-  return (block) => {
+  return (bytes, start = 0, end = bytes.length) => {
     next: for (const entry of entries) {
       const expected = entry.block;
-      if (expected.length !== block.length) continue;
-      for (let i = 0; i < block.length; i++) if (expected[i] !== block[i]) continue next;
+      if (expected.length !== end - start) continue;
+      for (let i = 0; i < expected.length; i++) if (expected[i] !== bytes[start + i]) continue next;
       return entry.head;
     }
-    return decodeServerHead(block);
+    return decodeServerHead(bytes, start, end);
   };
 }
 

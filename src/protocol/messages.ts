@@ -4,6 +4,7 @@
 
 import { ascii, latin1 } from "./ascii.ts";
 import { ErrorCode, ProtocolError } from "./errors.ts";
+import { decodeHotClientHead } from "./hot-path.ts";
 
 export const Role = { ToSend: "TOSEND", ToRecv: "TORECV" } as const;
 export type Role = (typeof Role)[keyof typeof Role];
@@ -29,7 +30,8 @@ export type ServerHead = Sized &
     | { readonly verb: "ERROR"; readonly code: number; readonly text: string }
   );
 
-export type HeadDecoder<H extends Sized> = (block: Uint8Array) => H | ProtocolError;
+/** Decodes the header block `bytes[start, end)`; offsets, not a view, because a view of a fresh socket chunk costs more than the decoding. */
+export type HeadDecoder<H extends Sized> = (bytes: Uint8Array, start?: number, end?: number) => H | ProtocolError;
 
 // PROTOCOL.md §4: a Content-length that is not a non-negative decimal integer is
 // ERROR 103. Capping the digits keeps the value an exact integer (nats.js protoParseInt).
@@ -71,8 +73,8 @@ function parseLength(value: string): number | undefined {
 }
 
 /** Splits a complete header block (ending in its empty line) into verb, arguments and Content-length. */
-function parseBlock(block: Uint8Array): Fields | ProtocolError {
-  const lines = latin1(block).split("\n");
+function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | ProtocolError {
+  const lines = latin1(bytes.subarray(start, end)).split("\n");
   const first = trimLineEnd(lines[0] ?? "");
   if (first.length === 0) return malformed("empty first line");
   const space = first.indexOf(" ");
@@ -111,8 +113,12 @@ function parseErrorArgs(args: string): { code: number; text: string } {
   return { code: parseLength(code) ?? -1, text: space < 0 ? "" : args.slice(space + 1) };
 }
 
-export const decodeClientHead: HeadDecoder<ClientHead> = (block) => {
-  const fields = parseBlock(block);
+export const decodeClientHead: HeadDecoder<ClientHead> = (bytes, start = 0, end = bytes.length) =>
+  decodeHotClientHead(bytes, start, end) ?? parseClientHead(bytes, start, end);
+
+/** The general client-head decoder: the definition the hot path must agree with. */
+export const parseClientHead: HeadDecoder<ClientHead> = (bytes, start, end) => {
+  const fields = parseBlock(bytes, start, end);
   if (fields instanceof ProtocolError) return fields;
   const { verb, args } = fields;
   const length = fields.length ?? 0;
@@ -136,8 +142,8 @@ export const decodeClientHead: HeadDecoder<ClientHead> = (block) => {
   }
 };
 
-export const decodeServerHead: HeadDecoder<ServerHead> = (block) => {
-  const fields = parseBlock(block);
+export const decodeServerHead: HeadDecoder<ServerHead> = (bytes, start, end) => {
+  const fields = parseBlock(bytes, start, end);
   if (fields instanceof ProtocolError) return fields;
   const { verb, args } = fields;
   const length = fields.length ?? 0;

@@ -5,7 +5,7 @@
 import { ErrorCode, ProtocolError, encodeError } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
 import type { LimitValues } from "../protocol/limits.ts";
-import { Role, decodeClientHead, encodeRegistered, encodeSent, type ClientHead } from "../protocol/messages.ts";
+import { Role, decodeClientHead, encodeForwardHead, encodeRegistered, encodeSent, type ClientHead } from "../protocol/messages.ts";
 import { isValidUsername } from "../protocol/names.ts";
 import { Outbox, type ByteSink } from "../net/outbox.ts";
 import type { Delivery } from "./delivery.ts";
@@ -33,6 +33,7 @@ export type Hub = {
 const closeGraceMs = 1000;
 
 const unableToSend = encodeError(ErrorCode.UnableToSend);
+const maxCachedReplies = 64;
 const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
 
 /** A reply owed in request order: bytes ready now, or a transaction still in flight. */
@@ -62,6 +63,9 @@ export class Connection implements Endpoint {
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   // Sending role: replies owed, in the order of the requests (PROTOCOL.md §4 pipelining).
   #replies: Reply[] = [];
+  // Encoded headers this connection writes again and again (shared bytes: the outbox never mutates them).
+  #lastForwardHead: { length: number; bytes: Uint8Array } | undefined;
+  readonly #sentReplies = new Map<string, Uint8Array>();
   // Their bytes. Replies held behind a SEND in flight are bytes waiting to be
   // written to this connection, so they count toward the slow-consumer cap
   // (PROTOCOL.md §1 limits): else a pipeline behind one unanswered SEND grows
@@ -182,7 +186,7 @@ export class Connection implements Endpoint {
   }
 
   #send(to: string, body: Uint8Array): void {
-    const sent = this.#hub.delivery.send(this.#name!, to, body);
+    const sent = this.#hub.delivery.send(this.#name!, to, this.#forwardHead(body.length), body);
     if (!(sent instanceof Transaction)) {
       this.#hub.log.debug?.("send.failed", { from: this.#name, to, reason: sent });
       return this.#reply(unableToSend);
@@ -199,6 +203,23 @@ export class Connection implements Endpoint {
     if (from === undefined) tx.fail(FailReason.RecipientError);
     else if (from === tx.from) tx.ack();
     else tx.fail(FailReason.WrongAnswer);
+  }
+
+  /** `FORWARD <this user>` with a Content-length; bodies often repeat a size, so the last one is kept. */
+  #forwardHead(length: number): Uint8Array {
+    if (this.#lastForwardHead?.length !== length) this.#lastForwardHead = { length, bytes: encodeForwardHead(this.#name!, length) };
+    return this.#lastForwardHead.bytes;
+  }
+
+  /** The reply a settled SEND earns; `SENT <name>` is kept per recipient, since a sender talks to few. */
+  #outcomeReply(tx: Transaction): Uint8Array {
+    if (tx.outcome?.kind !== "sent") return unableToSend;
+    let bytes = this.#sentReplies.get(tx.to);
+    if (bytes === undefined) {
+      if (this.#sentReplies.size >= maxCachedReplies) this.#sentReplies.clear();
+      this.#sentReplies.set(tx.to, (bytes = encodeSent(tx.to)));
+    }
+    return bytes;
   }
 
   #reply(bytes: Uint8Array): void {
@@ -219,7 +240,7 @@ export class Connection implements Endpoint {
     for (; ready < replies.length; ready++) {
       const reply = replies[ready]!;
       if (reply instanceof Uint8Array) this.#outbox.write(reply);
-      else if (reply.outcome !== undefined) this.#outbox.write(encodeOutcome(reply));
+      else if (reply.outcome !== undefined) this.#outbox.write(this.#outcomeReply(reply));
       else break;
       this.#repliesBytes -= replyBytes(reply);
     }
@@ -264,7 +285,7 @@ export class Connection implements Endpoint {
     this.#repliesBytes = 0;
     for (const reply of replies) {
       if (reply instanceof Transaction) reply.fail(failure);
-      if (how === "flush") this.#outbox.write(reply instanceof Uint8Array ? reply : encodeOutcome(reply));
+      if (how === "flush") this.#outbox.write(reply instanceof Uint8Array ? reply : this.#outcomeReply(reply));
     }
 
     const awaiting = this.#awaiting;
@@ -290,6 +311,3 @@ function replyBytes(reply: Reply): number {
   return reply instanceof Uint8Array ? reply.length : Math.max(unableToSend.length, reply.to.length + 7);
 }
 
-function encodeOutcome(tx: Transaction): Uint8Array {
-  return tx.outcome?.kind === "sent" ? encodeSent(tx.to) : unableToSend;
-}

@@ -2,7 +2,6 @@
 // one recipient or for ALL. It sees only the registry and endpoints, never a
 // socket, so any transport (or a peer node) can carry the FORWARDs.
 
-import { encodeForwardHead } from "../protocol/messages.ts";
 import { BROADCAST } from "../protocol/names.ts";
 import type { Registry } from "./registry.ts";
 import { FailReason, Transaction } from "./transaction.ts";
@@ -15,11 +14,12 @@ export class Delivery {
   }
 
   /**
-   * Forwards `body` from `from` to `to` (a name or ALL). Returns the pending
-   * transaction, or a reason when nothing was forwarded (ERROR 102 at once).
+   * Forwards `body` from `from` to `to` (a name or ALL) behind `head`, the
+   * sender's `FORWARD <from>` header for this body (the sender's connection
+   * keeps it encoded). Returns the pending transaction, or a reason when nothing
+   * was forwarded (ERROR 102 at once).
    */
-  send(from: string, to: string, body: Uint8Array): Transaction | FailReason {
-    const head = encodeForwardHead(from, body.length);
+  send(from: string, to: string, head: Uint8Array, body: Uint8Array): Transaction | FailReason {
     if (to === BROADCAST) return this.#broadcast(from, head, body);
     // An unknown, half-registered or invalid name is simply not registered.
     const user = this.#registry.registered(to);

@@ -356,12 +356,23 @@ describe("framer", () => {
   });
 
   describe("memory", () => {
-    test("hands out a view of the chunk when a whole body lies inside it", () => {
-      const chunk = bytes("SEND bob\nContent-length: 5\n\nhello");
+    test("hands out a view of the chunk for a large body that lies inside it", () => {
+      const chunk = bytes("SEND bob\nContent-length: 5000\n\n", "x".repeat(5000));
       const bodies: Uint8Array[] = [];
       new Framer<Head>(defaults, decodeClientHead).push(chunk, (_, body) => bodies.push(body));
       expect(bodies).toHaveLength(1);
       expect(bodies[0]!.buffer).toBe(chunk.buffer);
+    });
+
+    test("copies a small body out of the chunk, even from a Buffer, so it pins nothing", () => {
+      for (const chunk of [bytes("SEND bob\nContent-length: 5\n\nhello"), Buffer.from("SEND bob\nContent-length: 5\n\nhello")]) {
+        const bodies: Uint8Array[] = [];
+        new Framer<Head>(defaults, decodeClientHead).push(chunk, (_, body) => bodies.push(body));
+        expect(bodies).toHaveLength(1);
+        expect(bodies[0]!.buffer).not.toBe(chunk.buffer);
+        expect(bodies[0]!.byteLength).toBe(bodies[0]!.buffer.byteLength);
+        expect(Buffer.from(bodies[0]!).toString()).toBe("hello");
+      }
     });
 
     test("does not change frames from earlier pushes when later pushes arrive", () => {
