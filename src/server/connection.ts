@@ -192,7 +192,7 @@ export class Connection implements Endpoint {
       return this.#reply(unableToSend);
     }
     this.#hold(sent);
-    sent.done.then(this.#writeReplies);
+    sent.onSettled(this.#writeReplies);
   }
 
   /** PROTOCOL.md §4: each answer settles the oldest unanswered FORWARD; `from` is undefined for an ERROR answer. */
@@ -237,7 +237,7 @@ export class Connection implements Endpoint {
   readonly #writeReplies = (): void => {
     const replies = this.#replies;
     let ready = 0;
-    for (; ready < replies.length; ready++) {
+    for (; ready < replies.length && !this.#closed; ready++) {
       const reply = replies[ready]!;
       if (reply instanceof Uint8Array) this.#outbox.write(reply);
       else if (reply.outcome !== undefined) this.#outbox.write(this.#outcomeReply(reply));
