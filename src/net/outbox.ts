@@ -5,7 +5,8 @@
 
 /** The part of a Bun socket the outbox uses. */
 export interface ByteSink {
-  write(data: Uint8Array): number;
+  /** Writes `data[byteOffset, byteOffset + byteLength)`; returns how many bytes were taken, or -1 if closed. */
+  write(data: Uint8Array, byteOffset: number, byteLength: number): number;
   end(): void;
 }
 
@@ -64,17 +65,19 @@ export class Outbox {
   flush(): void {
     if (this.#closed || this.#blocked) return;
     if (this.#queuedBytes > 0) {
+      const length = this.#queuedBytes;
       const data = this.#joined();
-      const written = this.#sink.write(data);
+      // Offsets, not a view of the scratch: a view is an allocation per flush.
+      const written = this.#sink.write(data, 0, length);
       if (written < 0) {
         this.close();
         return;
       }
-      if (written < data.length) {
+      if (written < length) {
         // The tail must outlive this call: copy it off the shared scratch, and
         // off any larger buffer it would otherwise pin (see write()).
-        const tail = data.subarray(written);
-        this.#parts = [ownsBuffer(tail) ? tail : copy(tail)];
+        const tail = data !== scratch && ownsBuffer(data) ? data.subarray(written) : copy(data.subarray(written, length));
+        this.#parts = [tail];
         this.#queuedBytes = tail.length;
         this.#blocked = true;
         return;
@@ -108,10 +111,11 @@ export class Outbox {
     this.#queuedBytes = 0;
   }
 
+  /** Everything queued, from offset 0 of the returned array (the shared scratch when it fits). */
   #joined(): Uint8Array {
     const parts = this.#parts;
     if (parts.length === 1) return parts[0]!;
-    const out = this.#queuedBytes <= scratch.length ? scratch.subarray(0, this.#queuedBytes) : new Uint8Array(this.#queuedBytes);
+    const out = this.#queuedBytes <= scratch.length ? scratch : new Uint8Array(this.#queuedBytes);
     let at = 0;
     for (const part of parts) {
       out.set(part, at);

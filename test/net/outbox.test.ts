@@ -25,11 +25,11 @@ class ScriptedSink implements ByteSink {
     this.capacity = capacity;
   }
 
-  write(data: Uint8Array): number {
-    this.events.push(`write:${data.length}`);
+  write(data: Uint8Array, byteOffset: number, byteLength: number): number {
+    this.events.push(`write:${byteLength}`);
     if (this.closed) return -1;
-    const taken = Math.min(this.capacity, data.length);
-    this.writes.push(data.slice(0, taken));
+    const taken = Math.min(this.capacity, byteLength);
+    this.writes.push(data.slice(byteOffset, byteOffset + taken));
     return taken;
   }
 
