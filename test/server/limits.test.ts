@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { defaultLimits } from "../../src/protocol/limits.ts";
 import { eventually, openCast, register } from "../support/cast.ts";
+import { concat } from "../support/bytes.ts";
 
 const ERROR_102 = "ERROR 102 Unable to send\n\n";
 const ERROR_103 = "ERROR 103 Header incomplete\n\n";
@@ -31,16 +32,6 @@ function bodyFor(index: number, size: number): Uint8Array {
     body[i] = x & 0xff;
   }
   return body;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 const encoder = new TextEncoder();

@@ -6,6 +6,7 @@
 import type { ProtocolError } from "../../src/protocol/errors.ts";
 import type { Framer } from "../../src/protocol/framer.ts";
 import type { Rng } from "./prng.ts";
+import { concat } from "./bytes.ts";
 
 export type Frame<H> = { head: H; body: Uint8Array };
 
@@ -104,16 +105,6 @@ export type FeedOptions = {
   /** Skip the every-boundary feed (quadratic) for very long wires. */
   skipEverySplit?: boolean;
 };
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * Runs `wire` through a fresh framer per chunking, in every feed. Coalesced runs

@@ -44,6 +44,8 @@ export type CheckerCounts = {
   lost: number;
 };
 
+let checkers = 0;
+
 export class InvariantChecker {
   readonly violations: string[] = [];
   readonly counts: CheckerCounts = { sends: 0, replies: 0, sent: 0, failed: 0, forwards: 0, acks: 0, lost: 0 };
@@ -62,7 +64,8 @@ export class InvariantChecker {
   #answered: string[] = [];
 
   constructor(options: { run?: string; retain?: number } = {}) {
-    this.#run = options.run ?? Math.floor(Math.random() * 2 ** 32).toString(36);
+    // Unique per checker in this process, and the same on every run (the suite stays deterministic).
+    this.#run = options.run ?? `run${++checkers}`;
     this.#retain = options.retain ?? Number.POSITIVE_INFINITY;
   }
 
