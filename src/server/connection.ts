@@ -244,7 +244,9 @@ export class Connection implements Endpoint {
       else break;
       this.#repliesBytes -= replyBytes(reply);
     }
-    if (ready > 0) replies.splice(0, ready);
+    // Usually every reply was ready: empty the array in place instead of splice(), which allocates.
+    if (ready === replies.length) replies.length = 0;
+    else if (ready > 0) replies.splice(0, ready);
     if (this.#peerEnded && replies.length === 0) this.#close("peer ended the stream", FailReason.Disconnected, "flush");
   };
 
