@@ -16,6 +16,10 @@ function parseArgs(argv: string[]): Options {
   const options: Options = { minutes: 10, seed: randomSeed(), users: 8, rssLimitMiB: 256, reportSeconds: 10 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
+    if (flag === "--help") {
+      process.stdout.write(`Usage: bun run soak -- [--minutes ${options.minutes}] [--seed N] [--users ${options.users}] [--rss-limit-mib ${options.rssLimitMiB}] [--report-seconds ${options.reportSeconds}]\n`);
+      process.exit(0);
+    }
     const value = Number(argv[++i]);
     if (!Number.isFinite(value) || value < 0) throw new Error(`${flag} needs a number, got ${JSON.stringify(argv[i])}`);
     if (flag === "--minutes") options.minutes = value;
