@@ -3,6 +3,7 @@
 // socket, so any transport (or a peer node) can carry the FORWARDs.
 
 import { BROADCAST } from "../protocol/names.ts";
+import type { Endpoint } from "./endpoint.ts";
 import type { Registry } from "./registry.ts";
 import { FailReason, Transaction } from "./transaction.ts";
 
@@ -32,11 +33,15 @@ export class Delivery {
   // of them answered. A recipient that cannot take it fails the whole SEND,
   // but the others still get the message: their copies are not taken back.
   #broadcast(from: string, head: Uint8Array, body: Uint8Array): Transaction | FailReason {
-    const users = this.#registry.registeredUsers().filter((user) => user.name !== from);
-    if (users.length === 0) return FailReason.NoRecipient;
-    const tx = new Transaction(from, BROADCAST, users.length);
-    for (const user of users) {
-      if (!user.receiver!.forward(tx, head, body)) tx.fail(FailReason.QueueFull);
+    // The endpoints, taken before the loop: a FORWARD can close a recipient, and
+    // that close chain can end a later user's registration mid-loop. A closed
+    // endpoint refuses the FORWARD, which fails the SEND like a full queue.
+    const receivers: Endpoint[] = [];
+    for (const user of this.#registry.registeredUsers()) if (user.name !== from) receivers.push(user.receiver!);
+    if (receivers.length === 0) return FailReason.NoRecipient;
+    const tx = new Transaction(from, BROADCAST, receivers.length);
+    for (const receiver of receivers) {
+      if (!receiver.forward(tx, head, body)) tx.fail(FailReason.QueueFull);
     }
     return tx;
   }
