@@ -54,7 +54,7 @@ const limitFlags: Flag[] = (Object.keys(Limits) as LimitName[]).map((name) => ({
   name: kebab(name),
   help: `${Limits[name].what} (${Limits[name].unit})`,
   default: Limits[name].default,
-  parse: integer(name === "maxQueuedBytes" || name === "maxBodyBytes" ? 0 : 1, 2 ** 40),
+  parse: integer(Limits[name].min, Limits[name].max),
 }));
 
 const serverFlags: Flag[] = [

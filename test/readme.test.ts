@@ -13,10 +13,11 @@ function row(firstCell: string): string[] | undefined {
 }
 
 describe("README", () => {
-  test.each(Object.keys(Limits) as LimitName[])("documents the %s limit with its flag, variable, default and meaning", (name) => {
+  test.each(Object.keys(Limits) as LimitName[])("documents the %s limit with its flag, variable, default, range and meaning", (name) => {
     const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     const env = `PARLEY_${flag.replaceAll("-", "_").toUpperCase()}`;
-    expect(row(`\`--${flag}\``)).toEqual([`\`--${flag}\``, `\`${env}\``, String(Limits[name].default), Limits[name].what]);
+    const { default: value, min, max, what } = Limits[name];
+    expect(row(`\`--${flag}\``)).toEqual([`\`--${flag}\``, `\`${env}\``, String(value), `${min} to ${max}`, what]);
   });
 
   test.each(Object.keys(errorText).map(Number) as ErrorCode[])("documents error %d with its wire text and whether it closes", (code) => {

@@ -25,8 +25,9 @@ export function listen(hub: Hub, hostname: string, port: number): Listener {
       binaryType: "uint8array",
       open(socket) {
         open.add(socket);
-        socket.setKeepAlive(true, hub.limits.keepAliveMs);
+        // The connection first, so a socket is never left without one if anything below throws.
         socket.data = new Connection(socket, hub);
+        socket.setKeepAlive(true, hub.limits.keepAliveMs);
       },
       data(socket, chunk) {
         socket.data.onData(chunk);

@@ -87,6 +87,8 @@ describe("parley server", () => {
       ["a port that is not a number", ["--port", "abc"], "--port"],
       ["a port out of range", ["--port=70000"], "--port"],
       ["a negative limit", ["--max-body-bytes", "-1"], "--max-body-bytes"],
+      ["a timeout longer than a timer can wait", ["--register-timeout-ms", "3000000000"], "--register-timeout-ms"],
+      ["a header limit too small for a valid SEND", ["--max-header-bytes", "32"], "--max-header-bytes"],
       ["an unknown log format", ["--log-format", "xml"], "--log-format"],
       ["a flag without its value", ["--ack-timeout-ms"], "--ack-timeout-ms"],
       ["an unknown flag", ["--colour"], "--colour"],
@@ -172,12 +174,12 @@ describe("parley server", () => {
     });
 
     test("a limit's variable reaches the server: PARLEY_MAX_HEADER_BYTES", async () => {
-      const server = spawnServer(["--port", "0"], { PARLEY_MAX_HEADER_BYTES: "32" });
+      const server = spawnServer(["--port", "0"], { PARLEY_MAX_HEADER_BYTES: "64" });
       const port = await server.listeningPort();
       const ok = await connect(port, "short");
       await register(ok, "TOSEND", "alice");
       const long = await connect(port, "long");
-      long.send(`REGISTER TOSEND ${"b".repeat(16)}\n\n`);
+      long.send(`REGISTER TOSEND ${"b".repeat(50)}\n\n`);
       await long.receives("ERROR 103 Header incomplete\n\n");
       await long.closes();
     });
