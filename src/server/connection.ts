@@ -105,7 +105,8 @@ export class Connection implements Endpoint {
     if (error !== undefined && !this.#closed) {
       this.#hub.log.info?.("connection.refused", { id: this.id, user: this.#name, error: error.message });
       this.#reply(error.toWire());
-      this.#close("unparseable input", FailReason.Disconnected, "flush");
+      // The framer only ever fails with ERROR 103, which closes; the table says so in one place.
+      if (error.closes) this.#close("unparseable input", FailReason.Disconnected, "flush");
     }
   }
 

@@ -22,7 +22,7 @@ export type RunningServer = {
   readonly connections: number;
   /** Names with at least one role held. */
   readonly users: number;
-  /** Stops accepting, answers every SEND in flight ERROR 102, flushes and closes; resolves when every socket is closed. */
+  /** Stops accepting, answers every SEND in flight (ERROR 102 unless already acknowledged, docs/protocol.md D22), flushes and closes; resolves when every socket is closed. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 };
