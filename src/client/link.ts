@@ -141,11 +141,15 @@ export class Link {
         socket: {
           binaryType: "uint8array", // cheaper subarray() for the framer than Buffer chunks
           open: (socket) => {
+            // The deadline may have passed while connecting: the channel is
+            // already marked closed, so drop this late socket directly.
+            if (this.#isLost) {
+              socket.terminate();
+              return;
+            }
             channel.socket = socket;
             channel.outbox = new Outbox(socket, defaultLimits.maxQueuedBytes, () => this.lose("the server is not reading (write queue full)"));
             socket.setKeepAlive(true, defaultLimits.keepAliveMs);
-            // The deadline may have passed while connecting.
-            if (this.#isLost) channel.terminate();
           },
           data: (_socket, chunk) => this.#onData(channel, chunk),
           drain: () => channel.outbox?.onDrain(),
