@@ -22,3 +22,8 @@ export function latin1(bytes: Uint8Array): string {
   }
   return out;
 }
+
+/** PROTOCOL.md §1: what may trail a header line, and all a blank line may hold: space, tab and the \r of \r\n. */
+export function isLineSpace(code: number | undefined): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0d;
+}

@@ -3,6 +3,7 @@
 // is carried across chunks, nothing is ever rescanned, and at most one header
 // scratch buffer and one body buffer are held.
 
+import { isLineSpace } from "./ascii.ts";
 import { ErrorCode, ProtocolError, snippet } from "./errors.ts";
 import type { FramerLimits } from "./limits.ts";
 import type { HeadDecoder } from "./messages.ts";
@@ -171,8 +172,7 @@ export class Framer<H extends { readonly length: number }> {
 /** PROTOCOL.md §1: a line of only spaces or tabs (and a \r) counts as the empty line. */
 function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
-    const b = bytes[i];
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+    if (!isLineSpace(bytes[i])) return false;
   }
   return true;
 }

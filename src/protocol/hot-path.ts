@@ -4,6 +4,7 @@
 // decoder, which is the definition; test/protocol/hot-path.test.ts holds the two
 // to the same answers.
 
+import { maxLengthDigits } from "./limits.ts";
 import type { ClientHead } from "./messages.ts";
 
 const LF = 0x0a;
@@ -12,7 +13,6 @@ const TAB = 0x09;
 const SEND_ = [0x53, 0x45, 0x4e, 0x44, 0x20]; // "SEND "
 const RECEIVED_ = [0x52, 0x45, 0x43, 0x45, 0x49, 0x56, 0x45, 0x44, 0x20]; // "RECEIVED "
 const contentLength = [0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68, 0x3a]; // "content-length:"
-const maxLengthDigits = 15;
 
 /** Decodes `block[start, stop)` if it is one of the two common shapes. */
 export function decodeHotClientHead(block: Uint8Array, start = 0, stop = block.length): ClientHead | undefined {

@@ -2,9 +2,10 @@
 // for each direction, and one pure encoder per message. Bytes in, bytes out:
 // no sockets here.
 
-import { ascii, latin1 } from "./ascii.ts";
+import { ascii, isLineSpace, latin1 } from "./ascii.ts";
 import { ErrorCode, ProtocolError } from "./errors.ts";
 import { decodeHotClientHead } from "./hot-path.ts";
+import { maxLengthDigits } from "./limits.ts";
 
 export const Role = { ToSend: "TOSEND", ToRecv: "TORECV" } as const;
 export type Role = (typeof Role)[keyof typeof Role];
@@ -33,9 +34,6 @@ export type ServerHead = Sized &
 /** Decodes the header block `bytes[start, end)`; offsets, not a view, because a view of a fresh socket chunk costs more than the decoding. */
 export type HeadDecoder<H extends Sized> = (bytes: Uint8Array, start?: number, end?: number) => H | ProtocolError;
 
-// PROTOCOL.md §4: a Content-length that is not a non-negative decimal integer is
-// ERROR 103. Capping the digits keeps the value an exact integer (nats.js protoParseInt).
-const maxLengthDigits = 15;
 
 type Fields = { verb: string; args: string; length: number | undefined };
 
@@ -47,8 +45,7 @@ function malformed(detail: string): ProtocolError {
 function trimLineEnd(line: string): string {
   let end = line.length;
   while (end > 0) {
-    const c = line.charCodeAt(end - 1);
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
+    if (!isLineSpace(line.charCodeAt(end - 1))) break;
     end--;
   }
   return end === line.length ? line : line.slice(0, end);
