@@ -52,7 +52,7 @@ function envName(flag: string): string {
 
 const limitFlags: Flag[] = (Object.keys(Limits) as LimitName[]).map((name) => ({
   name: kebab(name),
-  help: `${Limits[name].what} (${Limits[name].unit})`,
+  help: `${Limits[name].what} (${Limits[name].unit}, ${Limits[name].min} to ${Limits[name].max})`,
   default: Limits[name].default,
   parse: integer(Limits[name].min, Limits[name].max),
 }));
