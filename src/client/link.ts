@@ -16,7 +16,6 @@ export type ConnectError =
   | { readonly kind: "refused"; readonly detail: string };
 
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
-const closeGraceMs = 1000;
 
 /** One TCP connection holding one role. */
 class Channel {
@@ -53,8 +52,7 @@ class Channel {
     }
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#onClosed.push(resolve);
-    const timer = setTimeout(() => this.terminate(), closeGraceMs);
-    promise.then(() => clearTimeout(timer));
+    // The outbox ends the socket once flushed, or after its grace period; the close handler resolves this.
     this.outbox!.end();
     return promise;
   }

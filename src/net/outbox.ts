@@ -10,6 +10,11 @@ export interface ByteSink {
   end(): void;
 }
 
+// How long end() waits for a peer to take the last bytes (an ERROR 103, the
+// 102s of a shutdown) before ending the socket anyway: a peer that does not
+// read must not hold a closing connection open.
+export const closeGraceMs = 1000;
+
 // One concatenation buffer for every outbox: write() copies into the kernel
 // synchronously, so it is free again as soon as write() returns.
 const scratch = new Uint8Array(256 * 1024);
@@ -24,6 +29,7 @@ export class Outbox {
   #blocked = false;
   #ending = false;
   #closed = false;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(sink: ByteSink, maxQueuedBytes: number, onOverflow: () => void) {
     this.#sink = sink;
@@ -85,10 +91,12 @@ export class Outbox {
       this.#parts.length = 0;
       this.#queuedBytes = 0;
     }
-    if (this.#ending) {
-      this.#closed = true;
-      this.#sink.end();
-    }
+    if (this.#ending) this.#endNow();
+  }
+
+  #endNow(): void {
+    this.close();
+    this.#sink.end();
   }
 
   /** The socket can take more: called from Bun's `drain` handler. */
@@ -97,10 +105,14 @@ export class Outbox {
     this.flush();
   }
 
-  /** Flushes what is queued, then ends the socket. Later writes are dropped. */
-  end(): void {
+  /**
+   * Flushes what is queued, then ends the socket; if the peer has not taken it
+   * all within `graceMs`, ends it anyway and drops the rest. Later writes are dropped.
+   */
+  end(graceMs = closeGraceMs): void {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
+    this.#graceTimer = setTimeout(() => this.#endNow(), graceMs);
     if (!this.#scheduled) this.flush();
   }
 
@@ -109,6 +121,7 @@ export class Outbox {
     this.#closed = true;
     this.#parts = [];
     this.#queuedBytes = 0;
+    clearTimeout(this.#graceTimer);
   }
 
   /** Everything queued, from offset 0 of the returned array (the shared scratch when it fits). */

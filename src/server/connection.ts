@@ -28,10 +28,6 @@ export type Hub = {
   readonly connections: Set<Connection>;
 };
 
-// How long a closing connection may take to flush its last replies (ERROR 103,
-// the 102s of a shutdown) to a peer that does not read, before it is dropped.
-const closeGraceMs = 1000;
-
 const unableToSend = encodeError(ErrorCode.UnableToSend);
 const maxCachedReplies = 64;
 const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
@@ -55,7 +51,6 @@ export class Connection implements Endpoint {
   #peerEnded = false;
   #closed = false;
   #registerTimer: ReturnType<typeof setTimeout> | undefined;
-  #closeTimer: ReturnType<typeof setTimeout> | undefined;
   // Receiving role: FORWARDs written and not yet answered, oldest first, with
   // when each was written (PROTOCOL.md §4: answers come in this order).
   #awaiting: Transaction[] = [];
@@ -123,7 +118,7 @@ export class Connection implements Endpoint {
 
   /** The socket is gone (Bun's close handler). */
   onClose(): void {
-    clearTimeout(this.#closeTimer);
+    this.#outbox.close();
     this.#close("connection closed", FailReason.Disconnected, "gone");
   }
 
@@ -300,7 +295,6 @@ export class Connection implements Endpoint {
     this.#hub.connections.delete(this);
 
     if (how === "flush") {
-      this.#closeTimer = setTimeout(() => this.#link.end(), closeGraceMs);
       this.#outbox.end();
     } else {
       this.#outbox.close();

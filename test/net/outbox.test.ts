@@ -200,6 +200,26 @@ describe("Outbox", () => {
       expect(sink.received).toBe("abcdef");
     });
 
+    test("ends the sink after the grace period when the peer never takes the tail", async () => {
+      const sink = new ScriptedSink(3);
+      const { box } = outbox(sink);
+      const ended = Promise.withResolvers<void>();
+      const end = sink.end.bind(sink);
+      sink.end = () => {
+        end();
+        ended.resolve();
+      };
+      box.write(b("abcdef"));
+      box.end(20);
+      await nextTurn();
+      expect(sink.events).toEqual(["write:6"]);
+      const late = setTimeout(() => ended.reject(new Error("not ended within 2 s")), 2000);
+      await ended.promise;
+      clearTimeout(late);
+      expect(sink.events).toEqual(["write:6", "end"]);
+      expect(box.queuedBytes).toBe(0);
+    });
+
     test("drops writes after end, and ends only once", async () => {
       const sink = new ScriptedSink();
       const { box } = outbox(sink);
