@@ -87,6 +87,17 @@ export class Child implements AsyncDisposable {
     }
   }
 
+  /** Waits until everything `stream` has written so far satisfies `accepts` (for output that is not whole lines, such as a prompt). */
+  async output(stream: Stream, accepts: (text: string) => boolean, what: string, deadlineMs = 5000): Promise<void> {
+    const deadline = performance.now() + deadlineMs;
+    while (!accepts(this.#text[stream])) {
+      if (this.#open === 0) throw new Error(`${this.label}: ${stream} ended before ${what}\n${this.#describe()}`);
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`${this.label}: timed out after ${deadlineMs} ms waiting for ${what} on ${stream}\n${this.#describe()}`);
+      await this.#next(left);
+    }
+  }
+
   /** Waits for the exit (at most `deadlineMs`) and for both streams to end; returns the exit code. */
   async exit(deadlineMs = 5000): Promise<number | null> {
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,0 +1,39 @@
+// The interactive client through a real pseudo-terminal (util-linux `script`,
+// part of every Debian base system): the prompt, a message arriving while the
+// user is half-way through typing, the line redrawn intact, then sent.
+
+import { describe, expect, test } from "bun:test";
+import { Peer } from "../support/peer.ts";
+import { testServer } from "../support/server.ts";
+import { Child, fromSource } from "../support/child.ts";
+
+/** Screen text without cursor movement and erase sequences. */
+const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+
+describe("parley client on a terminal", () => {
+  test("redraws a half-typed line after an incoming message, then sends it", async () => {
+    await using server = testServer();
+    using bob = await Peer.connect(server.port, "bob");
+    bob.send("REGISTER TOSEND bob\n\nREGISTER TORECV bob\n\n");
+    await bob.receives("REGISTERED TOSEND bob\n\nREGISTERED TORECV bob\n\n");
+
+    const client = [...fromSource, "client", "--host", "127.0.0.1", "--port", String(server.port), "--user", "alice"].join(" ");
+    // A pty of a known size: without one, readline has no width to wrap against.
+    await using alice = new Child(["script", "-qfec", `stty cols 80 rows 24; exec ${client}`, "/dev/null"], { stdin: "pipe", env: { TERM: "xterm" } }, "alice");
+    await alice.output("stdout", (text) => plain(text).includes("alice> "), "the prompt");
+
+    alice.write("@bob half typ");
+    await alice.output("stdout", (text) => text.includes("@bob half typ"), "the typed text echoed");
+    bob.send("SEND alice\nContent-length: 14\n\nhello from bob");
+    await alice.output("stdout", (text) => /\[bob\] hello from bob\r\nalice> @bob half typ/.test(plain(text)), "the message above the redrawn line");
+    await bob.receives("SENT alice\n\n");
+
+    alice.write(" ok\r");
+    await bob.receives("FORWARD alice\nContent-length: 11\n\nhalf typ ok");
+    bob.send("RECEIVED alice\n\n");
+    await alice.output("stdout", (text) => plain(text).includes("delivered: @bob half typ ok"), "the delivery outcome");
+
+    alice.write("/quit\r");
+    expect(await alice.exit()).toBe(0);
+  }, 20_000);
+});
