@@ -4,6 +4,7 @@
 
 import type { Subprocess } from "bun";
 import { join } from "node:path";
+import { Changes } from "./changes.ts";
 
 export const root = join(import.meta.dir, "..", "..");
 /** `bun src/cli.ts`: the entry point `bun run server` and `bun run client` run. */
@@ -23,7 +24,7 @@ export class Child implements AsyncDisposable {
   readonly #proc: Subprocess<"pipe" | "ignore", "pipe", "pipe">;
   readonly #text: Record<Stream, string> = { stdout: "", stderr: "" };
   #open = 2;
-  #wakers: (() => void)[] = [];
+  readonly #changes = new Changes();
 
   constructor(command: readonly string[], options: ChildOptions = {}, label = command.slice(-3).join(" ")) {
     this.label = label;
@@ -83,7 +84,7 @@ export class Child implements AsyncDisposable {
       if (this.#open === 0) throw new Error(`${this.label}: ${stream} ended without the line ${String(match)}\n${this.#describe()}`);
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`${this.label}: timed out after ${deadlineMs} ms waiting for ${String(match)} on ${stream}\n${this.#describe()}`);
-      await this.#next(left);
+      await this.#changes.next(left);
     }
   }
 
@@ -94,7 +95,7 @@ export class Child implements AsyncDisposable {
       if (this.#open === 0) throw new Error(`${this.label}: ${stream} ended before ${what}\n${this.#describe()}`);
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`${this.label}: timed out after ${deadlineMs} ms waiting for ${what} on ${stream}\n${this.#describe()}`);
-      await this.#next(left);
+      await this.#changes.next(left);
     }
   }
 
@@ -105,7 +106,7 @@ export class Child implements AsyncDisposable {
     const result = await Promise.race([this.#proc.exited, late]);
     clearTimeout(timer);
     if (result === "late") throw new Error(`${this.label}: still running after ${deadlineMs} ms\n${this.#describe()}`);
-    while (this.#open > 0) await this.#next(1000);
+    while (this.#open > 0) await this.#changes.next(1000);
     return this.#proc.exitCode;
   }
 
@@ -123,26 +124,14 @@ export class Child implements AsyncDisposable {
     try {
       for await (const chunk of this.#proc[stream]) {
         this.#text[stream] += decoder.decode(chunk, { stream: true });
-        this.#wakeAll();
+        this.#changes.changed();
       }
     } finally {
       this.#open--;
-      this.#wakeAll();
+      this.#changes.changed();
     }
   }
 
-  #wakeAll(): void {
-    for (const wake of this.#wakers.splice(0)) wake();
-  }
-
-  /** Resolves on the next output or end of a stream, or after `ms`. */
-  async #next(ms: number): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#wakers.push(resolve);
-    const timer = setTimeout(resolve, ms);
-    await promise;
-    clearTimeout(timer);
-  }
 }
 
 /** A parley server (from source or the binary) on a free port, ready once it logged server.listening. */

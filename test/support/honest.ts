@@ -6,6 +6,7 @@
 import type { InvariantChecker, LossPolicy } from "./invariants.ts";
 import type { Rng } from "./prng.ts";
 import { Wire, type ServerMessage } from "./wire.ts";
+import { Changes } from "./changes.ts";
 
 export type HonestOptions = {
   /** The server's port; a function so a restarted server can move (it normally does not). */
@@ -51,7 +52,7 @@ export class HonestGroup {
   broadcast: number;
   /** Problems outside the checker's rules: a garbled stream, an unexpected message, a failed reconnect. */
   readonly faults: string[] = [];
-  #waiters: (() => void)[] = [];
+  readonly #changes = new Changes();
 
   private constructor(options: HonestOptions) {
     this.options = {
@@ -95,21 +96,12 @@ export class HonestGroup {
 
   /** Something happened: re-check what waitFor is waiting for. */
   changed(): void {
-    for (const wake of this.#waiters.splice(0)) wake();
+    this.#changes.changed();
   }
 
   /** Waits for `done()` with a deadline, re-checking on every event of the group. */
   async waitFor(done: () => boolean, deadlineMs: number, what: string): Promise<void> {
-    const deadline = performance.now() + deadlineMs;
-    while (!done()) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}; ${this.checker.summary()}; faults: ${this.faults.join("; ")}`);
-      const { promise, resolve } = Promise.withResolvers<void>();
-      this.#waiters.push(resolve);
-      const timer = setTimeout(resolve, Math.min(left, 250));
-      await promise;
-      clearTimeout(timer);
-    }
+    await this.#changes.until(done, deadlineMs, () => `waiting for ${what}; ${this.checker.summary()}; faults: ${this.faults.join("; ")}`, 250);
   }
 
   /** Waits until `count` more SENDs were answered, proving the group is still served. */

@@ -3,6 +3,7 @@
 
 import type { Socket } from "bun";
 import { Outbox } from "../../src/net/outbox.ts";
+import { Changes } from "./changes.ts";
 
 const encoder = new TextEncoder();
 export const defaultDeadlineMs = 3000;
@@ -25,7 +26,7 @@ export class Peer {
   #outbox: Outbox | undefined;
   #buffer = new Uint8Array(0);
   #closed = false;
-  #wake: (() => void) | undefined;
+  readonly #changes = new Changes();
 
   private constructor(label: string) {
     this.label = label;
@@ -113,25 +114,15 @@ export class Peer {
     joined.set(this.#buffer);
     joined.set(chunk, this.#buffer.length);
     this.#buffer = joined;
-    this.#wake?.();
+    this.#changes.changed();
   }
 
   #onClose(): void {
     this.#closed = true;
-    this.#wake?.();
+    this.#changes.changed();
   }
 
-  async #until(done: () => boolean, deadlineMs: number, describe: () => string): Promise<void> {
-    const deadline = Date.now() + deadlineMs;
-    while (!done()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out after ${deadlineMs} ms: ${describe()}`);
-      const { promise, resolve } = Promise.withResolvers<void>();
-      this.#wake = resolve;
-      const timer = setTimeout(resolve, left);
-      await promise;
-      clearTimeout(timer);
-      this.#wake = undefined;
-    }
+  #until(done: () => boolean, deadlineMs: number, describe: () => string): Promise<void> {
+    return this.#changes.until(done, deadlineMs, describe);
   }
 }

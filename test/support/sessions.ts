@@ -5,6 +5,7 @@
 import { Session, type Outcome, type SessionEvent } from "../../src/client/session.ts";
 import type { InvariantChecker } from "./invariants.ts";
 import type { Rng } from "./prng.ts";
+import { Changes } from "./changes.ts";
 
 export type SessionGroupOptions = {
   port: number;
@@ -24,7 +25,7 @@ export class SessionGroup {
   readonly faults: string[] = [];
   readonly #options: Required<SessionGroupOptions>;
   #running = true;
-  #waiters: (() => void)[] = [];
+  readonly #changes = new Changes();
   #serial = 0;
 
   private constructor(options: SessionGroupOptions) {
@@ -118,20 +119,11 @@ export class SessionGroup {
   }
 
   #changed(): void {
-    for (const wake of this.#waiters.splice(0)) wake();
+    this.#changes.changed();
   }
 
   async waitFor(done: () => boolean, deadlineMs: number, what: string): Promise<void> {
-    const deadline = performance.now() + deadlineMs;
-    while (!done()) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}; ${this.#options.checker.summary()}`);
-      const { promise, resolve } = Promise.withResolvers<void>();
-      this.#waiters.push(resolve);
-      const timer = setTimeout(resolve, Math.min(left, 250));
-      await promise;
-      clearTimeout(timer);
-    }
+    await this.#changes.until(done, deadlineMs, () => `waiting for ${what}; ${this.#options.checker.summary()}`, 250);
   }
 
   /** Waits until `count` more SENDs were settled by a reply. */
