@@ -58,7 +58,9 @@ function nameEnd(block: Uint8Array, start: number): number {
 
 // Names repeat message after message; a small table keyed by a hash of the
 // bytes gives back the same string instead of building one per message.
-const slots = 1024;
+// 4096 slots keep collisions rare for a few hundred active names; a collision
+// only costs building the string again.
+const slots = 4096;
 const slotBytes: (Uint8Array | undefined)[] = new Array(slots);
 const slotNames: string[] = new Array(slots);
 
@@ -70,8 +72,9 @@ function internName(block: Uint8Array, start: number, end: number): string {
   if (known !== undefined && known.length === end - start && sameBytes(known, block, start)) return slotNames[slot]!;
   let name = "";
   for (let i = start; i < end; i++) name += String.fromCharCode(block[i]!);
-  // A copy: the block may be a view of a socket chunk (and Buffer#slice is a view).
-  slotBytes[slot] = new Uint8Array(block.subarray(start, end));
+  // A copy, made without a view (a view of a fresh chunk is the expensive part),
+  // and owning its memory even when the block is a Buffer.
+  slotBytes[slot] = Uint8Array.prototype.slice.call(block, start, end);
   slotNames[slot] = name;
   return name;
 }
