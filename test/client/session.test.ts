@@ -11,6 +11,7 @@ import { decodeClientHead, type ClientHead } from "../../src/protocol/messages.t
 import { startServer, type RunningServer } from "../../src/server/server.ts";
 import { Peer } from "../support/peer.ts";
 import { testServer } from "../support/server.ts";
+import { Changes } from "../support/changes.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -22,11 +23,11 @@ type EventOf<T extends SessionEvent["type"]> = Extract<SessionEvent, { type: T }
 class Events {
   readonly seen: SessionEvent[] = [];
   #consumed = new Set<SessionEvent>();
-  #wake: (() => void) | undefined;
+  readonly #changes = new Changes();
 
   readonly push = (event: SessionEvent): void => {
     this.seen.push(event);
-    this.#wake?.();
+    this.#changes.changed();
   };
 
   async next<T extends SessionEvent["type"]>(type: T, ms = deadlineMs): Promise<EventOf<T>> {
@@ -39,11 +40,7 @@ class Events {
       }
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`timed out waiting for a ${type} event; seen: ${JSON.stringify(this.seen.map((event) => event.type))}`);
-      const { promise, resolve } = Promise.withResolvers<void>();
-      this.#wake = resolve;
-      const timer = setTimeout(resolve, left);
-      await promise;
-      clearTimeout(timer);
+      await this.#changes.next(left);
     }
   }
 }
@@ -88,11 +85,11 @@ type Fake = { readonly port: number; receiver(): FakeSocket; sockets(): FakeSock
 /** Messages a fake server received, waited for with a deadline. */
 class Heard {
   readonly seen: string[] = [];
-  #wake: (() => void) | undefined;
+  readonly #changes = new Changes();
 
   push(line: string): void {
     this.seen.push(line);
-    this.#wake?.();
+    this.#changes.changed();
   }
 
   async count(n: number, ms = deadlineMs): Promise<string[]> {
@@ -100,11 +97,7 @@ class Heard {
     while (this.seen.length < n) {
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`timed out waiting for ${n} messages; have ${JSON.stringify(this.seen)}`);
-      const { promise, resolve } = Promise.withResolvers<void>();
-      this.#wake = resolve;
-      const timer = setTimeout(resolve, left);
-      await promise;
-      clearTimeout(timer);
+      await this.#changes.next(left);
     }
     return this.seen;
   }
@@ -116,7 +109,11 @@ class Heard {
  * without replies). It registers anyone, records every other message as a
  * line, and hands SENDs to `onSend`.
  */
-function fakeServer(onSend: (socket: FakeSocket, to: string) => void = () => {}): Fake {
+function fakeServer(
+  onSend: (socket: FakeSocket, to: string) => void = () => {},
+  // Answers a REGISTER itself when it returns true; by default REGISTERED goes back at once.
+  onRegister: (socket: FakeSocket, role: string, name: string) => boolean = () => false,
+): Fake {
   const sockets = new Set<FakeSocket>();
   const answers = new Heard();
   const listener = Bun.listen<FakeData>({
@@ -131,7 +128,7 @@ function fakeServer(onSend: (socket: FakeSocket, to: string) => void = () => {})
         socket.data.framer.push(chunk, (head) => {
           if (head.verb === "REGISTER") {
             socket.data.role = head.role;
-            socket.write(`REGISTERED ${head.role} ${head.name}\n\n`);
+            if (!onRegister(socket, head.role, head.name)) socket.write(`REGISTERED ${head.role} ${head.name}\n\n`);
             return;
           }
           answers.push(head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb === "SEND" ? `SEND ${head.to}` : `RECEIVED ${head.from}`);
@@ -159,31 +156,20 @@ describe("Session", () => {
     // the sending one. This fake opens that window on purpose: it answers TORECV
     // with REGISTERED plus a FORWARD at once and holds TOSEND's REGISTERED back a
     // little (a fake's behaviour, not a wait in the test).
-    const heard = new Heard();
-    let heldSender: Socket<FakeData> | undefined;
-    const listener = Bun.listen<FakeData>({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(socket) {
-          socket.data = { framer: new Framer(defaultLimits, decodeClientHead) };
-        },
-        data(socket, chunk) {
-          socket.data.framer.push(chunk, (head) => {
-            if (head.verb === "REGISTER" && head.role === "TOSEND") heldSender = socket;
-            else if (head.verb === "REGISTER") {
-              socket.write(`REGISTERED TORECV ${head.name}\n\nFORWARD alice\nContent-length: 5\n\nearly`);
-              const release = setTimeout(() => heldSender?.write(`REGISTERED TOSEND ${head.name}\n\n`), 50);
-              cleanups.push(() => clearTimeout(release));
-            } else if (head.verb === "RECEIVED") heard.push(`RECEIVED ${head.from}`);
-          });
-        },
-      },
+    let heldSender: FakeSocket | undefined;
+    const fake = fakeServer(undefined, (socket, role, name) => {
+      if (role === "TOSEND") {
+        heldSender = socket;
+        return true;
+      }
+      socket.write(`REGISTERED TORECV ${name}\n\nFORWARD alice\nContent-length: 5\n\nearly`);
+      const release = setTimeout(() => heldSender?.write(`REGISTERED TOSEND ${name}\n\n`), 50);
+      cleanups.push(() => clearTimeout(release));
+      return true;
     });
-    cleanups.push(() => listener.stop(true));
-    const bob = await connected(listener.port, "bob");
+    const bob = await connected(fake.port, "bob");
     expect(text((await bob.events.next("received")).body)).toBe("early");
-    expect(await heard.count(1)).toEqual(["RECEIVED alice"]);
+    expect(await fake.answers.count(1)).toEqual(["RECEIVED alice"]);
   });
 
   test("registers both roles and exchanges messages both ways", async () => {

@@ -4,6 +4,7 @@
 
 import type { Subprocess } from "bun";
 import { join } from "node:path";
+import { Changes } from "./changes.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const cli = join(root, "src", "cli.ts");
@@ -14,7 +15,7 @@ export class ServerProcess implements AsyncDisposable {
   readonly #proc: Subprocess<"ignore", "pipe", "pipe">;
   #stderr = "";
   #stderrDone = false;
-  #wake: (() => void) | undefined;
+  readonly #changes = new Changes();
   readonly stdout: Promise<string>;
 
   /** Runs `parley server <args>` with only the PARLEY_* variables in `env` (none leak in from the test's environment). */
@@ -49,7 +50,7 @@ export class ServerProcess implements AsyncDisposable {
       if (this.#stderrDone) throw new Error(`stderr ended without the line; it was:\n${this.#stderr}`);
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`timed out after ${deadlineMs} ms waiting for a stderr line; stderr so far:\n${this.#stderr}`);
-      await this.#nextChunk(left);
+      await this.#changes.next(left);
     }
   }
 
@@ -76,7 +77,7 @@ export class ServerProcess implements AsyncDisposable {
     } finally {
       clearTimeout(timer);
     }
-    while (!this.#stderrDone) await this.#nextChunk(1000);
+    while (!this.#stderrDone) await this.#changes.next(1000);
     return { exitCode: this.#proc.exitCode, signalCode: this.#proc.signalCode };
   }
 
@@ -90,23 +91,15 @@ export class ServerProcess implements AsyncDisposable {
     try {
       for await (const chunk of this.#proc.stderr) {
         this.#stderr += decoder.decode(chunk, { stream: true });
-        this.#wake?.();
+        this.#changes.changed();
       }
     } catch {
       // The pipe broke because the process was killed: what was read is kept.
     }
     this.#stderrDone = true;
-    this.#wake?.();
+    this.#changes.changed();
   }
 
-  async #nextChunk(maxWaitMs: number): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#wake = resolve;
-    const timer = setTimeout(resolve, maxWaitMs);
-    await promise;
-    clearTimeout(timer);
-    this.#wake = undefined;
-  }
 }
 
 /** A port nothing listens on right now (the kernel's pick, released at once). */

@@ -5,6 +5,7 @@
 import type { Subprocess } from "bun";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
+import { Changes } from "./changes.ts";
 
 export const root = join(import.meta.dir, "..", "..");
 export const cli = join(root, "src", "cli.ts");
@@ -17,7 +18,7 @@ export class SpawnedServer implements AsyncDisposable {
   #ended = false;
   /** Lines logged at error level: in parley those are bugs (connection.bug). */
   readonly errorLines: string[] = [];
-  #wake: (() => void) | undefined;
+  readonly #changes = new Changes();
   port = 0;
 
   private constructor(args: readonly string[]) {
@@ -73,11 +74,7 @@ export class SpawnedServer implements AsyncDisposable {
       if (found !== undefined) return found;
       const left = deadline - performance.now();
       if (this.#ended || left <= 0) throw new Error(`server ${this.#ended ? "stderr ended" : `gave no such line in ${deadlineMs} ms`}; stderr:\n${this.#stderr.slice(-4000)}`);
-      const { promise, resolve } = Promise.withResolvers<void>();
-      this.#wake = resolve;
-      const timer = setTimeout(resolve, left);
-      await promise;
-      clearTimeout(timer);
+      await this.#changes.next(left);
     }
   }
 
@@ -110,10 +107,10 @@ export class SpawnedServer implements AsyncDisposable {
       for (const line of lines) if (/^\S+ error /.test(line) && this.errorLines.length < 100) this.errorLines.push(line);
       // Bounded: keep the first and the most recent output of a long soak.
       if (this.#stderr.length > 4_000_000) this.#stderr = this.#stderr.slice(0, 100_000) + "\n...\n" + this.#stderr.slice(-1_000_000);
-      this.#wake?.();
+      this.#changes.changed();
     }
     this.#ended = true;
-    this.#wake?.();
+    this.#changes.changed();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -127,7 +124,7 @@ export class SpawnedScript implements AsyncDisposable {
   readonly #proc: Subprocess<"ignore", "pipe", "inherit">;
   #stdout = "";
   #ended = false;
-  #wake: (() => void) | undefined;
+  readonly #changes = new Changes();
 
   constructor(script: string, args: readonly string[]) {
     this.#proc = Bun.spawn([process.execPath, script, ...args], { cwd: root, stdin: "ignore", stdout: "pipe", stderr: "inherit" });
@@ -158,11 +155,7 @@ export class SpawnedScript implements AsyncDisposable {
       if (found.length >= count) return found.slice(0, count);
       const left = deadline - performance.now();
       if (this.#ended || left <= 0) throw new Error(`fixture ${this.#ended ? "ended" : `timed out after ${deadlineMs} ms`} with ${found.length} of ${count} lines; stdout:\n${this.#stdout.slice(-2000)}`);
-      const { promise, resolve } = Promise.withResolvers<void>();
-      this.#wake = resolve;
-      const timer = setTimeout(resolve, left);
-      await promise;
-      clearTimeout(timer);
+      await this.#changes.next(left);
     }
   }
 
@@ -170,10 +163,10 @@ export class SpawnedScript implements AsyncDisposable {
     const decoder = new TextDecoder();
     for await (const chunk of this.#proc.stdout) {
       this.#stdout += decoder.decode(chunk, { stream: true });
-      this.#wake?.();
+      this.#changes.changed();
     }
     this.#ended = true;
-    this.#wake?.();
+    this.#changes.changed();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
