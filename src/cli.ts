@@ -5,8 +5,9 @@
 
 import { runClient } from "./client/terminal.ts";
 import { Limits, type LimitName, type LimitValues } from "./protocol/limits.ts";
-import { createLogger, LogFormats, LogLevels, type LogFormat, type LogLevel } from "./server/log.ts";
-import { startServer } from "./server/server.ts";
+import { LogLevels, type LogLevel } from "./core/events.ts";
+import { createLogger, LogFormats, type LogFormat } from "./core/log.ts";
+import { startServer } from "./server.ts";
 import packageJson from "../package.json" with { type: "json" };
 
 type FlagValue = string | number | boolean;
@@ -142,7 +143,7 @@ async function runServer(args: string[]): Promise<number> {
     return 0;
   }
   const limits = Object.fromEntries((Object.keys(Limits) as LimitName[]).map((name) => [name, flags.get(kebab(name)) as number])) as unknown as LimitValues;
-  const log = createLogger({
+  const events = createLogger({
     level: flags.get("log-level") as LogLevel,
     format: flags.get("log-format") as LogFormat,
     write: (line) => process.stderr.write(line),
@@ -151,7 +152,7 @@ async function runServer(args: string[]): Promise<number> {
   const port = flags.get("port") as number;
   let server;
   try {
-    server = startServer({ hostname: host, port, limits, log });
+    server = startServer({ hostname: host, port, limits, events });
   } catch (error) {
     const code = (error as { code?: string }).code;
     const why = code === "EADDRINUSE" ? "address already in use" : (error as Error).message;
@@ -159,7 +160,7 @@ async function runServer(args: string[]): Promise<number> {
   }
   const { promise: stopped, resolve } = Promise.withResolvers<number>();
   const onSignal = (signal: string) => {
-    log.info?.("server.signal", { signal });
+    events.emit({ type: "server.signal", signal });
     server.stop().then(() => resolve(0));
   };
   process.once("SIGINT", onSignal);

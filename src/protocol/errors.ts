@@ -43,15 +43,37 @@ export function isErrorCode(code: number): code is ErrorCode {
   return Object.hasOwn(errorText, code);
 }
 
+/**
+ * Why a stream could not be read, as a stable machine-readable word beside the
+ * wire code (after ws's `err.code`): logs and metrics count these, tests match them.
+ */
+export const ProtocolReason = {
+  HeaderTooLong: "header-too-long",
+  BodyTooLong: "body-too-long",
+  BadContentLength: "bad-content-length",
+  MissingContentLength: "missing-content-length",
+  ConflictingContentLength: "conflicting-content-length",
+  MissingRecipient: "missing-recipient",
+  MissingSender: "missing-sender",
+  UnknownVerb: "unknown-verb",
+  UnknownRole: "unknown-role",
+  BadHeaderLine: "bad-header-line",
+  EmptyFirstLine: "empty-first-line",
+  Internal: "internal-error",
+} as const;
+export type ProtocolReason = (typeof ProtocolReason)[keyof typeof ProtocolReason];
+
 /** A protocol-level failure that has a wire answer. `detail` is for logs, never for the wire. */
 export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
   readonly code: ErrorCode;
+  readonly reason: ProtocolReason;
   readonly detail: string;
 
-  constructor(code: ErrorCode, detail: string) {
+  constructor(code: ErrorCode, detail: string, reason: ProtocolReason = ProtocolReason.BadHeaderLine) {
     super(`${code} ${errorText[code]}: ${detail}`);
     this.code = code;
+    this.reason = reason;
     this.detail = detail;
   }
 

@@ -4,7 +4,7 @@
 // scratch buffer and one body buffer are held.
 
 import { isLineSpace } from "./ascii.ts";
-import { ErrorCode, ProtocolError, snippet } from "./errors.ts";
+import { ErrorCode, ProtocolError, ProtocolReason, snippet } from "./errors.ts";
 import type { FramerLimits } from "./limits.ts";
 import type { HeadDecoder } from "./messages.ts";
 
@@ -60,9 +60,9 @@ export class Framer<H extends { readonly length: number }> {
     return this.#error;
   }
 
-  #fail(detail: string, bytes: Uint8Array): number {
+  #fail(reason: ProtocolReason, detail: string, bytes: Uint8Array): number {
     this.#state = "failed";
-    this.#error = new ProtocolError(ErrorCode.HeaderIncomplete, `${detail} at ${snippet(bytes)}`);
+    this.#error = new ProtocolError(ErrorCode.HeaderIncomplete, `${detail} at ${snippet(bytes)}`, reason);
     this.#scratch = undefined;
     this.#scratchBytes = 0;
     this.#body = undefined;
@@ -81,7 +81,7 @@ export class Framer<H extends { readonly length: number }> {
       this.#headBytes += lineEnd - i;
       // PROTOCOL.md §1 limits: checked while the block accumulates, so an endless
       // header is refused at max + 1 bytes whether it arrives whole or split.
-      if (this.#headBytes > max) return this.#fail(`header block over ${max} bytes`, chunk.subarray(blockStart));
+      if (this.#headBytes > max) return this.#fail(ProtocolReason.HeaderTooLong, `header block over ${max} bytes`, chunk.subarray(blockStart));
       i = lineEnd;
       if (lf < 0) break;
       const blank = this.#lineBlank;
@@ -126,7 +126,7 @@ export class Framer<H extends { readonly length: number }> {
     }
     // PROTOCOL.md §1 limits: refuse an oversize body before buffering any of it.
     if (head.length > this.#limits.maxBodyBytes) {
-      return this.#fail(`Content-length ${head.length} over ${this.#limits.maxBodyBytes}`, bytes.subarray(start, end));
+      return this.#fail(ProtocolReason.BodyTooLong, `Content-length ${head.length} over ${this.#limits.maxBodyBytes}`, bytes.subarray(start, end));
     }
     if (head.length === 0) {
       sink(head, EMPTY);

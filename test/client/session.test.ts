@@ -8,7 +8,7 @@ import { Session, type SessionEvent, type SessionOptions } from "../../src/clien
 import { Framer } from "../../src/protocol/framer.ts";
 import { defaultLimits } from "../../src/protocol/limits.ts";
 import { decodeClientHead, type ClientHead } from "../../src/protocol/messages.ts";
-import { startServer, type RunningServer } from "../../src/server/server.ts";
+import { startServer, type RunningServer } from "../../src/server.ts";
 import { Peer } from "../support/peer.ts";
 import { testServer } from "../support/server.ts";
 import { Changes } from "../support/changes.ts";

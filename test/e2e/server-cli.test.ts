@@ -54,7 +54,7 @@ describe("parley server", () => {
   test("logs server.listening with the port it picked for --port 0, and serves the protocol there", async () => {
     const server = spawnServer(["--port", "0"]);
     const line = await server.line((text) => text.includes("server.listening"));
-    expect(line).toMatch(/ info +server\.listening host=127\.0\.0\.1 port=\d+$/);
+    expect(line).toMatch(/ info +server\.listening transport=tcp host=127\.0\.0\.1 port=\d+$/);
     const port = await server.listeningPort();
     expect(port).toBeGreaterThan(0);
     await joinAndRoundTrip(port, "alice");

@@ -4,8 +4,8 @@
 // server logged no bug, and memory stayed under the bound.
 
 import type { LimitValues } from "../../src/protocol/limits.ts";
-import type { Logger } from "../../src/server/log.ts";
-import { startServer, type RunningServer } from "../../src/server/server.ts";
+import { eventLevel, type EventSink } from "../../src/core/events.ts";
+import { startServer, type RunningServer } from "../../src/server.ts";
 import { HonestGroup, type HonestOptions } from "./honest.ts";
 import { InvariantChecker } from "./invariants.ts";
 import { rng, seedFromEnv, type Rng } from "./prng.ts";
@@ -82,11 +82,15 @@ export type Arena = {
 };
 
 /** Every event at warn or above; errors are bugs (connection.bug), warnings are the server defending itself. */
-function capturingLogger(events: string[]): Logger {
-  const capture = (level: string) => (event: string, fields: Record<string, unknown> = {}) => {
-    if (events.length < 10_000) events.push(`${level} ${event} ${JSON.stringify(fields)}`);
+function capturingLogger(events: string[]): EventSink {
+  const wants = (type: keyof typeof eventLevel) => eventLevel[type] === "error" || eventLevel[type] === "warn";
+  return {
+    wants,
+    emit(event) {
+      const { type, ...fields } = event;
+      if (wants(type) && events.length < 10_000) events.push(`${eventLevel[type]} ${type} ${JSON.stringify(fields)}`);
+    },
   };
-  return { error: capture("error"), warn: capture("warn") };
 }
 
 export async function openArena(options: ArenaOptions): Promise<Arena> {
@@ -94,7 +98,7 @@ export async function openArena(options: ArenaOptions): Promise<Arena> {
   const random = rng(seed);
   const events: string[] = [];
   const rss = new RssWatch();
-  const server = startServer({ hostname: "127.0.0.1", port: 0, limits: { ...hostileLimits, ...options.limits }, log: capturingLogger(events) });
+  const server = startServer({ hostname: "127.0.0.1", port: 0, limits: { ...hostileLimits, ...options.limits }, events: capturingLogger(events) });
   const checker = new InvariantChecker();
   const names = options.names ?? ["alice", "bob", "carol", "dave"];
   let group: HonestGroup;

@@ -3,7 +3,7 @@
 // wire exactly as a client would.
 
 import type { LimitValues } from "../../src/protocol/limits.ts";
-import type { RunningServer } from "../../src/server/server.ts";
+import type { RunningServer } from "../../src/server.ts";
 import { Peer, show } from "./peer.ts";
 import { testServer } from "./server.ts";
 

@@ -1,18 +1,17 @@
-// The composition root: limits and a logger in, a running server out.
-// Nothing here reads argv or env; cli.ts does that.
+// The composition root: limits and an event sink in, a running server out.
+// It builds the core (hub) and plugs the transports into it. Nothing here
+// reads argv or env; cli.ts does that.
 
-import { defaultLimits, type LimitValues } from "../protocol/limits.ts";
-import type { Connection, Hub } from "./connection.ts";
-import { Delivery } from "./delivery.ts";
-import { listen } from "./listener.ts";
-import { silentLogger, type Logger } from "./log.ts";
-import { Registry } from "./registry.ts";
+import type { EventSink } from "./core/events.ts";
+import { createHub } from "./core/hub.ts";
+import type { LimitValues } from "./protocol/limits.ts";
+import { listenTcp } from "./transports/tcp-listener.ts";
 
 export type ServerOptions = {
   readonly hostname?: string;
   readonly port?: number;
   readonly limits?: Partial<LimitValues>;
-  readonly log?: Logger;
+  readonly events?: EventSink;
 };
 
 export type RunningServer = {
@@ -27,30 +26,27 @@ export type RunningServer = {
   [Symbol.asyncDispose](): Promise<void>;
 };
 
-// Graceful shutdown must finish within 2 s (issue #2); sockets still open then are dropped.
+// Graceful shutdown must finish within 2 s (docs/protocol.md D22); sockets still open then are dropped.
 const shutdownDeadlineMs = 1500;
 
 export function startServer(options: ServerOptions = {}): RunningServer {
-  const limits: LimitValues = { ...defaultLimits, ...options.limits };
-  const log = options.log ?? silentLogger;
-  const registry = new Registry(limits.registerTimeoutMs);
-  const connections = new Set<Connection>();
-  const hub: Hub = { limits, registry, delivery: new Delivery(registry), log, connections };
-  const listener = listen(hub, options.hostname ?? "127.0.0.1", options.port ?? 5050);
-  log.info?.("server.listening", { host: listener.socket.hostname, port: listener.socket.port });
+  const hub = createHub({ limits: options.limits, events: options.events });
+  const { events, peers, directory } = hub;
+  const listener = listenTcp(hub, options.hostname ?? "127.0.0.1", options.port ?? 5050);
+  events.emit({ type: "server.listening", transport: "tcp", host: listener.socket.hostname, port: listener.socket.port });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       listener.socket.stop();
-      log.info?.("server.stopping", { connections: connections.size });
-      for (const connection of [...connections]) connection.shutdown();
+      events.emit({ type: "server.stopping", connections: peers.size });
+      for (const peer of [...peers]) peer.shutdown();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdownDeadlineMs)));
       await Promise.race([listener.drained(), deadline]);
       clearTimeout(timer);
       listener.socket.stop(true);
-      log.info?.("server.stopped");
+      events.emit({ type: "server.stopped" });
     })();
     return stopping;
   };
@@ -59,10 +55,10 @@ export function startServer(options: ServerOptions = {}): RunningServer {
     hostname: listener.socket.hostname,
     port: listener.socket.port,
     get connections() {
-      return connections.size;
+      return peers.size;
     },
     get users() {
-      return registry.size;
+      return directory.size;
     },
     stop,
     [Symbol.asyncDispose]: stop,

@@ -1,13 +1,14 @@
-// Delivery over the real Registry with scripted endpoints. Over the wire, the
+// Delivery over the real LocalDirectory with scripted endpoints. Over the wire, the
 // scenarios cover delivery's rules; this file covers what a socket test cannot
 // stage deterministically: a close chain that runs inside a broadcast.
 
 import { describe, expect, test } from "bun:test";
 import { Role } from "../../src/protocol/messages.ts";
-import { Delivery } from "../../src/server/delivery.ts";
-import type { Endpoint } from "../../src/server/endpoint.ts";
-import { Registry } from "../../src/server/registry.ts";
-import { FailReason, type Transaction } from "../../src/server/transaction.ts";
+import { Delivery } from "../../src/core/delivery.ts";
+import type { Endpoint } from "../../src/core/endpoint.ts";
+import { LocalDirectory as Registry } from "../../src/core/local-directory.ts";
+import { FailReason } from "../../src/core/reasons.ts";
+import type { Transaction } from "../../src/core/transaction.ts";
 
 /** An endpoint whose forward() runs a script; it records what it was given. */
 class ScriptedEndpoint implements Endpoint {
@@ -28,24 +29,23 @@ class ScriptedEndpoint implements Endpoint {
   }
 }
 
-const head = new Uint8Array(0);
 const body = new TextEncoder().encode("hi");
 
-function register(registry: Registry, name: string): ScriptedEndpoint {
+async function register(registry: Registry, name: string): Promise<ScriptedEndpoint> {
   const endpoint = new ScriptedEndpoint();
-  registry.claim(name, Role.ToSend, endpoint);
-  registry.claim(name, Role.ToRecv, endpoint);
+  await registry.claim(name, Role.ToSend, endpoint);
+  await registry.claim(name, Role.ToRecv, endpoint);
   return endpoint;
 }
 
-describe("Delivery", () => {
-  test("survives a broadcast whose FORWARD to one user closes a later user in the same loop, and answers ERROR 102", () => {
+describe("Delivery", async () => {
+  test("survives a broadcast whose FORWARD to one user closes a later user in the same loop, and answers ERROR 102", async () => {
     const registry = new Registry(60_000);
     const delivery = new Delivery(registry);
-    const a = register(registry, "a");
-    const b = register(registry, "b");
-    const c = register(registry, "c");
-    register(registry, "x");
+    const a = await register(registry, "a");
+    const b = await register(registry, "b");
+    const c = await register(registry, "c");
+    await register(registry, "x");
     // A's outbox overflows on the FORWARD; the close chain that follows ends b's
     // registration before the loop reaches b (docs/protocol.md D15, D18).
     a.onForward = () => {
@@ -53,7 +53,7 @@ describe("Delivery", () => {
       registry.release("b", b);
       return false;
     };
-    const sent = delivery.send("x", "ALL", head, body);
+    const sent = delivery.send("x", "ALL", body);
     expect(typeof sent).toBe("object");
     const tx = sent as Transaction;
     expect(tx.outcome).toEqual({ kind: "failed", reason: FailReason.QueueFull });
@@ -61,17 +61,17 @@ describe("Delivery", () => {
     expect(c.forwarded).toEqual([tx]);
   });
 
-  test("answers ERROR 102 at once when the one recipient cannot take the FORWARD", () => {
+  test("answers ERROR 102 at once when the one recipient cannot take the FORWARD", async () => {
     const registry = new Registry(60_000);
     const delivery = new Delivery(registry);
-    const bob = register(registry, "bob");
+    const bob = await register(registry, "bob");
     bob.onForward = () => false;
-    expect(delivery.send("alice", "bob", head, body)).toBe(FailReason.QueueFull);
+    expect(delivery.send("alice", "bob", body)).toBe(FailReason.QueueFull);
   });
 
-  test("answers ERROR 102 at once for ALL when nobody else is registered", () => {
+  test("answers ERROR 102 at once for ALL when nobody else is registered", async () => {
     const registry = new Registry(60_000);
-    register(registry, "alice");
-    expect(new Delivery(registry).send("alice", "ALL", head, body)).toBe(FailReason.NoRecipient);
+    await register(registry, "alice");
+    expect(new Delivery(registry).send("alice", "ALL", body)).toBe(FailReason.NoRecipient);
   });
 });

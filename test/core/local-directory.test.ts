@@ -1,11 +1,11 @@
-// Registry (PROTOCOL.md §3) with fake endpoints: the registry only ever reads
+// LocalDirectory (docs/protocol.md §3) with fake endpoints: the registry only ever reads
 // an endpoint's address and calls close(), so a record of those calls is the
 // whole of what it can do to a connection.
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { Role } from "../../src/protocol/messages.ts";
-import type { Endpoint } from "../../src/server/endpoint.ts";
-import { Registry } from "../../src/server/registry.ts";
+import type { Endpoint } from "../../src/core/endpoint.ts";
+import { LocalDirectory as Registry } from "../../src/core/local-directory.ts";
 
 class FakeEndpoint implements Endpoint {
   readonly address: string;
@@ -61,8 +61,8 @@ function setup(pairingTimeoutMs = 60_000) {
   return { registry, endpoint };
 }
 
-describe("Registry", () => {
-  test("registers a user once both roles are held, in either order", () => {
+describe("LocalDirectory", async () => {
+  test("registers a user once both roles are held, in either order", async () => {
     const { registry, endpoint } = setup();
     for (const [name, first, second] of [
       ["alice", Role.ToSend, Role.ToRecv],
@@ -70,131 +70,131 @@ describe("Registry", () => {
     ] as const) {
       const one = endpoint(`${name}1`);
       const two = endpoint(`${name}2`);
-      const user = registry.claim(name, first, one);
+      const user = await registry.claim(name, first, one);
       expect(user?.registered).toBe(false);
-      expect(registry.registered(name)).toBeUndefined();
-      expect(registry.claim(name, second, two)).toBe(user!);
+      expect(registry.lookup(name)).toBeUndefined();
+      expect(await registry.claim(name, second, two)).toBe(user!);
       expect(user!.registered).toBe(true);
-      expect(registry.registered(name)).toBe(user!);
+      expect(registry.lookup(name)).toBe(user!.receiver);
       expect(user!.sender).toBe(first === Role.ToSend ? one : two);
       expect(user!.receiver).toBe(first === Role.ToSend ? two : one);
     }
     expect(registry.size).toBe(2);
   });
 
-  test("lets one endpoint hold both roles", () => {
+  test("lets one endpoint hold both roles", async () => {
     const { registry, endpoint } = setup();
     const single = endpoint("single");
-    registry.claim("alice", Role.ToSend, single);
-    const user = registry.claim("alice", Role.ToRecv, single);
+    await registry.claim("alice", Role.ToSend, single);
+    const user = await registry.claim("alice", Role.ToRecv, single);
     expect(user?.registered).toBe(true);
     expect(user?.sender).toBe(single);
     expect(user?.receiver).toBe(single);
   });
 
-  test("gives a role again to the endpoint that holds it (idempotent)", () => {
+  test("gives a role again to the endpoint that holds it (idempotent)", async () => {
     const { registry, endpoint } = setup();
     const sender = endpoint("sender");
-    const user = registry.claim("alice", Role.ToSend, sender);
-    expect(registry.claim("alice", Role.ToSend, sender)).toBe(user!);
+    const user = await registry.claim("alice", Role.ToSend, sender);
+    expect(await registry.claim("alice", Role.ToSend, sender)).toBe(user!);
   });
 
-  test("refuses a role held by another endpoint, before and after the user is registered", () => {
+  test("refuses a role held by another endpoint, before and after the user is registered", async () => {
     const { registry, endpoint } = setup();
     const sender = endpoint("sender");
-    registry.claim("alice", Role.ToSend, sender);
-    expect(registry.claim("alice", Role.ToSend, endpoint("intruder"))).toBeUndefined();
+    const user = await registry.claim("alice", Role.ToSend, sender);
+    expect(await registry.claim("alice", Role.ToSend, endpoint("intruder"))).toBeUndefined();
     const receiver = endpoint("receiver");
-    registry.claim("alice", Role.ToRecv, receiver);
-    expect(registry.claim("alice", Role.ToRecv, endpoint("intruder"))).toBeUndefined();
-    expect(registry.registered("alice")?.sender).toBe(sender);
-    expect(registry.registered("alice")?.receiver).toBe(receiver);
+    await registry.claim("alice", Role.ToRecv, receiver);
+    expect(await registry.claim("alice", Role.ToRecv, endpoint("intruder"))).toBeUndefined();
+    expect(user?.sender).toBe(sender);
+    expect(registry.lookup("alice")).toBe(receiver);
   });
 
-  test("refuses the second role from another address (pairing guard), and compares the address only", () => {
+  test("refuses the second role from another address (pairing guard), and compares the address only", async () => {
     const { registry, endpoint } = setup();
-    registry.claim("alice", Role.ToSend, endpoint("sender", "10.0.0.1"));
-    expect(registry.claim("alice", Role.ToRecv, endpoint("grabber", "10.0.0.2"))).toBeUndefined();
-    expect(registry.registered("alice")).toBeUndefined();
-    expect(registry.claim("alice", Role.ToRecv, endpoint("receiver", "10.0.0.1"))?.registered).toBe(true);
+    await registry.claim("alice", Role.ToSend, endpoint("sender", "10.0.0.1"));
+    expect(await registry.claim("alice", Role.ToRecv, endpoint("grabber", "10.0.0.2"))).toBeUndefined();
+    expect(registry.lookup("alice")).toBeUndefined();
+    expect((await registry.claim("alice", Role.ToRecv, endpoint("receiver", "10.0.0.1")))?.registered).toBe(true);
   });
 
-  test("keeps names case-sensitive", () => {
+  test("keeps names case-sensitive", async () => {
     const { registry, endpoint } = setup();
-    registry.claim("alice", Role.ToSend, endpoint("lower"));
-    expect(registry.claim("Alice", Role.ToSend, endpoint("upper"))).toBeDefined();
+    await registry.claim("alice", Role.ToSend, endpoint("lower"));
+    expect(await registry.claim("Alice", Role.ToSend, endpoint("upper"))).toBeDefined();
     expect(registry.size).toBe(2);
   });
 
-  describe("release", () => {
+  describe("release", async () => {
     test("frees the name and closes the user's other endpoint", async () => {
       const { registry, endpoint } = setup();
       const sender = endpoint("sender");
       const receiver = endpoint("receiver");
-      registry.claim("alice", Role.ToSend, sender);
-      registry.claim("alice", Role.ToRecv, receiver);
+      await registry.claim("alice", Role.ToSend, sender);
+      await registry.claim("alice", Role.ToRecv, receiver);
       registry.release("alice", sender);
-      expect(await receiver.closes()).toBe("partner connection closed");
+      expect(await receiver.closes()).toBe("partner-closed");
       expect(sender.closedFor).toBeUndefined();
-      expect(registry.registered("alice")).toBeUndefined();
+      expect(registry.lookup("alice")).toBeUndefined();
       expect(registry.size).toBe(0);
       // Free for anyone, from any address.
-      expect(registry.claim("alice", Role.ToRecv, endpoint("newcomer", "10.9.9.9"))).toBeDefined();
+      expect(await registry.claim("alice", Role.ToRecv, endpoint("newcomer", "10.9.9.9"))).toBeDefined();
     });
 
-    test("closes nothing when a single endpoint holding both roles goes", () => {
+    test("closes nothing when a single endpoint holding both roles goes", async () => {
       const { registry, endpoint } = setup();
       const single = endpoint("single");
-      registry.claim("alice", Role.ToSend, single);
-      registry.claim("alice", Role.ToRecv, single);
+      await registry.claim("alice", Role.ToSend, single);
+      await registry.claim("alice", Role.ToRecv, single);
       registry.release("alice", single);
       expect(single.closedFor).toBeUndefined();
       expect(registry.size).toBe(0);
     });
 
-    test("ignores an endpoint that holds no role of that name", () => {
+    test("ignores an endpoint that holds no role of that name", async () => {
       const { registry, endpoint } = setup();
       const sender = endpoint("sender");
       const receiver = endpoint("receiver");
-      registry.claim("alice", Role.ToSend, sender);
-      registry.claim("alice", Role.ToRecv, receiver);
+      await registry.claim("alice", Role.ToSend, sender);
+      await registry.claim("alice", Role.ToRecv, receiver);
       registry.release("alice", endpoint("stranger"));
       registry.release("bob", sender);
-      expect(registry.registered("alice")).toBeDefined();
+      expect(registry.lookup("alice")).toBeDefined();
       expect(sender.closedFor ?? receiver.closedFor).toBeUndefined();
     });
 
-    test("ignores a stale endpoint once the name belongs to someone new", () => {
+    test("ignores a stale endpoint once the name belongs to someone new", async () => {
       const { registry, endpoint } = setup();
       const old = endpoint("old");
-      registry.claim("alice", Role.ToSend, old);
+      await registry.claim("alice", Role.ToSend, old);
       registry.release("alice", old);
       const sender = endpoint("sender");
       const receiver = endpoint("receiver");
-      registry.claim("alice", Role.ToSend, sender);
-      registry.claim("alice", Role.ToRecv, receiver);
+      await registry.claim("alice", Role.ToSend, sender);
+      await registry.claim("alice", Role.ToRecv, receiver);
       registry.release("alice", old);
-      expect(registry.registered("alice")).toBeDefined();
+      expect(registry.lookup("alice")).toBeDefined();
     });
   });
 
-  describe("pairing deadline", () => {
+  describe("pairing deadline", async () => {
     test("closes the only holder when the second role does not come in time", async () => {
       const { registry, endpoint } = setup(30);
       const sender = endpoint("sender");
-      registry.claim("alice", Role.ToSend, sender);
-      expect(await sender.closes()).toBe("registration not completed in time");
+      await registry.claim("alice", Role.ToSend, sender);
+      expect(await sender.closes()).toBe("pairing-timeout");
     });
 
     test("leaves a user alone once both roles are held", async () => {
       const { registry, endpoint } = setup(30);
       const sender = endpoint("sender");
       const receiver = endpoint("receiver");
-      registry.claim("alice", Role.ToSend, sender);
-      registry.claim("alice", Role.ToRecv, receiver);
+      await registry.claim("alice", Role.ToSend, sender);
+      await registry.claim("alice", Role.ToRecv, receiver);
       // A user registered after alice, whose deadline therefore passes after hers.
       const canary = endpoint("canary");
-      registry.claim("bob", Role.ToSend, canary);
+      await registry.claim("bob", Role.ToSend, canary);
       await canary.closes();
       expect(sender.closedFor ?? receiver.closedFor).toBeUndefined();
     });
@@ -202,29 +202,32 @@ describe("Registry", () => {
     test("does not carry over to a new user of a released name", async () => {
       const { registry, endpoint } = setup(30);
       const first = endpoint("first");
-      registry.claim("alice", Role.ToSend, first);
+      await registry.claim("alice", Role.ToSend, first);
       registry.release("alice", first);
       const sender = endpoint("sender");
       const receiver = endpoint("receiver");
-      registry.claim("alice", Role.ToSend, sender);
-      registry.claim("alice", Role.ToRecv, receiver);
+      await registry.claim("alice", Role.ToSend, sender);
+      await registry.claim("alice", Role.ToRecv, receiver);
       const canary = endpoint("canary");
-      registry.claim("bob", Role.ToSend, canary);
+      await registry.claim("bob", Role.ToSend, canary);
       await canary.closes();
       expect(first.closedFor ?? sender.closedFor ?? receiver.closedFor).toBeUndefined();
     });
   });
 
-  test("lists registered users only, as a snapshot", () => {
+  test("lists the receivers of registered users only, as a snapshot", async () => {
     const { registry, endpoint } = setup();
-    registry.claim("alice", Role.ToSend, endpoint("a1"));
-    registry.claim("alice", Role.ToRecv, endpoint("a2"));
+    await registry.claim("alice", Role.ToSend, endpoint("a1"));
+    await registry.claim("alice", Role.ToRecv, endpoint("a2"));
     const bobSender = endpoint("b1");
-    registry.claim("bob", Role.ToSend, bobSender);
-    const users = registry.registeredUsers();
-    expect(users.map((user) => user.name)).toEqual(["alice"]);
-    registry.claim("bob", Role.ToRecv, endpoint("b2"));
-    expect(users).toHaveLength(1);
-    expect(registry.registeredUsers().map((user) => user.name).sort()).toEqual(["alice", "bob"]);
+    await registry.claim("bob", Role.ToSend, bobSender);
+    const receivers = registry.receivers("nobody");
+    expect(receivers.map((each) => (each as FakeEndpoint).label)).toEqual(["a2"]);
+    const bobReceiver = endpoint("b2");
+    await registry.claim("bob", Role.ToRecv, bobReceiver);
+    expect(receivers).toHaveLength(1);
+    expect(registry.receivers("nobody").map((each) => (each as FakeEndpoint).label).sort()).toEqual(["a2", "b2"]);
+    // A broadcast's sender is not its own recipient.
+    expect(registry.receivers("alice")).toEqual([bobReceiver]);
   });
 });

@@ -1,0 +1,52 @@
+// SEND -> FORWARD(s) -> answers -> SENT or ERROR 102 (docs/protocol.md §4), for
+// one recipient or for ALL. It sees only the directory and endpoints, never a
+// socket, and never knows whether a recipient is local.
+
+import { BROADCAST } from "../protocol/names.ts";
+import type { Directory } from "./directory.ts";
+import type { Endpoint } from "./endpoint.ts";
+import { FailReason } from "./reasons.ts";
+import { Transaction } from "./transaction.ts";
+
+export class Delivery {
+  readonly #directory: Directory;
+
+  constructor(directory: Directory) {
+    this.#directory = directory;
+  }
+
+  /** Forwards `body` from `from` to `to` (a name or ALL). Returns the pending transaction, or why nothing was forwarded (ERROR 102 at once). */
+  send(from: string, to: string, body: Uint8Array): Transaction | FailReason {
+    if (to === BROADCAST) return this.#broadcast(from, body);
+    // An unknown, half-registered or invalid name is simply not registered.
+    const receiver = this.#directory.lookup(to);
+    if (receiver === undefined) return FailReason.NoRecipient;
+    const tx = new Transaction(from, to, 1);
+    if (!(receiver instanceof Promise)) return receiver.forward(tx, body) ? tx : FailReason.QueueFull;
+    // The directory had to ask further: the SEND waits in its place in the reply order.
+    receiver.then(
+      (found) => {
+        if (found === undefined) tx.fail(FailReason.NoRecipient);
+        else if (!found.forward(tx, body)) tx.fail(FailReason.QueueFull);
+      },
+      () => tx.fail(FailReason.NoRecipient),
+    );
+    return tx;
+  }
+
+  // docs/protocol.md §4: every registered user but the sender; SENT ALL only
+  // when all of them answered. A recipient that cannot take it fails the whole
+  // SEND, but the others still get the message (D15).
+  #broadcast(from: string, body: Uint8Array): Transaction | FailReason {
+    // The endpoints, taken before the loop: a FORWARD can close a recipient, and
+    // that close chain can end a later user's registration mid-loop. A closed
+    // endpoint refuses the FORWARD, which fails the SEND like a full queue.
+    const receivers: Endpoint[] = this.#directory.receivers(from);
+    if (receivers.length === 0) return FailReason.NoRecipient;
+    const tx = new Transaction(from, BROADCAST, receivers.length);
+    for (const receiver of receivers) {
+      if (!receiver.forward(tx, body)) tx.fail(FailReason.QueueFull);
+    }
+    return tx;
+  }
+}

@@ -1,0 +1,44 @@
+// Who holds which name (docs/protocol.md §3), as the core asks it. Claims and
+// releases may take a round trip (a cluster's bus), so they are async; the
+// lookup on every SEND is synchronous (a local map, which a cluster keeps
+// fresh), and a miss may become an async lookup of its own.
+
+import type { Role } from "../protocol/messages.ts";
+import type { Endpoint } from "./endpoint.ts";
+
+/** A name with the endpoints holding its two roles. */
+export class User {
+  readonly name: string;
+  /** The address of the first role: the second must come from the same one (the pairing guard). */
+  readonly address: string;
+  sender: Endpoint | undefined;
+  receiver: Endpoint | undefined;
+
+  constructor(name: string, address: string) {
+    this.name = name;
+    this.address = address;
+  }
+
+  get registered(): boolean {
+    return this.sender !== undefined && this.receiver !== undefined;
+  }
+}
+
+export interface Directory {
+  /** Names with at least one role held. */
+  readonly size: number;
+  /**
+   * Gives `role` of `name` to `endpoint`; resolves undefined when another
+   * endpoint holds the role or the pairing guard refuses (both ERROR 104).
+   */
+  claim(name: string, role: Role, endpoint: Endpoint): Promise<User | undefined>;
+  /** `endpoint` is gone: its name is freed and the user's other endpoint is closed too. */
+  release(name: string, endpoint: Endpoint): void;
+  /**
+   * The receiving endpoint of the registered user `name`. A directory that
+   * cannot answer from what it holds returns a promise (a cluster asking its bus).
+   */
+  lookup(name: string): Endpoint | undefined | Promise<Endpoint | undefined>;
+  /** The receiving endpoints of every registered user but `except`, for a broadcast. */
+  receivers(except: string): Endpoint[];
+}

@@ -1,0 +1,50 @@
+// Everything the server reports, as one typed union. The log writes these as
+// lines and metrics can count the same values, so the two never disagree.
+
+import type { ProtocolReason } from "../protocol/errors.ts";
+import type { CloseReason, FailReason } from "./reasons.ts";
+
+export type ServerEvent =
+  | { readonly type: "server.listening"; readonly transport: string; readonly host: string; readonly port: number }
+  | { readonly type: "server.signal"; readonly signal: string }
+  | { readonly type: "server.stopping"; readonly connections: number }
+  | { readonly type: "server.stopped" }
+  | { readonly type: "connection.open"; readonly id: number; readonly address: string }
+  | { readonly type: "connection.close"; readonly id: number; readonly user: string | undefined; readonly reason: CloseReason }
+  | { readonly type: "connection.refused"; readonly id: number; readonly user: string | undefined; readonly reason: ProtocolReason; readonly detail: string }
+  | { readonly type: "connection.slow-consumer"; readonly id: number; readonly user: string | undefined }
+  | { readonly type: "connection.bug"; readonly id: number; readonly error: string }
+  | { readonly type: "socket.error"; readonly id: number | undefined; readonly error: string }
+  | { readonly type: "recipient.timeout"; readonly id: number; readonly user: string | undefined; readonly waitedMs: number }
+  | { readonly type: "user.registered"; readonly user: string; readonly address: string }
+  | { readonly type: "send.failed"; readonly from: string; readonly to: string; readonly reason: FailReason };
+
+export type EventType = ServerEvent["type"];
+
+export const LogLevels = ["error", "warn", "info", "debug"] as const;
+export type LogLevel = (typeof LogLevels)[number];
+
+/** Each event's level, in one table: errors are parley's bugs, warnings the server defending itself. */
+export const eventLevel: { readonly [T in EventType]: LogLevel } = {
+  "server.listening": "info",
+  "server.signal": "info",
+  "server.stopping": "info",
+  "server.stopped": "info",
+  "connection.open": "debug",
+  "connection.close": "debug",
+  "connection.refused": "info",
+  "connection.slow-consumer": "warn",
+  "connection.bug": "error",
+  "socket.error": "warn",
+  "recipient.timeout": "warn",
+  "user.registered": "info",
+  "send.failed": "debug",
+};
+
+/** Where events go; `wants` lets a hot path skip building an event nobody records. */
+export type EventSink = {
+  emit(event: ServerEvent): void;
+  wants(type: EventType): boolean;
+};
+
+export const silentEvents: EventSink = { emit() {}, wants: () => false };

@@ -1,0 +1,81 @@
+// The directory of one process: a map from name to User. A user is registered
+// once both roles are held; losing either ends the registration and frees the
+// name (docs/protocol.md §3). The pairing guard and deadline live here.
+
+import { Role } from "../protocol/messages.ts";
+import { User, type Directory } from "./directory.ts";
+import type { Endpoint } from "./endpoint.ts";
+import { CloseReason } from "./reasons.ts";
+
+export class LocalDirectory implements Directory {
+  readonly #users = new Map<string, User>();
+  readonly #timers = new Map<User, ReturnType<typeof setTimeout>>();
+  readonly #pairingTimeoutMs: number;
+
+  constructor(pairingTimeoutMs: number) {
+    this.#pairingTimeoutMs = pairingTimeoutMs;
+  }
+
+  get size(): number {
+    return this.#users.size;
+  }
+
+  // The work is done before the promise is made, so two claims in one turn
+  // are decided in the order they were asked.
+  claim(name: string, role: Role, endpoint: Endpoint): Promise<User | undefined> {
+    return Promise.resolve(this.#claim(name, role, endpoint));
+  }
+
+  #claim(name: string, role: Role, endpoint: Endpoint): User | undefined {
+    let user = this.#users.get(name);
+    if (user === undefined) {
+      user = new User(name, endpoint.address);
+      this.#users.set(name, user);
+      const pending = user;
+      // docs/protocol.md §1 limits: both roles within the deadline of the first.
+      this.#timers.set(user, setTimeout(() => this.#expire(pending), this.#pairingTimeoutMs));
+    } else if (user.address !== endpoint.address) {
+      // docs/protocol.md §3 pairing guard: nobody else may take the other half.
+      return undefined;
+    }
+    const held = role === Role.ToSend ? user.sender : user.receiver;
+    if (held !== undefined && held !== endpoint) return undefined;
+    if (role === Role.ToSend) user.sender = endpoint;
+    else user.receiver = endpoint;
+    if (user.registered) this.#stopTimer(user);
+    return user;
+  }
+
+  lookup(name: string): Endpoint | undefined {
+    const user = this.#users.get(name);
+    return user?.registered ? user.receiver : undefined;
+  }
+
+  receivers(except: string): Endpoint[] {
+    const receivers: Endpoint[] = [];
+    for (const user of this.#users.values()) if (user.registered && user.name !== except) receivers.push(user.receiver!);
+    return receivers;
+  }
+
+  release(name: string, endpoint: Endpoint): void {
+    const user = this.#users.get(name);
+    if (user === undefined || (user.sender !== endpoint && user.receiver !== endpoint)) return;
+    this.#users.delete(name);
+    this.#stopTimer(user);
+    const { sender, receiver } = user;
+    user.sender = user.receiver = undefined;
+    if (sender !== undefined && sender !== endpoint) sender.close(CloseReason.PartnerClosed);
+    if (receiver !== undefined && receiver !== endpoint && receiver !== sender) receiver.close(CloseReason.PartnerClosed);
+  }
+
+  #stopTimer(user: User): void {
+    clearTimeout(this.#timers.get(user));
+    this.#timers.delete(user);
+  }
+
+  #expire(user: User): void {
+    this.#timers.delete(user);
+    if (this.#users.get(user.name) !== user || user.registered) return;
+    (user.sender ?? user.receiver)?.close(CloseReason.PairingTimeout);
+  }
+}

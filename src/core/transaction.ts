@@ -1,0 +1,90 @@
+// One SEND in flight (docs/protocol.md §4): it settles exactly once, when every
+// recipient answered RECEIVED or when any leg fails. Failure is a value, never
+// a rejection, so nothing can become an unhandled rejection. It is the
+// sender's PendingReply: its bytes are `SENT <to>` or `ERROR 102`.
+
+import { ErrorCode, encodeError } from "../protocol/errors.ts";
+import { encodeSent } from "../protocol/messages.ts";
+import type { FailReason } from "./reasons.ts";
+import type { PendingReply } from "./replies.ts";
+
+export type Outcome = { readonly kind: "sent" } | { readonly kind: "failed"; readonly reason: FailReason };
+
+const SENT: Outcome = { kind: "sent" };
+const unableToSend = encodeError(ErrorCode.UnableToSend);
+
+// `SENT <name>` for the names in use: senders talk to few people, and the
+// reply is written once per SEND. Cleared when full; a miss only costs encoding.
+const maxCachedReplies = 4096;
+const sentReplies = new Map<string, Uint8Array>();
+
+function sentReply(to: string): Uint8Array {
+  let bytes = sentReplies.get(to);
+  if (bytes === undefined) {
+    if (sentReplies.size >= maxCachedReplies) sentReplies.clear();
+    sentReplies.set(to, (bytes = encodeSent(to)));
+  }
+  return bytes;
+}
+
+export class Transaction implements PendingReply {
+  /** The sender's name: the name a RECEIVED for this FORWARD must carry. */
+  readonly from: string;
+  /** A username, or ALL for a broadcast. */
+  readonly to: string;
+  #legs: number;
+  #outcome: Outcome | undefined;
+  #onSettled: (() => void) | undefined;
+
+  constructor(from: string, to: string, legs: number) {
+    this.from = from;
+    this.to = to;
+    this.#legs = legs;
+  }
+
+  get outcome(): Outcome | undefined {
+    return this.#outcome;
+  }
+
+  get settled(): boolean {
+    return this.#outcome !== undefined;
+  }
+
+  get bytes(): Uint8Array | undefined {
+    if (this.#outcome === undefined) return undefined;
+    return this.#outcome.kind === "sent" ? sentReply(this.to) : unableToSend;
+  }
+
+  /** The longer of its two possible replies. */
+  get maxBytes(): number {
+    return Math.max(unableToSend.length, this.to.length + 7);
+  }
+
+  /** Calls `callback` once, when settled (at once if it already is). One listener: the sender's reply queue. */
+  onSettled(callback: () => void): void {
+    if (this.#outcome !== undefined) callback();
+    else this.#onSettled = callback;
+  }
+
+  /** One recipient answered RECEIVED with the right name. */
+  ack(): void {
+    if (--this.#legs === 0) this.#settle(SENT);
+  }
+
+  fail(reason: FailReason): void {
+    this.#settle({ kind: "failed", reason });
+  }
+
+  abandon(reason: FailReason): void {
+    this.fail(reason);
+  }
+
+  // The one way out: idempotent, so a late answer or a second failure is a no-op.
+  #settle(outcome: Outcome): void {
+    if (this.#outcome !== undefined) return;
+    this.#outcome = outcome;
+    const callback = this.#onSettled;
+    this.#onSettled = undefined;
+    callback?.();
+  }
+}

@@ -1,0 +1,90 @@
+// The core's Wire over a byte stream (TCP now, TLS alike): a framer turns
+// chunks into messages for the Peer, and the Peer's messages go out through
+// the transport's queue. Everything about users lives in the core.
+
+import type { Hub, Wire } from "../core/hub.ts";
+import { Peer } from "../core/peer.ts";
+import { ErrorCode, ProtocolError, ProtocolReason } from "../protocol/errors.ts";
+import { Framer } from "../protocol/framer.ts";
+import { decodeClientHead, encodeForwardHead, type ClientHead } from "../protocol/messages.ts";
+import type { Transport, TransportHandler } from "../net/transport.ts";
+
+export class StreamConnection implements Wire, TransportHandler {
+  readonly address: string;
+  readonly peer: Peer;
+  readonly #hub: Hub;
+  readonly #transport: Transport;
+  readonly #framer: Framer<ClientHead>;
+  // A recipient mostly hears from one sender at one size at a time: keep the last header.
+  #lastForward: { from: string; length: number; head: Uint8Array } | undefined;
+
+  constructor(transport: Transport, hub: Hub) {
+    this.address = transport.remoteAddress;
+    this.#hub = hub;
+    this.#transport = transport;
+    this.#framer = new Framer(hub.limits, decodeClientHead);
+    this.peer = new Peer(this, hub);
+  }
+
+  onData(chunk: Uint8Array): void {
+    if (this.peer.closed) return;
+    let error: ProtocolError | undefined;
+    try {
+      error = this.#framer.push(chunk, this.peer.onMessage);
+    } catch (bug) {
+      // A thrown error is a bug in parley, not bad input: log it and end this connection only.
+      this.#hub.events.emit({ type: "connection.bug", id: this.peer.id, error: String((bug as Error)?.stack ?? bug) });
+      error = new ProtocolError(ErrorCode.HeaderIncomplete, "internal error", ProtocolReason.Internal);
+    }
+    if (error !== undefined) this.peer.onProtocolError(error);
+  }
+
+  onEnd(): void {
+    this.peer.onEnd();
+  }
+
+  onClose(): void {
+    this.peer.onClose();
+  }
+
+  onOverflow(): void {
+    this.peer.onOverflow();
+  }
+
+  get queuedBytes(): number {
+    return this.#transport.queuedBytes;
+  }
+
+  write(message: Uint8Array): void {
+    this.#transport.write(message);
+  }
+
+  writeForward(from: string, body: Uint8Array): void {
+    const last = this.#lastForward;
+    const head = last !== undefined && last.from === from && last.length === body.length ? last.head : this.#forwardHead(from, body.length);
+    this.#transport.write(head);
+    if (body.length > 0) this.#transport.write(body);
+  }
+
+  pause(): void {
+    this.#transport.pause();
+  }
+
+  resume(): void {
+    this.#transport.resume();
+  }
+
+  end(): void {
+    this.#transport.end();
+  }
+
+  drop(): void {
+    this.#transport.close();
+  }
+
+  #forwardHead(from: string, length: number): Uint8Array {
+    const head = encodeForwardHead(from, length);
+    this.#lastForward = { from, length, head };
+    return head;
+  }
+}
