@@ -74,4 +74,19 @@ describe("Delivery", async () => {
     await register(registry, "alice");
     expect(new Delivery(registry).send("alice", "ALL", body)).toBe(FailReason.NoRecipient);
   });
+
+  test("waits for a directory that must ask further, then forwards or fails", async () => {
+    const registry = new Registry(60_000);
+    const bob = await register(registry, "bob");
+    // A directory whose every lookup is a round trip, as a cluster's miss is.
+    const asking = Object.assign(Object.create(registry) as Registry, { lookup: async (name: string) => registry.lookup(name) });
+    const delivery = new Delivery(asking);
+    const found = delivery.send("alice", "bob", body) as Transaction;
+    const missing = delivery.send("alice", "nobody", body) as Transaction;
+    expect(bob.forwarded).toEqual([]);
+    await Promise.resolve();
+    expect(bob.forwarded).toEqual([found]);
+    expect(found.outcome).toBeUndefined();
+    expect(missing.outcome).toEqual({ kind: "failed", reason: FailReason.NoRecipient });
+  });
 });

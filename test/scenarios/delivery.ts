@@ -106,4 +106,33 @@ export const delivery = [
     await alice!.receives("SENT carol\n\n");
     await bob!.receives("SENT carol\n\n");
   }),
+
+  // docs/protocol.md D14: a registration may wait on the directory; what was
+  // pipelined behind it is handled after it, in order, as if it were instant.
+  scenario("handles a SEND pipelined behind the REGISTER that completes the user", ["bob"], async ({ bob }, stage) => {
+    const sender = await stage.connect("carol(send)");
+    const register = "REGISTER TOSEND carol\n\n";
+    if (stage.mode === "two-connection") {
+      const receiver = await stage.connect("carol(recv)");
+      receiver.send("REGISTER TORECV carol\n\n");
+      await receiver.receives("REGISTERED TORECV carol\n\n");
+    } else {
+      sender.send("REGISTER TORECV carol\n\n");
+      await sender.receives("REGISTERED TORECV carol\n\n");
+    }
+    sender.send(`${register}SEND bob\nContent-length: 2\n\nhiSEND nobody\nContent-length: 0\n\n`);
+    await sender.receives(`REGISTERED TOSEND carol\n\n`);
+    await bob!.receives("FORWARD carol\nContent-length: 2\n\nhi");
+    bob!.send("RECEIVED carol\n\n");
+    await sender.receives("SENT bob\n\nERROR 102 Unable to send\n\n");
+  }),
+
+  scenario("answers a pipelined REGISTER, REGISTER, SEND on one connection in order", ["bob"], async ({ bob }, stage) => {
+    const carol = await stage.connect("carol");
+    carol.send("REGISTER TOSEND carol\n\nREGISTER TORECV carol\n\nSEND bob\nContent-length: 2\n\nhi");
+    await carol.receives("REGISTERED TOSEND carol\n\nREGISTERED TORECV carol\n\n");
+    await bob!.receives("FORWARD carol\nContent-length: 2\n\nhi");
+    bob!.send("RECEIVED carol\n\n");
+    await carol.receives("SENT bob\n\n");
+  }),
 ];

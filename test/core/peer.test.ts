@@ -1,0 +1,138 @@
+// Peer over a recording Wire and a directory whose claims wait until the test
+// lets them go: what a cluster's bus or a password check will do. Replies and
+// processing must keep request order across that wait (docs/protocol.md D14).
+
+import { afterEach, describe, expect, test } from "bun:test";
+import type { Directory, User } from "../../src/core/directory.ts";
+import type { Endpoint } from "../../src/core/endpoint.ts";
+import { createHub, type Wire } from "../../src/core/hub.ts";
+import { LocalDirectory } from "../../src/core/local-directory.ts";
+import { Peer } from "../../src/core/peer.ts";
+import { ascii, latin1 } from "../../src/protocol/ascii.ts";
+import { decodeClientHead } from "../../src/protocol/messages.ts";
+import type { Role } from "../../src/protocol/messages.ts";
+
+class RecordingWire implements Wire {
+  readonly address = "127.0.0.1";
+  readonly queuedBytes = 0;
+  written = "";
+  paused = false;
+  ended: "end" | "drop" | undefined;
+  write(message: Uint8Array): void {
+    this.written += latin1(message);
+  }
+  writeForward(from: string, body: Uint8Array): void {
+    this.written += `FORWARD ${from}\nContent-length: ${body.length}\n\n${latin1(body)}`;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  end(): void {
+    this.ended = "end";
+  }
+  drop(): void {
+    this.ended = "drop";
+  }
+}
+
+/** The local directory, with each claim held until `release()` of the test lets the oldest one through. */
+class GatedDirectory implements Directory {
+  readonly inner = new LocalDirectory(60_000);
+  readonly #gates: (() => void)[] = [];
+  get size(): number {
+    return this.inner.size;
+  }
+  get waiting(): number {
+    return this.#gates.length;
+  }
+  claim(name: string, role: Role, endpoint: Endpoint): Promise<User | undefined> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#gates.push(resolve);
+    return promise.then(() => this.inner.claim(name, role, endpoint));
+  }
+  /** Lets the oldest claim through and waits until the peer has handled its answer. */
+  async open(): Promise<void> {
+    this.#gates.shift()!();
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  }
+  release(name: string, endpoint: Endpoint): void {
+    this.inner.release(name, endpoint);
+  }
+  lookup(name: string) {
+    return this.inner.lookup(name);
+  }
+  receivers(except: string) {
+    return this.inner.receivers(except);
+  }
+}
+
+const peers: Peer[] = [];
+afterEach(() => {
+  for (const peer of peers.splice(0)) peer.shutdown();
+});
+
+function setup() {
+  const directory = new GatedDirectory();
+  const hub = createHub({ directory });
+  const connect = () => {
+    const wire = new RecordingWire();
+    const peer = new Peer(wire, hub);
+    peers.push(peer);
+    const say = (text: string) => {
+      const bytes = ascii(text);
+      const head = decodeClientHead(bytes);
+      if (head instanceof Error) throw head;
+      peer.onMessage(head, bytes.subarray(bytes.length - head.length));
+    };
+    return { wire, peer, say };
+  };
+  return { directory, connect, ...connect() };
+}
+
+describe("Peer", () => {
+  test("holds messages behind a pending registration, pauses reading, then handles them in order", async () => {
+    const { directory, wire, say } = setup();
+    say("REGISTER TOSEND alice\n\n");
+    say("SEND alice\nContent-length: 2\n\nhi");
+    say("REGISTER TORECV alice\n\n");
+    expect(wire.paused).toBe(true);
+    expect(wire.written).toBe("");
+    expect(directory.waiting).toBe(1);
+    await directory.open();
+    // The SEND came before TORECV: not yet registered, so ERROR 101, and the next claim is pending.
+    expect(wire.written).toBe("REGISTERED TOSEND alice\n\nERROR 101 No user registered\n\n");
+    expect(wire.paused).toBe(true);
+    await directory.open();
+    expect(wire.written).toEndWith("REGISTERED TORECV alice\n\n");
+    expect(wire.paused).toBe(false);
+    say("SEND alice\nContent-length: 2\n\nhi");
+    expect(wire.written).toEndWith("FORWARD alice\nContent-length: 2\n\nhi");
+  });
+
+  test("writes a registration's answer after the replies owed before it", async () => {
+    const { directory, connect, wire, say } = setup();
+    const other = connect();
+    say("REGISTER TOSEND bob\n\n");
+    await directory.open();
+    other.say("REGISTER TORECV bob\n\n");
+    await directory.open();
+    say("SEND bob\nContent-length: 1\n\nx");
+    // TORECV bob is held by the other connection: ERROR 104, but only after the SEND's reply.
+    say("REGISTER TORECV bob\n\n");
+    await directory.open();
+    expect(wire.written).toBe("REGISTERED TOSEND bob\n\n");
+    other.say("RECEIVED bob\n\n");
+    expect(wire.written).toBe("REGISTERED TOSEND bob\n\nSENT bob\n\nERROR 104 Username taken\n\n");
+  });
+
+  test("gives the name back when the connection closed while its claim was pending", async () => {
+    const { directory, peer, say } = setup();
+    say("REGISTER TOSEND alice\n\n");
+    peer.onClose();
+    await directory.open();
+    expect(directory.size).toBe(0);
+  });
+});
