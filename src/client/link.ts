@@ -2,8 +2,8 @@
 // and TORECV), each with its framer and write queue, connected and registered
 // together and lost together. A lost link is never reused; the session makes a new one.
 
-import type { Socket } from "bun";
-import { Outbox } from "../net/outbox.ts";
+import { connectTcp } from "../net/tcp.ts";
+import type { Transport, TransportHandler } from "../net/transport.ts";
 import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
@@ -15,55 +15,79 @@ export type ConnectError =
   | { readonly kind: "name-taken" }
   | { readonly kind: "refused"; readonly detail: string };
 
+/** Opens one connection to the server and hands its events to `handler`; rejects when it cannot. */
+export type Connector = (handler: TransportHandler) => Promise<Transport>;
+
+/** The default: plain TCP to `host:port`. */
+export function tcpConnector(host: string, port: number): Connector {
+  return (handler) => connectTcp(host, port, handler, { maxQueuedBytes: defaultLimits.maxQueuedBytes, keepAliveMs: defaultLimits.keepAliveMs });
+}
+
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
 
-/** One TCP connection holding one role. */
-class Channel {
+/** One connection holding one role. */
+class Channel implements TransportHandler {
   readonly role: Role;
   readonly framer: Framer<ServerHead>;
-  socket: Socket<undefined> | undefined;
-  outbox: Outbox | undefined;
+  readonly #link: Link;
+  transport: Transport | undefined;
   isClosed = false;
   /** Registration: the first reply on this channel goes here. */
   waiter: ((head: ServerHead | string) => void) | undefined;
   #onClosed: (() => void)[] = [];
 
-  constructor(role: Role, limits: FramerLimits) {
+  constructor(role: Role, limits: FramerLimits, link: Link) {
     this.role = role;
     this.framer = new Framer(limits, decodeServerHead);
+    this.#link = link;
+  }
+
+  onData(chunk: Uint8Array): void {
+    this.#link.onData(this, chunk);
+  }
+
+  onEnd(): void {
+    this.#link.onClose(this, "the server closed the connection");
+  }
+
+  onClose(error?: string): void {
+    this.#link.onClose(this, error ?? "the server closed the connection");
+  }
+
+  onOverflow(): void {
+    this.#link.lose("the server is not reading (write queue full)");
   }
 
   write(bytes: Uint8Array): void {
-    this.outbox?.write(bytes);
+    if (!this.isClosed) this.transport?.write(bytes);
   }
 
   markClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.outbox?.close();
     for (const resolve of this.#onClosed.splice(0)) resolve();
   }
 
-  /** Flushes what is queued, ends the socket, and resolves once it is closed (or dropped after a grace period). */
+  /** Flushes what is queued, ends the connection, and resolves once it is closed (or dropped after a grace period). */
   end(): Promise<void> {
-    if (this.isClosed || this.socket === undefined) {
+    if (this.isClosed || this.transport === undefined) {
       this.markClosed();
       return Promise.resolve();
     }
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#onClosed.push(resolve);
-    // The outbox ends the socket once flushed, or after its grace period; the close handler resolves this.
-    this.outbox!.end();
+    // The transport ends once flushed, or after its grace period; its close event resolves this.
+    this.transport.end();
     return promise;
   }
 
   terminate(): void {
-    if (!this.isClosed) this.socket?.terminate();
+    if (!this.isClosed) this.transport?.close();
     this.markClosed();
   }
 }
 
-export type LinkOptions = { readonly host: string; readonly port: number; readonly user: string; readonly connectTimeoutMs: number };
+export type LinkOptions = { readonly connect: Connector; readonly user: string; readonly connectTimeoutMs: number };
 
 export type LinkHandlers = {
   onReply(link: Link, head: ServerHead): void;
@@ -89,8 +113,8 @@ export class Link {
   constructor(options: LinkOptions, limits: FramerLimits, handlers: LinkHandlers) {
     this.#options = options;
     this.#handlers = handlers;
-    this.sender = new Channel(Role.ToSend, limits);
-    this.receiver = new Channel(Role.ToRecv, limits);
+    this.sender = new Channel(Role.ToSend, limits, this);
+    this.receiver = new Channel(Role.ToRecv, limits, this);
   }
 
   get isLost(): boolean {
@@ -133,30 +157,11 @@ export class Link {
 
   async #connect(channel: Channel): Promise<ConnectError | undefined> {
     try {
-      await Bun.connect<undefined>({
-        hostname: this.#options.host,
-        port: this.#options.port,
-        socket: {
-          binaryType: "uint8array", // cheaper subarray() for the framer than Buffer chunks
-          open: (socket) => {
-            // The deadline may have passed while connecting: the channel is
-            // already marked closed, so drop this late socket directly.
-            if (this.#isLost) {
-              socket.terminate();
-              return;
-            }
-            channel.socket = socket;
-            channel.outbox = new Outbox(socket, defaultLimits.maxQueuedBytes, () => this.lose("the server is not reading (write queue full)"));
-            socket.setKeepAlive(true, defaultLimits.keepAliveMs);
-          },
-          data: (_socket, chunk) => this.#onData(channel, chunk),
-          drain: () => channel.outbox?.onDrain(),
-          end: () => this.#onClose(channel, "the server closed the connection"),
-          close: (_socket, error) => this.#onClose(channel, error ? error.message : "the server closed the connection"),
-          error: (_socket, error) => this.#onClose(channel, error.message),
-          connectError: () => {}, // the rejection below carries the error
-        },
-      });
+      const transport = await this.#options.connect(channel);
+      // The deadline may have passed while connecting: the channel is already
+      // marked closed, so drop this late connection directly.
+      if (this.#isLost) transport.close();
+      else channel.transport = transport;
       return undefined;
     } catch (error) {
       const code = (error as { code?: string }).code;
@@ -183,7 +188,8 @@ export class Link {
     return promise;
   }
 
-  #onData(channel: Channel, chunk: Uint8Array): void {
+  /** From a channel's transport. */
+  onData(channel: Channel, chunk: Uint8Array): void {
     if (channel.isClosed) return;
     const error = channel.framer.push(chunk, (head, body) => this.#onFrame(channel, head, body));
     if (error === undefined || this.#isLost) return;
@@ -207,7 +213,8 @@ export class Link {
     // Anything else on the receiving connection (a repeated REGISTERED) needs no answer.
   }
 
-  #onClose(channel: Channel, reason: string): void {
+  /** From a channel's transport: it ended or closed. */
+  onClose(channel: Channel, reason: string): void {
     if (channel.isClosed) return;
     channel.markClosed();
     channel.waiter?.(reason);

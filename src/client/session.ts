@@ -6,7 +6,7 @@ import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { encodeReceived, encodeSend } from "../protocol/messages.ts";
 import { BROADCAST, isValidUsername } from "../protocol/names.ts";
-import { Link, type ConnectError, type LinkHandlers } from "./link.ts";
+import { Link, tcpConnector, type ConnectError, type Connector, type LinkHandlers } from "./link.ts";
 
 /** Why a message was not delivered. */
 export type FailReason =
@@ -37,8 +37,11 @@ export type SessionEvent =
 export type Backoff = { readonly initialMs: number; readonly maxMs: number };
 
 export type SessionOptions = {
+  /** Where the server is; with the default connector, where TCP connects. */
   readonly host: string;
   readonly port: number;
+  /** How each connection is opened. Default: plain TCP to host:port. */
+  readonly connect?: Connector;
   readonly user: string;
   /** Reconnect after losing an established connection; false to stay down. Default 0.5 s doubling to 10 s. */
   readonly reconnect?: Backoff | false;
@@ -74,6 +77,7 @@ export class Session {
   readonly host: string;
   readonly port: number;
   readonly user: string;
+  readonly #connect: Connector;
   readonly #backoff: Backoff | false;
   readonly #connectTimeoutMs: number;
   readonly #maxBodyBytes: number;
@@ -90,6 +94,7 @@ export class Session {
     this.host = options.host;
     this.port = options.port;
     this.user = options.user;
+    this.#connect = options.connect ?? tcpConnector(options.host, options.port);
     this.#backoff = options.reconnect ?? defaultBackoff;
     this.#retryDelayMs = this.#backoff ? this.#backoff.initialMs : 0;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
@@ -156,7 +161,7 @@ export class Session {
   }
 
   async #open(): Promise<Link | ConnectError> {
-    const link = new Link({ host: this.host, port: this.port, user: this.user, connectTimeoutMs: this.#connectTimeoutMs }, this.#limits, this.#handlers);
+    const link = new Link({ connect: this.#connect, user: this.user, connectTimeoutMs: this.#connectTimeoutMs }, this.#limits, this.#handlers);
     try {
       const error = await link.open();
       return error ?? link;

@@ -88,3 +88,26 @@ export const tcpHandlers = {
     socket.data?.onClose(error?.message);
   },
 } as const satisfies Omit<SocketHandler<TcpTransport>, "open" | "error">;
+
+/**
+ * Connects to `host:port` and hands the connection's events to `handler`.
+ * Rejects with Bun's error (its `code` says ECONNREFUSED, ENOTFOUND, ...).
+ */
+export async function connectTcp(host: string, port: number, handler: TransportHandler, options: TcpOptions): Promise<TcpTransport> {
+  const socket = await Bun.connect<TcpTransport>({
+    hostname: host,
+    port,
+    socket: {
+      ...tcpHandlers,
+      open(socket) {
+        socket.data = new TcpTransport(socket, options);
+        socket.data.handler = handler;
+      },
+      error(socket, error) {
+        socket.data?.onClose(error.message);
+      },
+      connectError() {}, // the rejection carries the error
+    },
+  });
+  return socket.data;
+}
