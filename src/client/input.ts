@@ -48,7 +48,7 @@ export function parseLine(line: string): Command {
     return invalid(`${quote(to)} is not a username (1 to ${maxNameLength} letters and digits)`);
   }
   if (text.trim().length === 0) return invalid(`nothing to send; write the message after the name: @${to} hello`);
-  // PROTOCOL.md §1: Content-length counts bytes, so the body is the UTF-8 encoding.
+  // docs/protocol.md §1: Content-length counts bytes, so the body is the UTF-8 encoding.
   return { kind: "message", to, text, body: encoder.encode(text) };
 }
 

@@ -194,7 +194,7 @@ export class Link {
     const error = channel.framer.push(chunk, (head, body) => this.#onFrame(channel, head, body));
     if (error === undefined || this.#isLost) return;
     this.#handlers.onProtocolError(error.message);
-    // PROTOCOL.md §2: a FORWARD we cannot parse is answered ERROR 103; the stream
+    // docs/protocol.md §2: a FORWARD we cannot parse is answered ERROR 103; the stream
     // cannot be resynchronised after it, so the connection goes too.
     if (channel === this.receiver) channel.write(headerIncomplete);
     this.lose(`unparseable data from the server (${error.message})`);
@@ -221,7 +221,7 @@ export class Link {
     this.lose(reason);
   }
 
-  /** Both connections go as one: the server ends a user's registration when either closes (PROTOCOL.md §3). */
+  /** Both connections go as one: the server ends a user's registration when either closes (docs/protocol.md §3). */
   lose(reason: string): void {
     if (this.#isLost) return;
     this.#isLost = true;

@@ -85,7 +85,7 @@ export class Session {
   readonly #onEvent: (event: SessionEvent) => void;
   #state: SessionState = "idle";
   #link: Link | undefined;
-  // SENDs written and not yet answered, oldest first (PROTOCOL.md §4: replies come in SEND order).
+  // SENDs written and not yet answered, oldest first (docs/protocol.md §4: replies come in SEND order).
   #pending: Pending[] = [];
   #retryDelayMs: number;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -134,7 +134,7 @@ export class Session {
   /** Sends one message. The outcome arrives with the server's reply; failures are outcomes, never rejections. */
   send(to: string, body: Uint8Array): Promise<Outcome> {
     if (to !== BROADCAST && !isValidUsername(to)) return Promise.resolve(failed(to, "bad-recipient"));
-    // PROTOCOL.md §1 limits: the server closes the connection on an oversize body, so never write one.
+    // docs/protocol.md §1 "Limits": the server closes the connection on an oversize body, so never write one.
     if (body.length > this.#maxBodyBytes) return Promise.resolve(failed(to, "too-large"));
     const link = this.#link;
     if (this.#state !== "ready" || link === undefined) return Promise.resolve(failed(to, "not-connected"));
@@ -187,7 +187,7 @@ export class Session {
       if (link !== this.#link) return;
       if (head.verb !== "SENT" && head.verb !== "ERROR") return; // a repeated REGISTERED
       const pending = this.#pending.shift();
-      if (pending === undefined) return; // PROTOCOL.md §4: a reply with nothing outstanding is ignored
+      if (pending === undefined) return; // docs/protocol.md §4: a reply with nothing outstanding is ignored
       // SENT also stands for the original design's `SEND <name>` (decodeServerHead maps it).
       if (head.verb === "SENT") return pending.resolve({ kind: "delivered", to: pending.to });
       const reason: FailReason =
@@ -199,12 +199,12 @@ export class Session {
       // The framer's body may be a view of the socket's chunk, and Buffer#slice is a view too.
       const copy = new Uint8Array(body);
       if (!isEchoable(head.from)) {
-        // PROTOCOL.md §2: a FORWARD the client cannot answer properly is answered ERROR 103.
+        // docs/protocol.md §2: a FORWARD the client cannot answer properly is answered ERROR 103.
         this.#emit({ type: "rejected", from: head.from, body: copy });
         link.receiver.write(headerIncomplete);
         return;
       }
-      // PROTOCOL.md §2: RECEIVED means received and shown, so answer after the event is handled.
+      // docs/protocol.md §2: RECEIVED means received and shown, so answer after the event is handled.
       this.#emit({ type: "received", from: head.from, body: copy });
       link.receiver.write(encodeReceived(head.from));
     },

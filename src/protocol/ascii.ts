@@ -1,4 +1,4 @@
-// ASCII <-> bytes for header text. Headers are ASCII (PROTOCOL.md §1), so one
+// ASCII <-> bytes for header text. Headers are ASCII (docs/protocol.md §1), so one
 // byte is one character; this avoids a TextEncoder/TextDecoder round trip per
 // message on the hot path.
 
@@ -23,7 +23,7 @@ export function latin1(bytes: Uint8Array): string {
   return out;
 }
 
-/** PROTOCOL.md §1: what may trail a header line, and all a blank line may hold: space, tab and the \r of \r\n. */
+/** docs/protocol.md §1: what may trail a header line, and all a blank line may hold: space, tab and the \r of \r\n. */
 export function isLineSpace(code: number | undefined): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0d;
 }

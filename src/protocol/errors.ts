@@ -1,4 +1,4 @@
-// The protocol's error codes (PROTOCOL.md §2), their wire text and whether the
+// The protocol's error codes (docs/protocol.md §2), their wire text and whether the
 // server closes the connection after sending one. The only place these exist.
 
 import { ascii } from "./ascii.ts";
@@ -21,7 +21,7 @@ export const errorText: { readonly [C in ErrorCode]: string } = {
   104: "Username taken",
 };
 
-/** PROTOCOL.md §2: only ERROR 103 ends the connection; the stream cannot be resynchronised. */
+/** docs/protocol.md §2: only ERROR 103 ends the connection; the stream cannot be resynchronised. */
 export const errorCloses: { readonly [C in ErrorCode]: boolean } = {
   100: false,
   101: false,

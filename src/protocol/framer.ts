@@ -1,4 +1,4 @@
-// The byte machine of PROTOCOL.md §1: chunks of any size in, complete
+// The byte machine of docs/protocol.md §1: chunks of any size in, complete
 // (head, body) frames out, in order. Pure and incremental: the scan position
 // is carried across chunks, nothing is ever rescanned, and at most one header
 // scratch buffer and one body buffer are held.
@@ -79,7 +79,7 @@ export class Framer<H extends { readonly length: number }> {
       const lineEnd = lf < 0 ? chunk.length : lf + 1;
       if (this.#lineBlank) this.#lineBlank = isBlank(chunk, i, lf < 0 ? chunk.length : lf);
       this.#headBytes += lineEnd - i;
-      // PROTOCOL.md §1 limits: checked while the block accumulates, so an endless
+      // docs/protocol.md §1 "Limits": checked while the block accumulates, so an endless
       // header is refused at max + 1 bytes whether it arrives whole or split.
       if (this.#headBytes > max) return this.#fail(ProtocolReason.HeaderTooLong, `header block over ${max} bytes`, chunk.subarray(blockStart));
       i = lineEnd;
@@ -91,7 +91,7 @@ export class Framer<H extends { readonly length: number }> {
         continue;
       }
       if (!this.#started) {
-        // PROTOCOL.md §1: empty lines before a message are skipped.
+        // docs/protocol.md §1: empty lines before a message are skipped.
         this.#headBytes = 0;
         this.#scratchBytes = 0;
         blockStart = i;
@@ -124,7 +124,7 @@ export class Framer<H extends { readonly length: number }> {
       this.#scratch = undefined;
       return Number.MAX_SAFE_INTEGER;
     }
-    // PROTOCOL.md §1 limits: refuse an oversize body before buffering any of it.
+    // docs/protocol.md §1 "Limits": refuse an oversize body before buffering any of it.
     if (head.length > this.#limits.maxBodyBytes) {
       return this.#fail(ProtocolReason.BodyTooLong, `Content-length ${head.length} over ${this.#limits.maxBodyBytes}`, bytes.subarray(start, end));
     }
@@ -169,7 +169,7 @@ export class Framer<H extends { readonly length: number }> {
   }
 }
 
-/** PROTOCOL.md §1: a line of only spaces or tabs (and a \r) counts as the empty line. */
+/** docs/protocol.md §1: a line of only spaces or tabs (and a \r) counts as the empty line. */
 function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     if (!isLineSpace(bytes[i])) return false;

@@ -1,4 +1,4 @@
-// The server's limits (PROTOCOL.md §1 "Limits"), defined once. The CLI turns
+// The server's limits (docs/protocol.md §1 "Limits"), defined once. The CLI turns
 // each key into a flag and an environment variable, accepting [min, max]; the
 // README table is checked against this object by test/readme.test.ts.
 

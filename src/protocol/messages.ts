@@ -1,4 +1,4 @@
-// The messages of PROTOCOL.md §2 as tagged unions, the header-block decoder
+// The messages of docs/protocol.md §2 as tagged unions, the header-block decoder
 // for each direction, and one pure encoder per message. Bytes in, bytes out:
 // no sockets here.
 
@@ -41,7 +41,7 @@ function malformed(detail: string): ProtocolError {
   return new ProtocolError(ErrorCode.HeaderIncomplete, detail);
 }
 
-/** PROTOCOL.md §1: trailing spaces, tabs and the \r of \r\n are not part of a line. */
+/** docs/protocol.md §1: trailing spaces, tabs and the \r of \r\n are not part of a line. */
 function trimLineEnd(line: string): string {
   let end = line.length;
   while (end > 0) {
@@ -84,7 +84,7 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
     const colon = line.indexOf(":");
     const name = colon < 0 ? "" : line.slice(0, colon);
     if (!isFieldName(name)) return malformed(`not a header field: ${JSON.stringify(line.slice(0, 40))}`);
-    // PROTOCOL.md §1: field names are case-insensitive; unknown fields are ignored.
+    // docs/protocol.md §1: field names are case-insensitive; unknown fields are ignored.
     if (name.length !== 14 || name.toLowerCase() !== "content-length") continue;
     const value = parseLength(line.slice(colon + 1).replace(/^[ \t]+/, ""));
     if (value === undefined) return malformed(`bad Content-length: ${JSON.stringify(line.slice(0, 40))}`);
@@ -121,7 +121,7 @@ export const parseClientHead: HeadDecoder<ClientHead> = (bytes, start, end) => {
   const length = fields.length ?? 0;
   switch (verb) {
     case "SEND":
-      // PROTOCOL.md §4: no recipient or no Content-length means the stream cannot be trusted.
+      // docs/protocol.md §4: no recipient or no Content-length means the stream cannot be trusted.
       if (args.length === 0) return malformed("SEND without a recipient");
       if (fields.length === undefined) return malformed("SEND without Content-length");
       return { verb, to: args, length };
@@ -146,7 +146,7 @@ export const decodeServerHead: HeadDecoder<ServerHead> = (bytes, start, end) => 
   const length = fields.length ?? 0;
   switch (verb) {
     case "SENT":
-    case "SEND": // PROTOCOL.md: the original design's table spells the success reply SEND.
+    case "SEND": // docs/protocol.md D8: the original design's table spells the success reply SEND.
       return { verb: "SENT", to: args, length };
     case "FORWARD":
       if (args.length === 0) return malformed("FORWARD without a sender");

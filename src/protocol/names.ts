@@ -1,4 +1,4 @@
-// The username rule (PROTOCOL.md §3): 1 to 32 ASCII letters and digits,
+// The username rule (docs/protocol.md §3): 1 to 32 ASCII letters and digits,
 // case-sensitive, and never the broadcast name.
 
 export const BROADCAST = "ALL";
