@@ -2,7 +2,7 @@
 // (`/help`, `/quit`), nothing (an empty line), or a mistake with a one-line
 // hint. Pure: no terminal, no socket.
 
-import { BROADCAST, isValidUsername, maxNameLength } from "../protocol/names.ts";
+import { BROADCAST, isBroadcast, isValidUsername, maxNameLength } from "../protocol/names.ts";
 
 export type Command =
   | { readonly kind: "message"; readonly to: string; readonly text: string; readonly body: Uint8Array }
@@ -40,7 +40,9 @@ export function parseLine(line: string): Command {
   if (!trimmed.startsWith("@")) return invalid(usageHint);
   const rest = line.slice(start + 1);
   const space = rest.search(/[ \t]/);
-  const to = space < 0 ? rest : rest.slice(0, space);
+  const written = space < 0 ? rest : rest.slice(0, space);
+  // docs/protocol.md §6: @all in any case is everyone.
+  const to = isBroadcast(written) ? BROADCAST : written;
   // One separator is taken; the message is everything after it, spaces included.
   const text = space < 0 ? "" : rest.slice(space + 1);
   if (to.length === 0) return invalid(`a name must follow "@"; ${usageHint}`);

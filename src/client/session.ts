@@ -5,7 +5,7 @@
 import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { encodeReceived, encodeSend } from "../protocol/messages.ts";
-import { BROADCAST, isValidUsername } from "../protocol/names.ts";
+import { isBroadcast, isValidUsername } from "../protocol/names.ts";
 import { Link, tcpConnector, type ConnectError, type Connector, type LinkHandlers } from "./link.ts";
 
 /** Why a message was not delivered. */
@@ -133,7 +133,7 @@ export class Session {
 
   /** Sends one message. The outcome arrives with the server's reply; failures are outcomes, never rejections. */
   send(to: string, body: Uint8Array): Promise<Outcome> {
-    if (to !== BROADCAST && !isValidUsername(to)) return Promise.resolve(failed(to, "bad-recipient"));
+    if (!isBroadcast(to) && !isValidUsername(to)) return Promise.resolve(failed(to, "bad-recipient"));
     // docs/protocol.md §1 "Limits": the server closes the connection on an oversize body, so never write one.
     if (body.length > this.#maxBodyBytes) return Promise.resolve(failed(to, "too-large"));
     const link = this.#link;

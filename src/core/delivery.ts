@@ -2,7 +2,7 @@
 // one recipient or for ALL. It sees only the directory and endpoints, never a
 // socket, and never knows whether a recipient is local.
 
-import { BROADCAST } from "../protocol/names.ts";
+import { BROADCAST, isBroadcast } from "../protocol/names.ts";
 import type { Directory } from "./directory.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { FailReason } from "./reasons.ts";
@@ -17,12 +17,16 @@ export class Delivery {
 
   /** Forwards `body` from `from` to `to` (a name or ALL). Returns the pending transaction, or why nothing was forwarded (ERROR 102 at once). */
   send(from: string, to: string, body: Uint8Array): Transaction | FailReason {
-    if (to === BROADCAST) return this.#broadcast(from, body);
+    if (isBroadcast(to)) return this.#broadcast(from, body);
     // An unknown, half-registered or invalid name is simply not registered.
     const receiver = this.#directory.lookup(to);
     if (receiver === undefined) return FailReason.NoRecipient;
+    if (!(receiver instanceof Promise)) {
+      // docs/protocol.md §6: SENT names the recipient as it registered.
+      const tx = new Transaction(from, receiver.name ?? to, 1);
+      return receiver.forward(tx, body) ? tx : FailReason.QueueFull;
+    }
     const tx = new Transaction(from, to, 1);
-    if (!(receiver instanceof Promise)) return receiver.forward(tx, body) ? tx : FailReason.QueueFull;
     // The directory had to ask further: the SEND waits in its place in the reply order.
     receiver.then(
       (found) => {

@@ -5,6 +5,8 @@ import type { CloseReason } from "./reasons.ts";
 import type { Transaction } from "./transaction.ts";
 
 export interface Endpoint {
+  /** The name it holds a role of, as spelled when it registered. */
+  readonly name: string | undefined;
   /** The peer's IP address, for the pairing guard (docs/protocol.md §3). */
   readonly address: string;
   /**

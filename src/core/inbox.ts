@@ -2,6 +2,7 @@
 // ack deadline (docs/protocol.md §4: each answer settles the oldest one; D16:
 // one deadline per recipient).
 
+import { sameName } from "../protocol/names.ts";
 import { FailReason } from "./reasons.ts";
 import type { Transaction } from "./transaction.ts";
 
@@ -41,7 +42,7 @@ export class Inbox {
     if (tx === undefined) return;
     this.#since.shift();
     if (from === undefined) tx.fail(FailReason.RecipientError);
-    else if (from === tx.from) tx.ack();
+    else if (sameName(from, tx.from)) tx.ack();
     else tx.fail(FailReason.WrongAnswer);
   }
 

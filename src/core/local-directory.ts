@@ -1,8 +1,9 @@
-// The directory of one process: a map from name to User. A user is registered
+// The directory of one process: a map from name (regardless of case) to User. A user is registered
 // once both roles are held; losing either ends the registration and frees the
 // name (docs/protocol.md §3). The pairing guard and deadline live here.
 
 import { Role } from "../protocol/messages.ts";
+import { nameKey, sameName } from "../protocol/names.ts";
 import { User, type Directory } from "./directory.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { CloseReason } from "./reasons.ts";
@@ -27,10 +28,11 @@ export class LocalDirectory implements Directory {
   }
 
   #claim(name: string, role: Role, endpoint: Endpoint): User | undefined {
-    let user = this.#users.get(name);
+    const key = nameKey(name);
+    let user = this.#users.get(key);
     if (user === undefined) {
       user = new User(name, endpoint.address);
-      this.#users.set(name, user);
+      this.#users.set(key, user);
       const pending = user;
       // docs/protocol.md §1 limits: both roles within the deadline of the first.
       this.#timers.set(user, setTimeout(() => this.#expire(pending), this.#pairingTimeoutMs));
@@ -47,20 +49,22 @@ export class LocalDirectory implements Directory {
   }
 
   lookup(name: string): Endpoint | undefined {
-    const user = this.#users.get(name);
+    // Most SENDs spell the name as it registered: only a miss pays for lowering it.
+    const user = this.#users.get(name) ?? this.#users.get(nameKey(name));
     return user?.registered ? user.receiver : undefined;
   }
 
   receivers(except: string): Endpoint[] {
     const receivers: Endpoint[] = [];
-    for (const user of this.#users.values()) if (user.registered && user.name !== except) receivers.push(user.receiver!);
+    for (const user of this.#users.values()) if (user.registered && !sameName(user.name, except)) receivers.push(user.receiver!);
     return receivers;
   }
 
   release(name: string, endpoint: Endpoint): void {
-    const user = this.#users.get(name);
+    const key = nameKey(name);
+    const user = this.#users.get(key);
     if (user === undefined || (user.sender !== endpoint && user.receiver !== endpoint)) return;
-    this.#users.delete(name);
+    this.#users.delete(key);
     this.#stopTimer(user);
     const { sender, receiver } = user;
     user.sender = user.receiver = undefined;
@@ -75,7 +79,7 @@ export class LocalDirectory implements Directory {
 
   #expire(user: User): void {
     this.#timers.delete(user);
-    if (this.#users.get(user.name) !== user || user.registered) return;
+    if (this.#users.get(nameKey(user.name)) !== user || user.registered) return;
     (user.sender ?? user.receiver)?.close(CloseReason.PairingTimeout);
   }
 }

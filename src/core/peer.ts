@@ -5,7 +5,7 @@
 
 import { ErrorCode, encodeError, type ProtocolError } from "../protocol/errors.ts";
 import { Role, encodeRegistered, type ClientHead } from "../protocol/messages.ts";
-import { isValidUsername } from "../protocol/names.ts";
+import { isValidUsername, sameName } from "../protocol/names.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { User } from "./directory.ts";
 import type { Hub, Wire } from "./hub.ts";
@@ -131,9 +131,9 @@ export class Peer implements Endpoint {
 
   #register(role: Role, name: string): void {
     if (!isValidUsername(name)) return this.#reply(malformedUsername);
-    // docs/protocol.md §3: one connection, one name.
-    if (this.#name !== undefined && this.#name !== name) return this.#reply(usernameTaken);
-    if (role === Role.ToSend ? this.#sends : this.#receives) return this.#reply(encodeRegistered(role, name));
+    // docs/protocol.md §3: one connection, one name (§6: in any case).
+    if (this.#name !== undefined && !sameName(this.#name, name)) return this.#reply(usernameTaken);
+    if (role === Role.ToSend ? this.#sends : this.#receives) return this.#reply(encodeRegistered(role, this.#name!));
     const reply = new DeferredReply(name.length + 20);
     this.#reply(reply);
     this.#held = [];
@@ -156,14 +156,15 @@ export class Peer implements Endpoint {
     if (user === undefined) {
       reply.settle(usernameTaken);
     } else {
-      this.#name = name;
+      // docs/protocol.md §6: the spelling that registered first is the name's.
+      this.#name = user.name;
       this.#user = user;
       if (role === Role.ToSend) this.#sends = true;
       else this.#receives = true;
       clearTimeout(this.#registerTimer);
       this.#registerTimer = undefined;
-      if (user.registered) this.#hub.events.emit({ type: "user.registered", user: name, address: this.address });
-      reply.settle(encodeRegistered(role, name));
+      if (user.registered) this.#hub.events.emit({ type: "user.registered", user: user.name, address: this.address });
+      reply.settle(encodeRegistered(role, user.name));
     }
     const held = this.#held!;
     this.#held = undefined;

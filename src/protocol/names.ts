@@ -1,11 +1,25 @@
-// The username rule (docs/protocol.md §3): 1 to 32 ASCII letters and digits,
-// case-sensitive, and never the broadcast name.
+// The username rule (docs/protocol.md §3, §6): 1 to 32 ASCII letters and
+// digits, unique regardless of case, and never the broadcast name in any case.
 
 export const BROADCAST = "ALL";
 export const maxNameLength = 32;
 
 const NAME = new RegExp(`^[A-Za-z0-9]{1,${maxNameLength}}$`);
 
+/** docs/protocol.md §6: `all`, `All` and `ALL` all mean everyone, so none is a name. */
+export function isBroadcast(name: string): boolean {
+  return name.length === 3 && name.toUpperCase() === BROADCAST;
+}
+
 export function isValidUsername(name: string): boolean {
-  return name !== BROADCAST && NAME.test(name);
+  return NAME.test(name) && !isBroadcast(name);
+}
+
+/** What makes two names the same name: `Alice` and `alice` cannot both be registered. */
+export function nameKey(name: string): string {
+  return name.toLowerCase();
+}
+
+export function sameName(a: string, b: string): boolean {
+  return a === b || (a.length === b.length && a.toLowerCase() === b.toLowerCase());
 }

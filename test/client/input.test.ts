@@ -7,7 +7,8 @@ describe("parseLine", () => {
   const messages: { line: string; to: string; text: string }[] = [
     { line: "@bob hello", to: "bob", text: "hello" },
     { line: "@ALL hi everyone", to: "ALL", text: "hi everyone" },
-    { line: "@all hi", to: "all", text: "hi" }, // names are case-sensitive: a user called "all"
+    { line: "@all hi", to: "ALL", text: "hi" }, // docs/protocol.md §6: ALL in any case is everyone
+    { line: "@aLl hi", to: "ALL", text: "hi" },
     { line: "  @bob hi", to: "bob", text: "hi" },
     { line: "@bob\thi", to: "bob", text: "hi" },
     { line: "@bob  two  spaces ", to: "bob", text: " two  spaces " },

@@ -12,6 +12,7 @@ import type { Transaction } from "../../src/core/transaction.ts";
 
 /** An endpoint whose forward() runs a script; it records what it was given. */
 class ScriptedEndpoint implements Endpoint {
+  readonly name = undefined;
   readonly address = "127.0.0.1";
   readonly forwarded: Transaction[] = [];
   closed = false;

@@ -8,6 +8,7 @@ import type { Endpoint } from "../../src/core/endpoint.ts";
 import { LocalDirectory as Registry } from "../../src/core/local-directory.ts";
 
 class FakeEndpoint implements Endpoint {
+  readonly name = undefined;
   readonly address: string;
   readonly label: string;
   closedFor: string | undefined;
@@ -119,11 +120,17 @@ describe("LocalDirectory", async () => {
     expect((await registry.claim("alice", Role.ToRecv, endpoint("receiver", "10.0.0.1")))?.registered).toBe(true);
   });
 
-  test("keeps names case-sensitive", async () => {
+  test("holds one name regardless of case, in the spelling that claimed it first (docs/protocol.md §6)", async () => {
     const { registry, endpoint } = setup();
-    await registry.claim("alice", Role.ToSend, endpoint("lower"));
-    expect(await registry.claim("Alice", Role.ToSend, endpoint("upper"))).toBeDefined();
-    expect(registry.size).toBe(2);
+    const lower = endpoint("lower");
+    await registry.claim("alice", Role.ToSend, lower);
+    expect(await registry.claim("Alice", Role.ToSend, endpoint("upper"))).toBeUndefined();
+    const receiver = endpoint("receiver");
+    expect((await registry.claim("ALICE", Role.ToRecv, receiver))?.name).toBe("alice");
+    expect(registry.size).toBe(1);
+    expect(registry.lookup("aLiCe")).toBe(receiver);
+    registry.release("ALICE", lower);
+    expect(registry.size).toBe(0);
   });
 
   describe("release", async () => {

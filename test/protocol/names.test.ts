@@ -1,8 +1,8 @@
-// The username rule of PROTOCOL.md §3: 1 to 32 ASCII letters and digits,
-// case-sensitive, with ALL reserved for broadcast.
+// The username rule of docs/protocol.md §3 and §6: 1 to 32 ASCII letters and
+// digits, the same name in any case, with ALL in any case reserved for broadcast.
 
 import { describe, expect, test } from "bun:test";
-import { BROADCAST, isValidUsername, maxNameLength } from "../../src/protocol/names.ts";
+import { BROADCAST, isBroadcast, isValidUsername, maxNameLength, nameKey, sameName } from "../../src/protocol/names.ts";
 
 describe("names", () => {
   test("reserves exactly ALL for broadcast, and allows 32 characters", () => {
@@ -17,8 +17,6 @@ describe("names", () => {
     ["mixed case letters and digits", "Alice42"],
     ["every letter and digit class", "azAZ09"],
     ["32 characters", "a".repeat(32)],
-    ["all in lower case (the reservation is case-sensitive)", "all"],
-    ["All with one capital", "All"],
     ["a name that contains ALL", "ALLx"],
     ["a name that ends in ALL", "xALL"],
   ];
@@ -31,6 +29,9 @@ describe("names", () => {
   const invalid: [string, string][] = [
     ["the empty name", ""],
     ["the reserved ALL", "ALL"],
+    ["all in lower case (docs/protocol.md §6: reserved in any case)", "all"],
+    ["All with one capital", "All"],
+    ["aLL", "aLL"],
     ["33 characters", "a".repeat(33)],
     ["a space inside", "al ice"],
     ["a leading space", " alice"],
@@ -56,4 +57,17 @@ describe("names", () => {
       expect(isValidUsername(name)).toBe(false);
     });
   }
+
+  test("tells the broadcast name in any case, and nothing else", () => {
+    for (const name of ["ALL", "all", "All", "aLl"]) expect(isBroadcast(name), name).toBe(true);
+    for (const name of ["AL", "ALLx", "xall", "al l", ""]) expect(isBroadcast(name), name).toBe(false);
+  });
+
+  test("makes names that differ only in case the same name", () => {
+    expect(nameKey("Alice")).toBe(nameKey("aLICE"));
+    expect(sameName("Alice", "alice")).toBe(true);
+    expect(sameName("Alice", "Alice")).toBe(true);
+    expect(sameName("alice", "alicia")).toBe(false);
+    expect(sameName("alice", "alice1")).toBe(false);
+  });
 });

@@ -135,4 +135,17 @@ export const delivery = [
     bob!.send("RECEIVED carol\n\n");
     await carol.receives("SENT bob\n\n");
   }),
+
+  // docs/protocol.md §6: a client may spell a name in any case; the server
+  // always names a user as they registered.
+  scenario("takes names in any case and answers in the spelling that registered", ["Alice", "bob"], async ({ Alice, bob }) => {
+    Alice!.send("SEND BOB\nContent-length: 2\n\nhi");
+    await bob!.receives("FORWARD Alice\nContent-length: 2\n\nhi");
+    bob!.send("RECEIVED alice\n\n");
+    await Alice!.receives("SENT bob\n\n");
+    Alice!.send("SEND all\nContent-length: 2\n\nyo");
+    await bob!.receives("FORWARD Alice\nContent-length: 2\n\nyo");
+    bob!.send("RECEIVED ALICE\n\n");
+    await Alice!.receives("SENT ALL\n\n");
+  }),
 ];

@@ -86,11 +86,31 @@ describe("registration", () => {
     }
   });
 
-  test("accepts a name of 32 letters and digits, and all in lower case (names are case-sensitive)", async () => {
+  test("accepts a name of 32 letters and digits, and refuses ALL in any case (docs/protocol.md §6)", async () => {
     await using cast = openCast();
     const long = "A1".repeat(16);
     await register(await cast.connect(), "TOSEND", long);
-    await register(await cast.connect(), "TOSEND", "all");
+    const peer = await cast.connect();
+    for (const name of ["all", "All", "aLL"]) {
+      peer.send(`REGISTER TOSEND ${name}\n\n`);
+      await peer.receives("ERROR 100 Malformed username\n\n");
+    }
+    cast.expectNothingUnread();
+  });
+
+  test("refuses a name that differs from a registered one only in case, and answers in the registered spelling", async () => {
+    await using cast = openCast();
+    const alice = await cast.connect();
+    await register(alice, "TOSEND", "Alice");
+    const other = await cast.connect();
+    other.send("REGISTER TORECV aLiCe\n\n");
+    // The pairing guard passes (same address), so the second role joins Alice, in her spelling.
+    await other.receives("REGISTERED TORECV Alice\n\n");
+    const third = await cast.connect();
+    third.send("REGISTER TOSEND ALICE\n\n");
+    await third.receives("ERROR 104 Username taken\n\n");
+    alice.send("REGISTER TOSEND alice\n\n");
+    await alice.receives("REGISTERED TOSEND Alice\n\n");
     cast.expectNothingUnread();
   });
 
