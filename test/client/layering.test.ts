@@ -1,9 +1,9 @@
 // STYLE.md §1-2 as a check for the client: it never imports the server or the
 // CLI; the session never imports the terminal; input.ts and render.ts stay pure;
-// only terminal.ts touches stdin/stdout.
+// only the terminal-side files (terminal.ts and the modes it runs) touch stdin/stdout.
 
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = join(import.meta.dir, "../../src/client");
@@ -14,7 +14,22 @@ function imports(text: string): string[] {
 }
 
 describe("client layering", () => {
-  const files = ["link.ts", "session.ts", "input.ts", "render.ts", "terminal.ts"];
+  const terminalSide = [
+    "terminal.ts",
+    "options.ts",
+    "exit.ts",
+    "address.ts",
+    "scripted.ts",
+    "scripted-output.ts",
+    "interactive.ts",
+    "connect-prompt.ts",
+    "screen.ts",
+  ];
+  const files = ["link.ts", "session.ts", "input.ts", "render.ts", ...terminalSide];
+
+  test("every client file is listed here, so none escapes these rules", () => {
+    expect(readdirSync(dir).sort()).toEqual([...files].sort());
+  });
 
   for (const file of files) {
     test(`${file} imports only client, protocol and net modules`, () => {
@@ -26,7 +41,7 @@ describe("client layering", () => {
   test("session.ts and link.ts do not import the terminal, and touch no stdin, stdout or console", () => {
     for (const file of ["session.ts", "link.ts"]) {
       const text = source(file);
-      expect(imports(text)).not.toContain("./terminal.ts");
+      for (const terminal of terminalSide) expect(imports(text)).not.toContain(`./${terminal}`);
       expect(text).not.toMatch(/process\.|console\.|node:readline/);
     }
   });

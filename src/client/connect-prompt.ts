@@ -1,0 +1,78 @@
+// Interactive start-up: ask for what the command line left out (the server's
+// address, then the name, as the original design does), connect, and after a
+// failure ask again for whichever answer was at fault.
+
+import type { Interface } from "node:readline";
+import { isValidUsername } from "../protocol/names.ts";
+import { connectFailure, describeAddress } from "./address.ts";
+import { parseAddress, type Address } from "./input.ts";
+import { defaultHost, type ClientOptions } from "./options.ts";
+import { connectErrorText } from "./render.ts";
+import type { Screen } from "./screen.ts";
+import { Session, type SessionEvent } from "./session.ts";
+
+export type Connected = { readonly session: Session; readonly address: Address; readonly user: string };
+
+export type ConnectPrompt = {
+  readonly options: ClientOptions;
+  readonly rl: Interface;
+  readonly screen: Screen;
+  /** Settles when the run ends (Ctrl-C, a signal): questions and connecting stop waiting then. */
+  readonly finished: Promise<unknown>;
+  readonly isFinished: () => boolean;
+  /** The event handler for a session connected to `address` as `user`. */
+  readonly onEvent: (address: Address, user: string) => (event: SessionEvent) => void;
+};
+
+/** Resolves to the registered session, or undefined if the run ended first. */
+export async function promptAndConnect(prompt: ConnectPrompt): Promise<Connected | undefined> {
+  const { options, rl, screen, finished } = prompt;
+  const ask = (question: string): Promise<string | undefined> =>
+    Promise.race([new Promise<string>((answer) => rl.question(question, answer)), finished.then(() => undefined)]);
+
+  let address: Address | undefined = options.host === undefined ? undefined : { host: options.host, port: options.port };
+  let lastAddress: Address = address ?? { host: defaultHost, port: options.port };
+  let user = options.user;
+  while (true) {
+    if (address === undefined) {
+      const answer = await ask(`Server address [${describeAddress(lastAddress)}]: `);
+      if (answer === undefined) return undefined;
+      const parsed = parseAddress(answer, lastAddress);
+      if ("error" in parsed) {
+        screen.error(parsed.error);
+        continue;
+      }
+      address = lastAddress = parsed;
+    }
+    if (user === undefined) {
+      const answer = await ask("Your name: ");
+      if (answer === undefined) return undefined;
+      const name = answer.trim();
+      if (!isValidUsername(name)) {
+        screen.error(name.length === 0 ? "a name is needed: 1 to 32 letters and digits" : connectErrorText({ kind: "malformed-name" }, "", name));
+        continue;
+      }
+      user = name;
+    }
+    const here = address;
+    const name = user;
+    screen.notice(`connecting to ${describeAddress(here)} as ${name}...`);
+    const candidate = new Session({
+      host: here.host,
+      port: here.port,
+      user: name,
+      reconnect: options.reconnect ? undefined : false,
+      onEvent: prompt.onEvent(here, name),
+    });
+    const error = await Promise.race([candidate.connect(), finished.then(() => undefined)]);
+    if (prompt.isFinished()) {
+      await candidate.close();
+      return undefined;
+    }
+    if (error === undefined) return { session: candidate, address: here, user: name };
+    screen.error(connectFailure(error, here, name));
+    // An unreachable server: ask for the address again; a refused name: ask for another.
+    if (error.kind === "malformed-name" || error.kind === "name-taken") user = undefined;
+    else address = undefined;
+  }
+}

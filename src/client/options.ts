@@ -1,0 +1,19 @@
+// What the command line hands the terminal client (cli.ts fills it from argv
+// and the environment), and the host used when none is given.
+
+export type ClientOptions = {
+  /** Asked for on a terminal when missing; otherwise `localhost`. */
+  readonly host: string | undefined;
+  readonly port: number;
+  /** Asked for on a terminal when missing; required otherwise. */
+  readonly user: string | undefined;
+  /** Keep receiving after input ends, until SIGINT/SIGTERM. */
+  readonly listen: boolean;
+  /** One JSON object per event on stdout; implies the scripted mode. */
+  readonly json: boolean;
+  readonly reconnect: boolean;
+  /** False when NO_COLOR is set; colours also need stdout to be a terminal. */
+  readonly color: boolean;
+};
+
+export const defaultHost = "localhost";

@@ -1,0 +1,87 @@
+// What the scripted mode prints: with --json, one JSON object per event on
+// stdout; otherwise messages and outcomes as text on stdout and status lines
+// on stderr, so stdout holds only the conversation.
+
+import { connectFailure, describeAddress } from "./address.ts";
+import type { Address } from "./input.ts";
+import {
+  decodeBody,
+  formatDelay,
+  formatError,
+  formatJson,
+  formatNotice,
+  formatOutcome,
+  formatReceived,
+  formatRejected,
+  reasonText,
+  type Style,
+} from "./render.ts";
+import type { Outcome, SessionEvent } from "./session.ts";
+
+export class ScriptedOutput {
+  readonly #json: boolean;
+  readonly #style: Style;
+  readonly #address: Address;
+  readonly #user: string;
+
+  constructor(options: { readonly json: boolean; readonly color: boolean }, address: Address, user: string) {
+    this.#json = options.json;
+    this.#style = { color: options.color && process.stdout.isTTY === true && !options.json };
+    this.#address = address;
+    this.#user = user;
+  }
+
+  /** Registered; the first connection is reported once connect() has returned, reconnections as they happen. */
+  connected(reconnected: boolean): void {
+    const address = this.#address;
+    const user = this.#user;
+    this.#status({ event: "connected", user, host: address.host, port: address.port, reconnected }, `${reconnected ? "reconnected" : "connected"} to ${describeAddress(address)} as ${user}`);
+  }
+
+  event(event: SessionEvent): void {
+    switch (event.type) {
+      case "received":
+        return this.#out(this.#json ? formatJson({ event: "received", from: event.from, text: decodeBody(event.body), bytes: event.body.length }) : formatReceived(event.from, event.body, this.#style));
+      case "rejected":
+        return this.#status({ event: "rejected", from: event.from, bytes: event.body.length }, formatRejected(event.from, event.body, { color: false }));
+      case "connected":
+        if (event.reconnected) this.connected(true);
+        return;
+      case "disconnected":
+        return this.#status(
+          { event: "disconnected", reason: event.reason, reconnectInMs: event.reconnectInMs ?? null },
+          `connection lost: ${event.reason}${event.reconnectInMs === undefined ? "" : `; reconnecting in ${formatDelay(event.reconnectInMs)}`}`,
+        );
+      case "reconnect-failed": {
+        const message = connectFailure(event.error, this.#address, this.#user);
+        return this.#status(
+          { event: "reconnect-failed", error: event.error.kind, message, reconnectInMs: event.reconnectInMs ?? null },
+          `${message}${event.reconnectInMs === undefined ? "" : `; next try in ${formatDelay(event.reconnectInMs)}`}`,
+        );
+      }
+      case "protocol-error":
+        return this.#status({ event: "protocol-error", detail: event.detail }, `the server sent something unreadable: ${event.detail}`);
+    }
+  }
+
+  /** The answer to input line `line`, whose message text was `text`. */
+  outcome(line: number, text: string, outcome: Outcome): void {
+    if (!this.#json) return this.#out(formatOutcome(outcome, text, this.#style));
+    const base = { line, to: outcome.to, text };
+    this.#out(formatJson(outcome.kind === "delivered" ? { event: "delivered", ...base } : { event: "failed", ...base, reason: outcome.reason, message: reasonText[outcome.reason] }));
+  }
+
+  /** A line that could not be sent. */
+  invalid(line: number, hint: string): void {
+    this.#out(this.#json ? formatJson({ event: "invalid", line, hint }) : formatError(`not sent (line ${line}): ${hint}`, this.#style));
+  }
+
+  #out(line: string): void {
+    process.stdout.write(line + "\n");
+  }
+
+  #status(event: Record<string, unknown>, text: string): void {
+    if (this.#json) this.#out(formatJson(event));
+    else process.stderr.write(formatNotice(text, this.#style) + "\n");
+  }
+}
