@@ -4,7 +4,7 @@
 // decoder, which is the definition; test/protocol/hot-path.test.ts holds the two
 // to the same answers.
 
-import { maxLengthDigits } from "./limits.ts";
+import { maxInteger, parseInteger } from "./integer.ts";
 import type { ClientHead } from "./messages.ts";
 
 const LF = 0x0a;
@@ -37,10 +37,9 @@ function decodeSend(block: Uint8Array, from: number, stop: number): ClientHead |
     if (c !== expected && !(expected >= 0x61 && c === expected - 0x20)) return undefined;
   }
   while (block[i] === SPACE || block[i] === TAB) i++;
-  const digits = i;
-  let length = 0;
-  for (let c = block[i]!; c >= 0x30 && c <= 0x39; c = block[++i]!) length = length * 10 + (c - 0x30);
-  if (i === digits || i - digits > maxLengthDigits || i + 2 !== stop) return undefined;
+  // The digits must run up to the closing blank line; anything else after them is the general decoder's to judge.
+  const length = parseInteger(block, maxInteger, i, stop - 2);
+  if (length < 0) return undefined;
   return { verb: "SEND", to: internName(block, from, end), length };
 }
 
