@@ -5,7 +5,11 @@
 // to the same answers.
 
 import { maxInteger, parseInteger } from "./integer.ts";
-import type { ClientHead } from "./messages.ts";
+
+/** The heads decoded here: a subset of messages.ts `ClientHead`, declared here so that this module needs nothing from messages.ts. */
+export type HotClientHead =
+  | { readonly verb: "SEND"; readonly to: string; readonly length: number }
+  | { readonly verb: "RECEIVED"; readonly from: string; readonly length: number };
 
 const LF = 0x0a;
 const SPACE = 0x20;
@@ -15,7 +19,7 @@ const RECEIVED_ = [0x52, 0x45, 0x43, 0x45, 0x49, 0x56, 0x45, 0x44, 0x20]; // "RE
 const contentLength = [0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68, 0x3a]; // "content-length:"
 
 /** Decodes `block[start, stop)` if it is one of the two common shapes. */
-export function decodeHotClientHead(block: Uint8Array, start = 0, stop = block.length): ClientHead | undefined {
+export function decodeHotClientHead(block: Uint8Array, start = 0, stop = block.length): HotClientHead | undefined {
   if (stop - start < 12 || block[stop - 1] !== LF || block[stop - 2] !== LF) return undefined;
   if (startsWith(block, start, SEND_)) return decodeSend(block, start + SEND_.length, stop);
   if (startsWith(block, start, RECEIVED_)) {
@@ -27,7 +31,7 @@ export function decodeHotClientHead(block: Uint8Array, start = 0, stop = block.l
   return undefined;
 }
 
-function decodeSend(block: Uint8Array, from: number, stop: number): ClientHead | undefined {
+function decodeSend(block: Uint8Array, from: number, stop: number): HotClientHead | undefined {
   const end = nameEnd(block, from);
   if (end === from || block[end] !== LF) return undefined;
   let i = end + 1;
