@@ -4,8 +4,12 @@
 // decoder, which is the definition; test/protocol/hot-path.test.ts holds the two
 // to the same answers.
 
-import { maxLengthDigits } from "./limits.ts";
-import type { ClientHead } from "./messages.ts";
+import { maxInteger, parseInteger } from "./integer.ts";
+
+/** The heads decoded here: a subset of messages.ts `ClientHead`, declared here so that this module needs nothing from messages.ts. */
+export type HotClientHead =
+  | { readonly verb: "SEND"; readonly to: string; readonly length: number }
+  | { readonly verb: "RECEIVED"; readonly from: string; readonly length: number };
 
 const LF = 0x0a;
 const SPACE = 0x20;
@@ -15,7 +19,7 @@ const RECEIVED_ = [0x52, 0x45, 0x43, 0x45, 0x49, 0x56, 0x45, 0x44, 0x20]; // "RE
 const contentLength = [0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68, 0x3a]; // "content-length:"
 
 /** Decodes `block[start, stop)` if it is one of the two common shapes. */
-export function decodeHotClientHead(block: Uint8Array, start = 0, stop = block.length): ClientHead | undefined {
+export function decodeHotClientHead(block: Uint8Array, start = 0, stop = block.length): HotClientHead | undefined {
   if (stop - start < 12 || block[stop - 1] !== LF || block[stop - 2] !== LF) return undefined;
   if (startsWith(block, start, SEND_)) return decodeSend(block, start + SEND_.length, stop);
   if (startsWith(block, start, RECEIVED_)) {
@@ -27,7 +31,7 @@ export function decodeHotClientHead(block: Uint8Array, start = 0, stop = block.l
   return undefined;
 }
 
-function decodeSend(block: Uint8Array, from: number, stop: number): ClientHead | undefined {
+function decodeSend(block: Uint8Array, from: number, stop: number): HotClientHead | undefined {
   const end = nameEnd(block, from);
   if (end === from || block[end] !== LF) return undefined;
   let i = end + 1;
@@ -37,10 +41,9 @@ function decodeSend(block: Uint8Array, from: number, stop: number): ClientHead |
     if (c !== expected && !(expected >= 0x61 && c === expected - 0x20)) return undefined;
   }
   while (block[i] === SPACE || block[i] === TAB) i++;
-  const digits = i;
-  let length = 0;
-  for (let c = block[i]!; c >= 0x30 && c <= 0x39; c = block[++i]!) length = length * 10 + (c - 0x30);
-  if (i === digits || i - digits > maxLengthDigits || i + 2 !== stop) return undefined;
+  // The digits must run up to the closing blank line; anything else after them is the general decoder's to judge.
+  const length = parseInteger(block, maxInteger, i, stop - 2);
+  if (length < 0) return undefined;
   return { verb: "SEND", to: internName(block, from, end), length };
 }
 

@@ -25,7 +25,3 @@ export const defaultLimits: LimitValues = Object.fromEntries(
 
 /** The part of the limits the framer needs; a client reading a server uses the same shape. */
 export type FramerLimits = Pick<LimitValues, "maxHeaderBytes" | "maxBodyBytes">;
-
-// A protocol rule, not a setting (docs/protocol.md D3): a Content-length is at
-// most 15 digits, which keeps it an exact integer (nats.js protoParseInt).
-export const maxLengthDigits = 15;

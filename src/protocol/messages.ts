@@ -5,7 +5,7 @@
 import { ascii, isLineSpace, latin1 } from "./ascii.ts";
 import { ErrorCode, ProtocolError } from "./errors.ts";
 import { decodeHotClientHead } from "./hot-path.ts";
-import { maxLengthDigits } from "./limits.ts";
+import { maxInteger, parseInteger } from "./integer.ts";
 
 export const Role = { ToSend: "TOSEND", ToRecv: "TORECV" } as const;
 export type Role = (typeof Role)[keyof typeof Role];
@@ -35,7 +35,8 @@ export type ServerHead = Sized &
 export type HeadDecoder<H extends Sized> = (bytes: Uint8Array, start?: number, end?: number) => H | ProtocolError;
 
 
-type Fields = { verb: string; args: string; length: number | undefined };
+/** `argsAt` is the offset of `args` in the decoded bytes, for numbers parsed straight from them. */
+type Fields = { verb: string; args: string; argsAt: number; length: number | undefined };
 
 function malformed(detail: string): ProtocolError {
   return new ProtocolError(ErrorCode.HeaderIncomplete, detail);
@@ -60,15 +61,6 @@ function isFieldName(name: string): boolean {
   return true;
 }
 
-function parseLength(value: string): number | undefined {
-  if (value.length === 0 || value.length > maxLengthDigits) return undefined;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return undefined;
-  }
-  return Number(value);
-}
-
 /** Splits a complete header block (ending in its empty line) into verb, arguments and Content-length. */
 function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | ProtocolError {
   const lines = latin1(bytes.subarray(start, end)).split("\n");
@@ -78,7 +70,9 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
   const verb = space < 0 ? first : first.slice(0, space);
   const args = space < 0 ? "" : first.slice(space + 1);
   let length: number | undefined;
-  for (let i = 1; i < lines.length; i++) {
+  // latin1 maps one byte to one char, so `at` is both the line's offset in the text and in `bytes`.
+  let at = start + lines[0]!.length + 1;
+  for (let i = 1; i < lines.length; at += lines[i]!.length + 1, i++) {
     const line = trimLineEnd(lines[i]!);
     if (line.length === 0) break;
     const colon = line.indexOf(":");
@@ -86,13 +80,16 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
     if (!isFieldName(name)) return malformed(`not a header field: ${JSON.stringify(line.slice(0, 40))}`);
     // docs/protocol.md §1: field names are case-insensitive; unknown fields are ignored.
     if (name.length !== 14 || name.toLowerCase() !== "content-length") continue;
-    const value = parseLength(line.slice(colon + 1).replace(/^[ \t]+/, ""));
-    if (value === undefined) return malformed(`bad Content-length: ${JSON.stringify(line.slice(0, 40))}`);
+    let digits = colon + 1;
+    while (line.charCodeAt(digits) === 0x20 || line.charCodeAt(digits) === 0x09) digits++;
+    // docs/protocol.md D3; maxBodyBytes is the framer's bound, checked before any body byte.
+    const value = parseInteger(bytes, maxInteger, at + digits, at + line.length);
+    if (value < 0) return malformed(`bad Content-length: ${JSON.stringify(line.slice(0, 40))}`);
     // Two different lengths would let two readers frame the stream differently.
     if (length !== undefined && length !== value) return malformed("conflicting Content-length fields");
     length = value;
   }
-  return { verb, args, length };
+  return { verb, args, argsAt: start + space + 1, length };
 }
 
 function splitRole(args: string): { role: string; name: string } {
@@ -104,10 +101,11 @@ function isRole(role: string): role is Role {
   return role === Role.ToSend || role === Role.ToRecv;
 }
 
-function parseErrorArgs(args: string): { code: number; text: string } {
+/** An unparsable code is -1: the answer is still an error, and reads as one. */
+function parseErrorArgs(bytes: Uint8Array, { args, argsAt }: Fields): { code: number; text: string } {
   const space = args.indexOf(" ");
-  const code = space < 0 ? args : args.slice(0, space);
-  return { code: parseLength(code) ?? -1, text: space < 0 ? "" : args.slice(space + 1) };
+  const code = parseInteger(bytes, maxInteger, argsAt, argsAt + (space < 0 ? args.length : space));
+  return { code, text: space < 0 ? "" : args.slice(space + 1) };
 }
 
 export const decodeClientHead: HeadDecoder<ClientHead> = (bytes, start = 0, end = bytes.length) =>
@@ -133,7 +131,7 @@ export const parseClientHead: HeadDecoder<ClientHead> = (bytes, start, end) => {
       return { verb, role, name, length };
     }
     case "ERROR":
-      return { verb, ...parseErrorArgs(args), length };
+      return { verb, ...parseErrorArgs(bytes, fields), length };
     default:
       return malformed(`unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
   }
@@ -158,7 +156,7 @@ export const decodeServerHead: HeadDecoder<ServerHead> = (bytes, start, end) => 
       return { verb, role, name, length };
     }
     case "ERROR":
-      return { verb, ...parseErrorArgs(args), length };
+      return { verb, ...parseErrorArgs(bytes, fields), length };
     default:
       return malformed(`unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
   }

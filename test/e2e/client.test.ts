@@ -84,6 +84,36 @@ describe("parley client from source, scripted mode", () => {
     expect(alice.stderr).toContain("connection lost");
   });
 
+  test("PARLEY_JSON=1 and PARLEY_LISTEN=true work as --json --listen", async () => {
+    const { port } = await server();
+    const bob = client(["--host", "127.0.0.1", "--port", String(port), "--user", "bob"], "ignore", { PARLEY_JSON: "1", PARLEY_LISTEN: "true" });
+    await bob.line("stdout", '"event":"connected"');
+    expect(bob.stdout).toStartWith("{");
+  });
+
+  test("exits 2 with one line naming the variable for PARLEY_NO_RECONNECT=yes", async () => {
+    const alice = client(["--user", "alice"], "@bob hi\n", { PARLEY_NO_RECONNECT: "yes" });
+    expect(await alice.exit()).toBe(2);
+    expect(alice.stderr).toBe('parley: PARLEY_NO_RECONNECT: expected 1, true, 0 or false, got "yes" (see parley client --help)\n');
+    expect(alice.stdout).toBe("");
+  });
+
+  test("exits 2 with one line pointing at parley client --help for an unknown flag", async () => {
+    const alice = client(["--colour"], "@bob hi\n");
+    expect(await alice.exit()).toBe(2);
+    expect(alice.stderr).toBe('parley: unknown argument "--colour" (see parley client --help)\n');
+    expect(alice.stdout).toBe("");
+  });
+
+  test("-h prints the same help as --help", async () => {
+    const long = client(["--help"], "ignore");
+    const short = client(["-h"], "ignore");
+    expect(await short.exit()).toBe(0);
+    expect(await long.exit()).toBe(0);
+    expect(short.stdout).toBe(long.stdout);
+    expect(short.stdout).toContain("--help, -h");
+  });
+
   test("lists every flag with its default in --help", async () => {
     const help = client(["--help"], "ignore");
     expect(await help.exit()).toBe(0);

@@ -82,6 +82,22 @@ describe("parley server", () => {
     expect(lines.some((line) => line.trimStart().startsWith("--help"))).toBe(true);
   });
 
+  test("-h prints the same help as --help", async () => {
+    const long = spawnServer(["--help"]);
+    const short = spawnServer(["-h"]);
+    expect((await short.exit()).exitCode).toBe(0);
+    expect((await long.exit()).exitCode).toBe(0);
+    expect(short.stderr).toBe("");
+    expect(await short.stdout).toBe(await long.stdout);
+    expect(await short.stdout).toContain("--help, -h");
+  });
+
+  test("points a usage error at parley server --help", async () => {
+    const server = spawnServer(["--colour"]);
+    expect((await server.exit()).exitCode).toBe(2);
+    expect(server.stderr).toBe('parley: unknown argument "--colour" (see parley server --help)\n');
+  });
+
   describe("exits 2 with one line on stderr for a usage error", () => {
     const rows: [string, string[], string][] = [
       ["a port that is not a number", ["--port", "abc"], "--port"],
@@ -93,6 +109,8 @@ describe("parley server", () => {
       ["a flag without its value", ["--ack-timeout-ms"], "--ack-timeout-ms"],
       ["an unknown flag", ["--colour"], "--colour"],
       ["a stray argument", ["8080"], "8080"],
+      ["an unknown short flag", ["-x"], "-x"],
+      ["a value given to a switch", ["--help=1"], "--help"],
     ];
     for (const [what, args, named] of rows) {
       test(`for ${what}`, async () => {
@@ -165,6 +183,11 @@ describe("parley server", () => {
       const server = spawnServer([], { PARLEY_PORT: String(wanted) });
       expect(await server.listeningPort()).toBe(wanted);
       await joinAndRoundTrip(wanted, "alice");
+    });
+
+    test("an empty PARLEY_PORT counts as unset", async () => {
+      const server = spawnServer(["--help"], { PARLEY_PORT: "" });
+      expect((await server.exit()).exitCode).toBe(0);
     });
 
     test("--port overrides PARLEY_PORT", async () => {

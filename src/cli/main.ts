@@ -1,0 +1,139 @@
+// The commands: one flag table each for `parley server` and `parley client`,
+// and the dispatch from argv to them. argv and env come in from src/cli.ts,
+// the only reader of process.argv and process.env.
+
+import { runClient } from "../client/terminal.ts";
+import { Limits, type LimitValues } from "../protocol/limits.ts";
+import { LogLevels } from "../core/events.ts";
+import { createLogger, LogFormats } from "../core/log.ts";
+import { startServer } from "../server.ts";
+import packageJson from "../../package.json" with { type: "json" };
+import { helpFlag, helpText, integer, mapValues, nonEmpty, oneOf, option, optional, readFlags, text, toggle, UsageError } from "./flags.ts";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const exitUsage = 2;
+export const exitFailure = 1;
+
+const limitFlags = mapValues(Limits, (limit) =>
+  option(`${limit.what} (${limit.unit}, ${limit.min} to ${limit.max})`, integer(limit.min, limit.max), limit.default),
+);
+
+export const serverFlags = {
+  host: option("address to listen on (0.0.0.0 serves the LAN)", text, "127.0.0.1"),
+  port: option("TCP port to listen on (0 picks a free one)", integer(0, 65535), 5050),
+  ...limitFlags,
+  logLevel: option(`one of ${LogLevels.join(", ")}`, oneOf(LogLevels), "info"),
+  logFormat: option(`one of ${LogFormats.join(", ")}`, oneOf(LogFormats), "text"),
+  help: helpFlag,
+} as const;
+
+export const clientFlags = {
+  host: optional("server address (default: asked for on a terminal, else localhost)", nonEmpty),
+  port: option("server TCP port", integer(1, 65535), 5050),
+  user: optional("your username, 1 to 32 letters and digits (default: asked for on a terminal; needed otherwise)", nonEmpty),
+  listen: toggle("keep receiving after input ends, until SIGINT/SIGTERM"),
+  json: toggle("one JSON object per event on stdout (received, delivered, failed, connected, disconnected)"),
+  noReconnect: toggle("exit 1 when the connection is lost, instead of reconnecting (0.5 s doubling to 10 s)"),
+  help: helpFlag,
+} as const;
+
+const serverUsage = "Usage: parley server [flags]";
+
+const clientUsage = `Usage: parley client [flags]
+
+On a terminal: chat interactively; type "@name message" or "@ALL message".
+Otherwise (stdin is a pipe or file): send each input line, print one outcome
+line per message, and exit 0 if every message was delivered, 1 if not:
+  printf '@bob hi\\n' | parley client --user alice --host 127.0.0.1
+Colours only on a terminal, and never when NO_COLOR is set.`;
+
+const mainHelp = `parley ${packageJson.version}: a small chat relay
+
+Usage:
+  parley server [flags]   run the relay server (parley server --help)
+  parley client [flags]   chat from a terminal (parley client --help)
+  parley --version        print the version
+`;
+
+async function runServer(args: readonly string[], env: Env): Promise<number> {
+  const options = readFlags(serverFlags, args, env, "parley server --help");
+  if (options.help) {
+    process.stdout.write(helpText(serverUsage, serverFlags));
+    return 0;
+  }
+  const limits: LimitValues = mapValues(Limits, (_, name) => options[name]);
+  const events = createLogger({ level: options.logLevel, format: options.logFormat, write: (line) => process.stderr.write(line) });
+  const { host, port } = options;
+  let server;
+  try {
+    server = startServer({ hostname: host, port, limits, events });
+  } catch (error) {
+    const inUse = error instanceof Error && "code" in error && error.code === "EADDRINUSE";
+    const why = inUse ? "address already in use" : error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot listen on ${host}:${port}: ${why}`);
+  }
+  const { promise: stopped, resolve } = Promise.withResolvers<number>();
+  const onSignal = (signal: string) => {
+    events.emit({ type: "server.signal", signal });
+    server.stop().then(() => resolve(0));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return stopped;
+}
+
+async function runClientCommand(args: readonly string[], env: Env): Promise<number> {
+  const options = readFlags(clientFlags, args, env, "parley client --help");
+  if (options.help) {
+    process.stdout.write(helpText(clientUsage, clientFlags));
+    return 0;
+  }
+  return runClient({
+    host: options.host,
+    port: options.port,
+    user: options.user,
+    listen: options.listen,
+    json: options.json,
+    reconnect: !options.noReconnect,
+    // https://no-color.org: set and not empty.
+    color: (env.NO_COLOR ?? "") === "",
+  });
+}
+
+async function dispatch(argv: readonly string[], env: Env): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "server":
+      return runServer(rest, env);
+    case "client":
+      return runClientCommand(rest, env);
+    case "--version":
+    case "-v":
+      process.stdout.write(`parley ${packageJson.version}\n`);
+      return 0;
+    case "--help":
+    case "-h":
+    case "help":
+      process.stdout.write(mainHelp);
+      return 0;
+    case undefined:
+      process.stderr.write(mainHelp);
+      return exitUsage;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`, "parley --help");
+  }
+}
+
+/** Runs one command line to its exit code; every failure becomes one line on stderr. */
+export async function main(argv: readonly string[], env: Env): Promise<number> {
+  try {
+    return await dispatch(argv, env);
+  } catch (error) {
+    const usage = error instanceof UsageError;
+    // One line, whatever the error says: scripts read stderr line by line.
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
+    process.stderr.write(`parley: ${message}${usage ? ` (see ${error.help})` : ""}\n`);
+    return usage ? exitUsage : exitFailure;
+  }
+}
