@@ -112,7 +112,11 @@ async function main(): Promise<number> {
       const kind = r.pick(kinds);
       const needsQuiet = quietKinds.has(kind);
       try {
-        if (needsQuiet && quiet++ >= 0) await group.quietBroadcasts();
+        // No broadcast in flight: a user who registers now gets no honest FORWARD until broadcasts resume.
+        if (needsQuiet && quiet++ >= 0) {
+          group.broadcast = 0;
+          await group.waitFor(() => checker.outstandingTo("ALL") === 0, 15_000, "honest broadcasts in flight to be answered");
+        }
         await rotation[kind]!();
         attacksDone.set(kind, (attacksDone.get(kind) ?? 0) + 1);
       } catch (error) {
@@ -127,10 +131,13 @@ async function main(): Promise<number> {
     while (!stopping && performance.now() < endAt) {
       await new Promise((resolve) => setTimeout(resolve, 5000 + r.int(10_000)));
       if (stopping) break;
-      await r
-        .pick(group.members)
-        .rejoin()
-        .catch((error: Error) => group.fault(`churn: ${error.message}`));
+      const member = group.member(r.pick(names));
+      member.leave();
+      // The server may not have seen the old connections close yet (ERROR 104): retry briefly.
+      await member.join(3000).then(
+        () => member.pump(),
+        (error: Error) => group.fault(`churn: ${error.message}`),
+      );
     }
   };
 

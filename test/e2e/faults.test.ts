@@ -6,13 +6,11 @@
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { registered } from "../support/attackers.ts";
 import { HonestGroup } from "../support/honest.ts";
 import { InvariantChecker } from "../support/invariants.ts";
-import { Peer } from "../support/peer.ts";
+import { Peer, registered } from "../support/peer.ts";
 import { Child, spawnServer } from "../support/process.ts";
 import { rng, seedFromEnv } from "../support/prng.ts";
-import { SessionGroup } from "../support/sessions.ts";
 
 const fixture = (...args: string[]) => new Child([process.execPath, join(import.meta.dir, "fixtures", "peer.ts"), ...args]);
 const ackTimeoutMs = 1500;
@@ -166,7 +164,7 @@ describe("faults with real processes", () => {
     const { seed, rng: r, checker } = seeded();
     const first = await spawnServer();
     const port = first.port;
-    const group = await SessionGroup.start({ port, names: ["alice", "bob", "carol", "dave"], checker, rng: r });
+    const group = await HonestGroup.start({ port, names: ["alice", "bob", "carol", "dave"], clients: "session", checker, rng: r });
     try {
       await group.progress(100);
       first.kill("SIGKILL");

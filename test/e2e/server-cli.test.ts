@@ -3,8 +3,7 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { Limits, type LimitName } from "../../src/protocol/limits.ts";
-import { register } from "../support/cast.ts";
-import { Peer } from "../support/peer.ts";
+import { Peer, register } from "../support/peer.ts";
 import { freePort, spawnServer, type Child, type ServerOptions } from "../support/process.ts";
 
 const processes: Child[] = [];

@@ -4,8 +4,8 @@
 // not) registered.
 
 import { describe, expect, test } from "bun:test";
-import { eventually, openCast, register, type Member } from "../support/cast.ts";
-import type { Peer } from "../support/peer.ts";
+import { eventually, openCast, type Member } from "../support/cast.ts";
+import { register, type Peer } from "../support/peer.ts";
 import { proxyFrom } from "../support/proxy.ts";
 
 const ERROR_100 = "ERROR 100 Malformed username\n\n";

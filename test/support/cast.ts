@@ -4,19 +4,11 @@
 
 import type { LimitValues } from "../../src/protocol/limits.ts";
 import type { RunningServer } from "../../src/server.ts";
-import { Peer, show } from "./peer.ts";
+import { Peer, register, show } from "./peer.ts";
 import { testServer } from "./server.ts";
-
-export type Role = "TOSEND" | "TORECV";
 
 /** A registered user: two connections, or one in single-connection mode. */
 export type Member = { readonly name: string; readonly sender: Peer; readonly receiver: Peer };
-
-/** Registers `role` of `name` on `peer` and waits for the server's REGISTERED. */
-export async function register(peer: Peer, role: Role, name: string): Promise<void> {
-  peer.send(`REGISTER ${role} ${name}\n\n`);
-  await peer.receives(`REGISTERED ${role} ${name}\n\n`);
-}
 
 /**
  * Waits until `condition` holds, checking every few milliseconds, for state the

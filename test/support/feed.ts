@@ -6,7 +6,7 @@
 import type { ProtocolError } from "../../src/protocol/errors.ts";
 import type { Framer } from "../../src/protocol/framer.ts";
 import type { Rng } from "./prng.ts";
-import { concat } from "./bytes.ts";
+import { concat } from "./peer.ts";
 
 export type Frame<H> = { head: H; body: Uint8Array };
 
