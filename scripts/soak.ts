@@ -4,10 +4,11 @@
 // connections, honest transactions per second and invariant violations. Exits
 // non-zero on any violation, a server bug in its log, a crash or RSS over the bound.
 
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { HonestGroup } from "../test/support/honest.ts";
 import { InvariantChecker } from "../test/support/invariants.ts";
 import { rng, randomSeed, type Rng } from "../test/support/prng.ts";
-import { SpawnedServer } from "../test/support/spawned.ts";
+import { spawnServer } from "../test/support/process.ts";
 import * as attack from "../test/support/attackers.ts";
 
 type Options = { minutes: number; seed: number; users: number; rssLimitMiB: number; reportSeconds: number };
@@ -70,8 +71,13 @@ async function main(): Promise<number> {
   const started = performance.now();
   const endAt = started + options.minutes * 60_000;
   const args = Object.entries(limits).flatMap(([name, value]) => [`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(value)]);
-  await using server = await SpawnedServer.start([...args, "--log-level", "info"]);
-  console.log(`soak: seed ${options.seed}, ${options.minutes} min, server pid ${server.pid} on port ${server.port}, limits ${JSON.stringify(limits)}, RSS bound ${options.rssLimitMiB} MiB`);
+  // Error-level lines are bugs in parley (connection.bug); kept as they come, however long the log grows.
+  const errorLines: string[] = [];
+  const onLine = (stream: string, line: string): void => {
+    if (stream === "stderr" && /^\S+ error /.test(line) && errorLines.length < 100) errorLines.push(line);
+  };
+  await using server = await spawnServer([...args, "--log-level", "info"], { onLine });
+  console.log(`soak: seed ${options.seed}, ${options.minutes} min, server pid ${server.proc.pid} on port ${server.port}, limits ${JSON.stringify(limits)}, RSS bound ${options.rssLimitMiB} MiB`);
 
   const checker = new InvariantChecker({ retain: 100_000 });
   const names = Array.from({ length: options.users }, (_, i) => `honest${i}`);
@@ -106,7 +112,11 @@ async function main(): Promise<number> {
       const kind = r.pick(kinds);
       const needsQuiet = quietKinds.has(kind);
       try {
-        if (needsQuiet && quiet++ >= 0) await group.quietBroadcasts();
+        // No broadcast in flight: a user who registers now gets no honest FORWARD until broadcasts resume.
+        if (needsQuiet && quiet++ >= 0) {
+          group.broadcast = 0;
+          await group.waitFor(() => checker.outstandingTo("ALL") === 0, 15_000, "honest broadcasts in flight to be answered");
+        }
         await rotation[kind]!();
         attacksDone.set(kind, (attacksDone.get(kind) ?? 0) + 1);
       } catch (error) {
@@ -121,10 +131,13 @@ async function main(): Promise<number> {
     while (!stopping && performance.now() < endAt) {
       await new Promise((resolve) => setTimeout(resolve, 5000 + r.int(10_000)));
       if (stopping) break;
-      await r
-        .pick(group.members)
-        .rejoin()
-        .catch((error: Error) => group.fault(`churn: ${error.message}`));
+      const member = group.member(r.pick(names));
+      member.leave();
+      // The server may not have seen the old connections close yet (ERROR 104): retry briefly.
+      await member.join(3000).then(
+        () => member.pump(),
+        (error: Error) => group.fault(`churn: ${error.message}`),
+      );
     }
   };
 
@@ -140,8 +153,8 @@ async function main(): Promise<number> {
     let rss = NaN;
     let sockets = NaN;
     try {
-      rss = server.rssMiB();
-      sockets = server.openSockets() - 1;
+      rss = rssMiB(server.proc.pid);
+      sockets = openSockets(server.proc.pid) - 1;
     } catch {
       problems.push("the server process is gone");
     }
@@ -151,7 +164,7 @@ async function main(): Promise<number> {
     lastReport = elapsed;
     starvedReports = replies === lastReplies ? starvedReports + 1 : 0;
     if (starvedReports >= 3) problems.push(`no honest SEND answered for ${starvedReports * options.reportSeconds} s`);
-    const violations = checker.violations.length + group.faults.length + attackFailures.length + server.errorLines.length;
+    const violations = checker.violations.length + group.faults.length + attackFailures.length + errorLines.length;
     const done = [...attacksDone.values()].reduce((a, b) => a + b, 0);
     console.log(
       `[${fmt(elapsed)}] rss=${rss.toFixed(1)}MiB peak=${peakRss.toFixed(1)}MiB conns=${sockets} tx/s=${rate.toFixed(0)} ` +
@@ -164,8 +177,8 @@ async function main(): Promise<number> {
   };
   const reporter = setInterval(report, options.reportSeconds * 1000);
   const lanes = [lane(), lane(), churn()];
-  const exited = server.exited.then((code) => {
-    if (!stopping) problems.push(`the server exited by itself (code ${code}, signal ${server.signalCode})`);
+  const exited = server.proc.exited.then((code) => {
+    if (!stopping) problems.push(`the server exited by itself (code ${code}, signal ${server.proc.signalCode})`);
   });
 
   await Promise.race([Promise.all(lanes), exited]);
@@ -179,10 +192,10 @@ async function main(): Promise<number> {
   const violations = checker.verify();
   group.close();
   server.kill("SIGTERM");
-  const code = await Promise.race([server.exited, new Promise<string>((resolve) => setTimeout(() => resolve("no exit within 5 s"), 5000))]);
+  const code = await Promise.race([server.proc.exited, new Promise<string>((resolve) => setTimeout(() => resolve("no exit within 5 s"), 5000))]);
   if (code !== 0) problems.push(`server exit after SIGTERM: ${code}`);
 
-  const all = [...violations, ...group.faults, ...attackFailures.map((f) => `attack failed: ${f}`), ...server.errorLines.map((l) => `server bug: ${l}`), ...problems];
+  const all = [...violations, ...group.faults, ...attackFailures.map((f) => `attack failed: ${f}`), ...errorLines.map((l) => `server bug: ${l}`), ...problems];
   console.log(`attacks: ${[...attacksDone].map(([k, v]) => `${k}=${v}`).join(" ")}`);
   console.log(`honest: ${checker.summary()}`);
   console.log(`server: peak RSS ${peakRss.toFixed(1)} MiB (bound ${options.rssLimitMiB} MiB), exit ${code}`);
@@ -193,6 +206,24 @@ async function main(): Promise<number> {
   }
   console.log(`PASS (seed ${options.seed}): ${fmt((performance.now() - started) / 1000)}, no violation`);
   return 0;
+}
+
+/** Resident memory in MiB, from /proc/<pid>/status. */
+function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
+}
+
+/** Open TCP sockets of the process (the listener included), from /proc/<pid>/fd. */
+function openSockets(pid: number): number {
+  let sockets = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith("socket:")) sockets++;
+    } catch {
+      // closed while we looked
+    }
+  }
+  return sockets;
 }
 
 function fmt(seconds: number): string {

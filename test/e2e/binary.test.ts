@@ -11,7 +11,7 @@ import { broadcast } from "../scenarios/broadcast.ts";
 import { delivery } from "../scenarios/delivery.ts";
 import { failures } from "../scenarios/failures.ts";
 import { runScenarios } from "../scenarios/runner.ts";
-import { Child, root, startServerProcess } from "../support/child.ts";
+import { Child, root, spawnServer } from "../support/process.ts";
 import { chatTests } from "./chat.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-binary-"));
@@ -85,8 +85,8 @@ runScenarios(
   {
     name: "compiled binary",
     start: async (limits) => {
-      const { port, stop } = await startServerProcess(parley(), limitFlags(limits));
-      return { port, stop };
+      const server = await spawnServer(limitFlags(limits), { parley: parley() });
+      return { port: server.port, stop: async () => void (await server.stop()) };
     },
   },
   [...delivery, ...broadcast, ...failures],

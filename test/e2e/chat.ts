@@ -2,7 +2,7 @@
 // run from source (client.test.ts) and as the compiled binary (binary.test.ts).
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { Child, startServerProcess } from "../support/child.ts";
+import { Child, spawnServer } from "../support/process.ts";
 
 type Parley = () => readonly string[];
 
@@ -14,9 +14,9 @@ export function chatTests(name: string, parley: Parley): void {
     });
 
     async function server(flags: readonly string[] = []) {
-      const started = await startServerProcess(parley(), flags);
-      running.push(started.child);
-      return started;
+      const started = await spawnServer(flags, { parley: parley() });
+      running.push(started);
+      return { port: started.port, stop: () => started.stop() };
     }
 
     function client(port: number, user: string, flags: readonly string[] = [], stdin: string | "pipe" | "ignore" = "pipe"): Child {
@@ -62,8 +62,8 @@ export function chatTests(name: string, parley: Parley): void {
       expect(await bob.line("stdout", "[alice]")).toBe("[alice] hello everyone");
       expect(await carol.line("stdout", "[alice]")).toBe("[alice] hello everyone");
 
-      bob.signal("SIGTERM");
-      carol.signal("SIGINT");
+      bob.kill("SIGTERM");
+      carol.kill("SIGINT");
       expect(await bob.exit()).toBe(0);
       expect(await carol.exit()).toBe(0);
       await stop();

@@ -1,7 +1,7 @@
 // `parley client` from source, as real processes against a real server process.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { Child, fromSource, startServerProcess } from "../support/child.ts";
+import { Child, fromSource, spawnServer } from "../support/process.ts";
 import { chatTests } from "./chat.ts";
 
 chatTests("parley client from source", () => fromSource);
@@ -13,9 +13,9 @@ describe("parley client from source, scripted mode", () => {
   });
 
   async function server() {
-    const started = await startServerProcess(fromSource);
-    running.push(started.child);
-    return started;
+    const started = await spawnServer();
+    running.push(started);
+    return { port: started.port, stop: () => started.stop() };
   }
 
   function client(args: readonly string[], stdin: string | "pipe" | "ignore" = "pipe", env: Record<string, string> = {}): Child {
@@ -42,7 +42,7 @@ describe("parley client from source, scripted mode", () => {
     expect(alice.stdout).not.toContain("\x1b");
 
     await bob.line("stdout", '"event":"received"');
-    bob.signal("SIGTERM");
+    bob.kill("SIGTERM");
     expect(await bob.exit()).toBe(0);
     expect(bob.stdoutLines.map((line) => JSON.parse(line))).toEqual([
       { event: "connected", user: "bob", host: "127.0.0.1", port, reconnected: false },

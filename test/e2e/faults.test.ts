@@ -6,15 +6,13 @@
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { registered } from "../support/attackers.ts";
 import { HonestGroup } from "../support/honest.ts";
 import { InvariantChecker } from "../support/invariants.ts";
-import { Peer } from "../support/peer.ts";
+import { Peer, registered } from "../support/peer.ts";
+import { Child, spawnServer } from "../support/process.ts";
 import { rng, seedFromEnv } from "../support/prng.ts";
-import { SessionGroup } from "../support/sessions.ts";
-import { SpawnedScript, SpawnedServer } from "../support/spawned.ts";
 
-const fixture = join(import.meta.dir, "fixtures", "peer.ts");
+const fixture = (...args: string[]) => new Child([process.execPath, join(import.meta.dir, "fixtures", "peer.ts"), ...args]);
 const ackTimeoutMs = 1500;
 
 /** A seed per test, printed with every failure so PARLEY_SEED=<seed> replays it. */
@@ -28,24 +26,16 @@ function expectClean(seed: number, checker: InvariantChecker, faults: readonly s
   if (problems.length > 0) throw new Error(`PARLEY_SEED=${seed}: ${checker.summary()}\n  ${problems.slice(0, 20).join("\n  ")}`);
 }
 
-async function exitWithin(server: SpawnedServer, ms: number): Promise<number | string> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`still running after ${ms} ms`), ms)));
-  const code = await Promise.race([server.exited, late]);
-  clearTimeout(timer);
-  return code;
-}
-
 describe("faults with real processes", () => {
   test("a recipient killed with SIGKILL mid-transaction: its sender gets ERROR 102 within the ack timeout", async () => {
     const { seed, rng: r, checker } = seeded();
-    await using server = await SpawnedServer.start(["--ack-timeout-ms", String(ackTimeoutMs)]);
+    await using server = await spawnServer(["--ack-timeout-ms", String(ackTimeoutMs)]);
     using group = await HonestGroup.start({ port: server.port, names: ["alice", "carol"], checker, rng: r, broadcast: 0 });
-    await using bob = new SpawnedScript(fixture, [String(server.port), "bob", "hold"]);
-    await bob.lines((l) => l === "registered");
+    await using bob = fixture(String(server.port), "bob", "hold");
+    await bob.line("stdout", (l) => l === "registered");
     using zed = await registered(server.port, "zed");
     zed.send("SEND bob\nContent-length: 5\n\nhello");
-    await bob.lines((l) => l === "forward zed hello");
+    await bob.line("stdout", (l) => l === "forward zed hello");
     const killedAt = performance.now();
     bob.kill("SIGKILL");
     await zed.receives("ERROR 102 Unable to send\n\n", ackTimeoutMs);
@@ -63,13 +53,13 @@ describe("faults with real processes", () => {
 
   test("a recipient frozen with SIGSTOP: its sender gets ERROR 102 at the ack timeout and the recipient is dropped", async () => {
     const { seed, rng: r, checker } = seeded();
-    await using server = await SpawnedServer.start(["--ack-timeout-ms", String(ackTimeoutMs)]);
+    await using server = await spawnServer(["--ack-timeout-ms", String(ackTimeoutMs)]);
     using group = await HonestGroup.start({ port: server.port, names: ["alice", "carol"], checker, rng: r, broadcast: 0 });
-    await using bob = new SpawnedScript(fixture, [String(server.port), "bob", "hold"]);
-    await bob.lines((l) => l === "registered");
+    await using bob = fixture(String(server.port), "bob", "hold");
+    await bob.line("stdout", (l) => l === "registered");
     using zed = await registered(server.port, "zed");
     zed.send("SEND bob\nContent-length: 5\n\nhello");
-    await bob.lines((l) => l === "forward zed hello");
+    await bob.line("stdout", (l) => l === "forward zed hello");
     // Frozen: its sockets stay open, so only the ack deadline can notice (D16).
     const stoppedAt = performance.now();
     bob.kill("SIGSTOP");
@@ -87,7 +77,7 @@ describe("faults with real processes", () => {
 
   test("a sender killed mid-transaction: the recipient is unaffected and the server forgets the sender", async () => {
     const { seed, rng: r, checker } = seeded();
-    await using server = await SpawnedServer.start(["--ack-timeout-ms", "5000", "--log-level", "debug"]);
+    await using server = await spawnServer(["--ack-timeout-ms", "5000", "--log-level", "debug"]);
     using group = await HonestGroup.start({ port: server.port, names: ["carol", "dave"], checker, rng: r, broadcast: 0 });
     using bobSend = await Peer.connect(server.port, "bob(send)");
     using bobRecv = await Peer.connect(server.port, "bob(recv)");
@@ -96,11 +86,11 @@ describe("faults with real processes", () => {
     bobRecv.send("REGISTER TORECV bob\n\n");
     await bobRecv.receives("REGISTERED TORECV bob\n\n");
 
-    await using alice = new SpawnedScript(fixture, [String(server.port), "alice", "send", "bob", "3"]);
+    await using alice = fixture(String(server.port), "alice", "send", "bob", "3");
     for (let i = 1; i <= 3; i++) await bobRecv.receives(`FORWARD alice\nContent-length: 15\n\nalice message ${i}`);
     alice.kill("SIGKILL");
     // Both of alice's connections closed on the server's side (the second as the first one's partner).
-    await server.line((l) => l.includes("connection.close") && l.includes("user=alice") && l.includes("reason=partner-closed"));
+    await server.line("stderr", (l) => l.includes("connection.close") && l.includes("user=alice") && l.includes("reason=partner-closed"));
 
     // D17: bob's answers for the dead sender are consumed in order, so bob's next delivery still matches.
     bobRecv.send("RECEIVED alice\n\n".repeat(3));
@@ -111,10 +101,10 @@ describe("faults with real processes", () => {
     await erin.receives("SENT bob\n\n");
 
     // The server forgot alice: her name registers again, from a new process, and works.
-    await using alice2 = new SpawnedScript(fixture, [String(server.port), "alice", "send", "bob", "1"]);
+    await using alice2 = fixture(String(server.port), "alice", "send", "bob", "1");
     await bobRecv.receives("FORWARD alice\nContent-length: 15\n\nalice message 1");
     bobRecv.send("RECEIVED alice\n\n");
-    await alice2.lines((l) => l === "reply SENT bob");
+    await alice2.line("stdout", (l) => l === "reply SENT bob");
 
     expect(bobSend.isClosed || bobRecv.isClosed).toBe(false);
     expect(bobSend.unread.length + bobRecv.unread.length).toBe(0);
@@ -125,7 +115,7 @@ describe("faults with real processes", () => {
 
   test("SIGTERM with traffic in flight: every SEND the server read is answered, then exit 0", async () => {
     const { seed, rng: r, checker } = seeded();
-    await using server = await SpawnedServer.start(["--ack-timeout-ms", "5000"]);
+    await using server = await spawnServer(["--ack-timeout-ms", "5000"]);
     // A SEND the server provably read (its FORWARD reached someone) must be answered before the close.
     using group = await HonestGroup.start({ port: server.port, names: ["alice", "bob", "carol", "dave"], single: ["dave"], checker, rng: r, window: 8, onLoss: "read-means-answered" });
     await group.progress(200);
@@ -137,7 +127,7 @@ describe("faults with real processes", () => {
     const failedBefore = checker.counts.failed;
     const signalledAt = performance.now();
     server.kill("SIGTERM");
-    expect(await exitWithin(server, 4000)).toBe(0);
+    expect(await server.exit(4000)).toBe(0);
     // docs/protocol.md D22: at most about 2 s.
     expect(performance.now() - signalledAt).toBeLessThan(2500);
     expect(server.stderr).toContain("server.stopped");
@@ -149,15 +139,15 @@ describe("faults with real processes", () => {
 
   test("the server killed and started again on the same port: clients reconnect and carry on under traffic", async () => {
     const { seed, rng: r, checker } = seeded();
-    const first = await SpawnedServer.start([]);
+    const first = await spawnServer();
     const port = first.port;
     // Raw clients that keep sending while others are still reconnecting; what the dead server owed is lost.
     const group = await HonestGroup.start({ port, names: ["alice", "bob", "carol", "dave"], single: ["dave"], checker, rng: r, onLoss: "lenient", reconnectForMs: 10_000 });
     try {
       await group.progress(200);
       first.kill("SIGKILL");
-      await first.exited;
-      await using second = await SpawnedServer.start(["--port", String(port)]);
+      await first.exit();
+      await using second = await spawnServer(["--port", String(port)]);
       await group.waitFor(() => group.members.every((m) => m.up), 10_000, "every client to reconnect");
       await group.progress(500, 10_000);
       await group.quiesce();
@@ -172,15 +162,15 @@ describe("faults with real processes", () => {
 
   test("the server killed and started again on the same port: parley's own clients reconnect and carry on", async () => {
     const { seed, rng: r, checker } = seeded();
-    const first = await SpawnedServer.start([]);
+    const first = await spawnServer();
     const port = first.port;
-    const group = await SessionGroup.start({ port, names: ["alice", "bob", "carol", "dave"], checker, rng: r });
+    const group = await HonestGroup.start({ port, names: ["alice", "bob", "carol", "dave"], clients: "session", checker, rng: r });
     try {
       await group.progress(100);
       first.kill("SIGKILL");
-      await first.exited;
+      await first.exit();
       await group.waitFor(() => group.members.every((m) => !m.up), 5000, "every client to see the server gone");
-      await using second = await SpawnedServer.start(["--port", String(port)]);
+      await using second = await spawnServer(["--port", String(port)]);
       await group.waitFor(() => group.allUp, 10_000, "every client to reconnect");
       await group.progress(200, 10_000);
       await group.quiesce();

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { Peer } from "../support/peer.ts";
 import { testServer } from "../support/server.ts";
-import { Child, fromSource } from "../support/child.ts";
+import { Child, fromSource } from "../support/process.ts";
 
 /** Screen text without cursor movement and erase sequences. */
 const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");

@@ -3,19 +3,19 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { Limits, type LimitName } from "../../src/protocol/limits.ts";
-import { register } from "../support/cast.ts";
-import { Peer } from "../support/peer.ts";
-import { freePort, ServerProcess } from "../support/server-process.ts";
+import { Peer, register } from "../support/peer.ts";
+import { freePort, spawnServer, type Child, type ServerOptions } from "../support/process.ts";
 
-const processes: ServerProcess[] = [];
+const processes: Child[] = [];
 const peers: Peer[] = [];
 afterEach(async () => {
   for (const peer of peers.splice(0)) peer.close();
   for (const proc of processes.splice(0)) await proc[Symbol.asyncDispose]();
 });
 
-function spawnServer(args: readonly string[], env: Record<string, string> = {}): ServerProcess {
-  const proc = new ServerProcess(args, env);
+/** spawnServer(), disposed after the test. */
+async function run(args: readonly string[], options: ServerOptions = {}): Promise<Child & { readonly port: number }> {
+  const proc = await spawnServer(args, options);
   processes.push(proc);
   return proc;
 }
@@ -52,20 +52,20 @@ const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase(
 
 describe("parley server", () => {
   test("logs server.listening with the port it picked for --port 0, and serves the protocol there", async () => {
-    const server = spawnServer(["--port", "0"]);
-    const line = await server.line((text) => text.includes("server.listening"));
+    const server = await run(["--port", "0"]);
+    const line = await server.line("stderr", (text) => text.includes("server.listening"));
     expect(line).toMatch(/ info +server\.listening transport=tcp host=127\.0\.0\.1 port=\d+$/);
-    const port = await server.listeningPort();
+    const port = server.port;
     expect(port).toBeGreaterThan(0);
     await joinAndRoundTrip(port, "alice");
   });
 
   test("--help lists every flag with its default on stdout and exits 0", async () => {
-    const server = spawnServer(["--help"]);
-    const { exitCode } = await server.exit();
+    const server = await run(["--help"], { listen: false });
+    const exitCode = await server.exit();
     expect(exitCode).toBe(0);
     expect(server.stderr).toBe("");
-    const lines = (await server.stdout).split("\n");
+    const lines = server.stdout.split("\n");
     const expected: [string, string | number][] = [
       ["host", "127.0.0.1"],
       ["port", 5050],
@@ -114,17 +114,17 @@ describe("parley server", () => {
     ];
     for (const [what, args, named] of rows) {
       test(`for ${what}`, async () => {
-        const server = spawnServer(args);
-        const { exitCode } = await server.exit();
+        const server = await run(args, { listen: false });
+        const exitCode = await server.exit();
         expect(exitCode).toBe(2);
         expectOneLine(server.stderr, named);
-        expect(await server.stdout).toBe("");
+        expect(server.stdout).toBe("");
       });
     }
 
     test("for a bad PARLEY_* value, naming the variable", async () => {
-      const server = spawnServer([], { PARLEY_MAX_HEADER_BYTES: "lots" });
-      const { exitCode } = await server.exit();
+      const server = await run([], { env: { PARLEY_MAX_HEADER_BYTES: "lots" }, listen: false });
+      const exitCode = await server.exit();
       expect(exitCode).toBe(2);
       expectOneLine(server.stderr, "PARLEY_MAX_HEADER_BYTES");
     });
@@ -132,24 +132,24 @@ describe("parley server", () => {
 
   test("exits 1 with one clear line when the port is in use", async () => {
     using taken = Bun.listen<undefined>({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    const server = spawnServer(["--port", String(taken.port)]);
-    const { exitCode } = await server.exit();
+    const server = await run(["--port", String(taken.port)], { listen: false });
+    const exitCode = await server.exit();
     expect(exitCode).toBe(1);
     expectOneLine(server.stderr, `127.0.0.1:${taken.port}`, "address already in use");
   });
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     test(`answers the SEND in flight, closes its clients and exits 0 within 2 s on ${signal}`, async () => {
-      const server = spawnServer(["--port", "0"]);
-      const port = await server.listeningPort();
+      const server = await run(["--port", "0"]);
+      const port = server.port;
       const alice = await joinAndRoundTrip(port, "alice");
       const bob = await joinAndRoundTrip(port, "bob");
       alice.sender.send("SEND bob\nContent-length: 1\n\nx");
       await bob.receiver.receives("FORWARD alice\nContent-length: 1\n\nx");
 
       const started = performance.now();
-      server.signal(signal);
-      const { exitCode } = await server.exit(2000);
+      server.kill(signal);
+      const exitCode = await server.exit(2000);
       expect(performance.now() - started).toBeLessThan(2000);
       expect(exitCode).toBe(0);
       await alice.sender.receives("ERROR 102 Unable to send\n\n");
@@ -158,11 +158,11 @@ describe("parley server", () => {
   }
 
   test("--log-format json writes one JSON object per stderr line", async () => {
-    const server = spawnServer(["--port", "0", "--log-format", "json", "--log-level", "debug"]);
-    const port = await server.listeningPort();
+    const server = await run(["--port", "0", "--log-format", "json", "--log-level", "debug"]);
+    const port = server.port;
     await joinAndRoundTrip(port, "alice");
-    server.signal("SIGTERM");
-    expect((await server.exit()).exitCode).toBe(0);
+    server.kill("SIGTERM");
+    expect(await server.exit()).toBe(0);
     const lines = server.stderr.split("\n");
     expect(lines.pop()).toBe("");
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -180,8 +180,8 @@ describe("parley server", () => {
   describe("PARLEY_* variables", () => {
     test("PARLEY_PORT sets the port", async () => {
       const wanted = freePort();
-      const server = spawnServer([], { PARLEY_PORT: String(wanted) });
-      expect(await server.listeningPort()).toBe(wanted);
+      const server = await run([], { env: { PARLEY_PORT: String(wanted) } });
+      expect(server.port).toBe(wanted);
       await joinAndRoundTrip(wanted, "alice");
     });
 
@@ -192,13 +192,13 @@ describe("parley server", () => {
 
     test("--port overrides PARLEY_PORT", async () => {
       const ignored = freePort();
-      const server = spawnServer(["--port", "0"], { PARLEY_PORT: String(ignored) });
-      expect(await server.listeningPort()).not.toBe(ignored);
+      const server = await run(["--port", "0"], { env: { PARLEY_PORT: String(ignored) } });
+      expect(server.port).not.toBe(ignored);
     });
 
     test("a limit's variable reaches the server: PARLEY_MAX_HEADER_BYTES", async () => {
-      const server = spawnServer(["--port", "0"], { PARLEY_MAX_HEADER_BYTES: "64" });
-      const port = await server.listeningPort();
+      const server = await run(["--port", "0"], { env: { PARLEY_MAX_HEADER_BYTES: "64" } });
+      const port = server.port;
       const ok = await connect(port, "short");
       await register(ok, "TOSEND", "alice");
       const long = await connect(port, "long");

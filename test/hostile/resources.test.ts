@@ -4,9 +4,9 @@
 // hold far more than its per-connection caps.
 
 import { describe, expect, test } from "bun:test";
-import { halfRegistered, hog, neverReads, pour, registered, silentCrowd } from "../support/attackers.ts";
+import { halfRegistered, hog, neverReads, pour, silentCrowd } from "../support/attackers.ts";
 import { hostileLimits, openArena } from "../support/arena.ts";
-import { Peer } from "../support/peer.ts";
+import { Peer, registered } from "../support/peer.ts";
 
 const encoder = new TextEncoder();
 const registerTimeoutMs = hostileLimits.registerTimeoutMs!;

@@ -13,7 +13,7 @@ import { defaultLimits, type FramerLimits } from "../../src/protocol/limits.ts";
 import { decodeClientHead, decodeServerHead, type ClientHead, type ServerHead } from "../../src/protocol/messages.ts";
 import { randomCuts, runChunks, type Frame } from "../support/feed.ts";
 import { rng, seedFromEnv, type Rng } from "../support/prng.ts";
-import { concat } from "../support/bytes.ts";
+import { concat } from "../support/peer.ts";
 
 type Head = ClientHead | ServerHead;
 type Side = "client" | "server";

@@ -6,8 +6,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { defaultLimits } from "../../src/protocol/limits.ts";
-import { eventually, openCast, register } from "../support/cast.ts";
-import { concat } from "../support/bytes.ts";
+import { eventually, openCast } from "../support/server.ts";
+import { concat, register } from "../support/peer.ts";
 
 const ERROR_102 = "ERROR 102 Unable to send\n\n";
 const ERROR_103 = "ERROR 103 Header incomplete\n\n";

@@ -4,9 +4,8 @@
 // not) registered.
 
 import { describe, expect, test } from "bun:test";
-import { eventually, openCast, register, type Member } from "../support/cast.ts";
-import type { Peer } from "../support/peer.ts";
-import { proxyFrom } from "../support/proxy.ts";
+import { eventually, openCast, proxyFrom, type Member } from "../support/server.ts";
+import { register, type Peer } from "../support/peer.ts";
 
 const ERROR_100 = "ERROR 100 Malformed username\n\n";
 const ERROR_101 = "ERROR 101 No user registered\n\n";
@@ -230,7 +229,7 @@ describe("registration", () => {
     });
 
     describe("pairing guard: the second role must come from the first role's IP address", () => {
-      // Peers reach the server from 127.0.0.2 through a loopback proxy (see test/support/proxy.ts).
+      // Peers reach the server from 127.0.0.2 through a loopback proxy (see proxyFrom in test/support/server.ts).
       test("refuses TORECV from 127.0.0.2 after TOSEND from 127.0.0.1", async () => {
         await using cast = openCast();
         await using proxy = await proxyFrom("127.0.0.2", cast.port);

@@ -3,8 +3,8 @@
 // within 2 s even when a client has stopped reading.
 
 import { describe, expect, test } from "bun:test";
-import { openCast, register } from "../support/cast.ts";
-import { Peer } from "../support/peer.ts";
+import { openCast } from "../support/server.ts";
+import { Peer, register } from "../support/peer.ts";
 
 const ERROR_102 = "ERROR 102 Unable to send\n\n";
 const stopBudgetMs = 2000;

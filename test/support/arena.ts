@@ -4,11 +4,11 @@
 // server logged no bug, and memory stayed under the bound.
 
 import type { LimitValues } from "../../src/protocol/limits.ts";
-import { eventLevel, type EventSink } from "../../src/core/events.ts";
-import { startServer, type RunningServer } from "../../src/server.ts";
+import { createLogger } from "../../src/core/log.ts";
+import { startServer } from "../../src/server.ts";
 import { HonestGroup, type HonestOptions } from "./honest.ts";
 import { InvariantChecker } from "./invariants.ts";
-import { rng, seedFromEnv, type Rng } from "./prng.ts";
+import { rng, seedFromEnv } from "./prng.ts";
 
 /** Limits that keep every hostile test short: small deadlines and a small slow-consumer cap. */
 export const hostileLimits: Partial<LimitValues> = {
@@ -23,39 +23,7 @@ export const hostileLimits: Partial<LimitValues> = {
  * are at most ~36 MiB (a thousand connections, both ends in this process);
  * the two memory bugs these tests found grew it by 300+ MiB.
  */
-export const rssGrowthBoundMiB = 96;
-
-/** The peak RSS of this process (server and clients together) while the arena runs. */
-export class RssWatch {
-  readonly baseline: number;
-  #peak: number;
-  readonly #timer: ReturnType<typeof setInterval>;
-
-  constructor(everyMs = 20) {
-    this.baseline = process.memoryUsage.rss();
-    this.#peak = this.baseline;
-    this.#timer = setInterval(() => this.sample(), everyMs);
-  }
-
-  sample(): number {
-    const rss = process.memoryUsage.rss();
-    if (rss > this.#peak) this.#peak = rss;
-    return rss;
-  }
-
-  /** Growth over the baseline at the peak, in MiB. */
-  get peakGrowthMiB(): number {
-    return (this.#peak - this.baseline) / 2 ** 20;
-  }
-
-  get peakMiB(): number {
-    return this.#peak / 2 ** 20;
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
+const rssGrowthBoundMiB = 96;
 
 export type ArenaOptions = {
   limits?: Partial<LimitValues>;
@@ -65,91 +33,58 @@ export type ArenaOptions = {
   rssGrowthMiB?: number;
 };
 
-export type Arena = {
-  readonly server: RunningServer;
-  readonly port: number;
-  readonly seed: number;
-  readonly rng: Rng;
-  readonly checker: InvariantChecker;
-  readonly group: HonestGroup;
-  readonly rss: RssWatch;
-  /** Log events at warn or above, as "level event". */
-  readonly events: string[];
-  /** The honest users plus this many connections: the server holds nothing else. */
-  honestConnections(): number;
-  finish(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-};
-
-/** Every event at warn or above; errors are bugs (connection.bug), warnings are the server defending itself. */
-function capturingLogger(events: string[]): EventSink {
-  const wants = (type: keyof typeof eventLevel) => eventLevel[type] === "error" || eventLevel[type] === "warn";
-  return {
-    wants,
-    emit(event) {
-      const { type, ...fields } = event;
-      if (wants(type) && events.length < 10_000) events.push(`${eventLevel[type]} ${type} ${JSON.stringify(fields)}`);
-    },
-  };
-}
-
-export async function openArena(options: ArenaOptions): Promise<Arena> {
+export async function openArena(options: ArenaOptions) {
   const seed = seedFromEnv("PARLEY_SEED", 0xa2e4a);
   const random = rng(seed);
+  // Log lines at warn or above: errors are bugs (connection.bug), warnings are the server defending itself.
   const events: string[] = [];
-  const rss = new RssWatch();
-  const server = startServer({ hostname: "127.0.0.1", port: 0, limits: { ...hostileLimits, ...options.limits }, events: capturingLogger(events) });
+  const write = (line: string) => void (events.length < 10_000 && events.push(line.trimEnd()));
+  // The peak RSS of this process (server and clients together) while the arena runs.
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  const rss = { sample: () => void (peak = Math.max(peak, process.memoryUsage.rss())) };
+  const sampler = setInterval(rss.sample, 20);
+  const server = startServer({ hostname: "127.0.0.1", port: 0, limits: { ...hostileLimits, ...options.limits }, events: createLogger({ level: "warn", format: "json", write }) });
   const checker = new InvariantChecker();
   const names = options.names ?? ["alice", "bob", "carol", "dave"];
   let group: HonestGroup;
   try {
     group = await HonestGroup.start({ port: server.port, names, single: [names[names.length - 1]!], checker, rng: random, ...options.honest });
   } catch (error) {
-    rss.stop();
+    clearInterval(sampler);
     await server.stop();
     throw new Error(`${(error as Error).message} (PARLEY_SEED=${seed})`);
   }
-  const connections = names.length * 2 - 1;
-
   let finished = false;
-  const finish = async (): Promise<void> => {
-    finished = true;
-    const problems: string[] = [];
-    try {
-      await group.quiesce(5000);
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-    problems.push(...checker.verify(), ...group.faults);
-    problems.push(...events.filter((e) => e.startsWith("error ")).map((e) => `server logged a bug: ${e}`));
-    rss.sample();
-    const bound = options.rssGrowthMiB ?? rssGrowthBoundMiB;
-    if (rss.peakGrowthMiB > bound) {
-      problems.push(`RSS grew by ${rss.peakGrowthMiB.toFixed(1)} MiB (peak ${rss.peakMiB.toFixed(1)} MiB), over the ${bound} MiB bound`);
-    }
-    if (checker.counts.sent === 0) problems.push("no honest SEND succeeded: the group was not served");
-    // PARLEY_ARENA_STATS=1 prints what each arena saw, for choosing bounds.
-    if (process.env.PARLEY_ARENA_STATS) console.error(`arena: ${checker.summary()}; peak RSS +${rss.peakGrowthMiB.toFixed(1)} MiB`);
-    if (problems.length > 0) {
-      throw new Error(`PARLEY_SEED=${seed}: ${checker.summary()}\n  ${problems.slice(0, 20).join("\n  ")}`);
-    }
-  };
 
   return {
     server,
     port: server.port,
-    seed,
     rng: random,
-    checker,
     group,
     rss,
-    events,
-    honestConnections: () => connections,
-    finish,
-    async [Symbol.asyncDispose]() {
+    /** The honest users plus this many connections: the server holds nothing else. */
+    honestConnections: () => names.length * 2 - 1,
+    /** Proves the invariants held, the server logged no bug and memory stayed under the bound. */
+    async finish(): Promise<void> {
+      finished = true;
+      const problems: string[] = [];
+      await group.quiesce(5000).catch((error: Error) => problems.push(error.message));
+      problems.push(...checker.verify(), ...group.faults);
+      problems.push(...events.filter((e) => e.includes('"level":"error"')).map((e) => `server logged a bug: ${e}`));
+      rss.sample();
+      const growth = (peak - baseline) / 2 ** 20;
+      const bound = options.rssGrowthMiB ?? rssGrowthBoundMiB;
+      if (growth > bound) problems.push(`RSS grew by ${growth.toFixed(1)} MiB (peak ${(peak / 2 ** 20).toFixed(1)} MiB), over the ${bound} MiB bound`);
+      if (checker.counts.sent === 0) problems.push("no honest SEND succeeded: the group was not served");
+      // PARLEY_ARENA_STATS=1 prints what each arena saw, for choosing bounds.
+      if (process.env.PARLEY_ARENA_STATS) console.error(`arena: ${checker.summary()}; peak RSS +${growth.toFixed(1)} MiB`);
+      if (problems.length > 0) throw new Error(`PARLEY_SEED=${seed}: ${checker.summary()}\n  ${problems.slice(0, 20).join("\n  ")}`);
+    },
+    async [Symbol.asyncDispose](): Promise<void> {
       if (!finished) console.error(`arena not finished; PARLEY_SEED=${seed}: ${checker.summary()}`);
-      group.close();
-      rss.stop();
+      void group.close();
+      clearInterval(sampler);
       await server.stop();
     },
   };

@@ -3,37 +3,28 @@
 // documented reaction, and returns what it saw, or throws saying what the
 // server failed to do. All are bounded in bytes, connections and time.
 
-import { Peer, show } from "./peer.ts";
+import { Peer, register, registered, show } from "./peer.ts";
 import type { Rng } from "./prng.ts";
 
 const encoder = new TextEncoder();
 const error103 = "ERROR 103 Header incomplete\n\n";
 
-/** Reads everything a closed peer got and checks it ends in ERROR 103. */
-function endsIn103(peer: Peer, seen: Uint8Array): void {
-  const text = new TextDecoder().decode(seen);
-  if (!text.endsWith(error103)) throw new Error(`${peer.label}: expected the server's last words to be ERROR 103, got ${show(seen)}`);
+/** Connects, and registers both roles of `name` on this one connection if given. */
+function connect(port: number, label: string, name?: string): Promise<Peer> {
+  return name === undefined ? Peer.connect(port, label) : registered(port, name, label);
 }
 
-/** Connects, optionally registers both roles of `name` on this one connection. */
-export async function connect(port: number, label: string, name?: string): Promise<Peer> {
-  const peer = await Peer.connect(port, label);
-  if (name !== undefined) {
-    peer.send(`REGISTER TOSEND ${name}\n\nREGISTER TORECV ${name}\n\n`);
-    await peer.receives(`REGISTERED TOSEND ${name}\n\nREGISTERED TORECV ${name}\n\n`);
-  }
-  return peer;
-}
-
-/** Waits for the server to close `peer` and returns everything it wrote first. */
-async function lastWords(peer: Peer, deadlineMs: number): Promise<Uint8Array> {
+/** Waits for the server to close `peer`; with `last`, checks that what it wrote before ends with those words. */
+async function closedBy(peer: Peer, deadlineMs: number, last?: string): Promise<void> {
   try {
     await peer.closes(deadlineMs);
   } catch (error) {
     // closes() refuses unread bytes; here they are the point.
     if (!peer.isClosed) throw new Error(`${peer.label}: not closed by the server: ${(error as Error).message}`);
   }
-  return peer.unread.slice();
+  if (last !== undefined && !new TextDecoder().decode(peer.unread).endsWith(last)) {
+    throw new Error(`${peer.label}: expected the server's last words to be ${JSON.stringify(last)}, got ${show(peer.unread)}`);
+  }
 }
 
 /** Random bytes, before or after registering: ERROR 103, then the close. */
@@ -43,7 +34,7 @@ export async function garbage(port: number, rng: Rng, options: { bytes?: number;
   const junk = rng.bytes(options.bytes ?? 16 * 1024);
   junk[0] = 0x7f; // never a blank line or a verb: the first message is certainly garbage
   peer.send(junk);
-  endsIn103(peer, await lastWords(peer, options.deadlineMs ?? 3000));
+  await closedBy(peer, options.deadlineMs ?? 3000, error103);
 }
 
 /** A SEND whose header never ends: ERROR 103 as soon as it passes the header limit. */
@@ -53,7 +44,7 @@ export async function endlessHeader(port: number, options: { maxHeaderBytes: num
   const line = encoder.encode("X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
   // Written in many small pieces: the limit must hold while the block accumulates.
   for (let sent = 0; sent <= options.maxHeaderBytes * 2 && !peer.isClosed; sent += line.length) peer.send(line);
-  endsIn103(peer, await lastWords(peer, options.deadlineMs ?? 3000));
+  await closedBy(peer, options.deadlineMs ?? 3000, error103);
 }
 
 /** `Content-length: 1000000000000`, then body bytes: refused before any body byte is kept. */
@@ -61,7 +52,7 @@ export async function hugeLength(port: number, options: { name?: string; deadlin
   const peer = await connect(port, "huge-length", options.name);
   peer.send("SEND bob\nContent-length: 1000000000000\n\n");
   peer.send(new Uint8Array(256 * 1024).fill(0x61));
-  endsIn103(peer, await lastWords(peer, options.deadlineMs ?? 3000));
+  await closedBy(peer, options.deadlineMs ?? 3000, error103);
 }
 
 /** One byte every `intervalMs` of a registration that never completes: closed by the register deadline. */
@@ -76,7 +67,7 @@ export async function slowloris(port: number, options: { intervalMs: number; dea
     sent++;
   }, options.intervalMs);
   try {
-    await lastWords(peer, options.deadlineMs);
+    await closedBy(peer, options.deadlineMs);
   } finally {
     clearInterval(timer);
   }
@@ -85,70 +76,54 @@ export async function slowloris(port: number, options: { intervalMs: number; dea
 
 /** `count` connections that never register, opened in batches; resolves when the server closed them all. */
 export async function silentCrowd(port: number, options: { count: number; deadlineMs: number; batch?: number }): Promise<void> {
+  using opened = new DisposableStack();
   const peers: Peer[] = [];
-  try {
-    const batch = options.batch ?? 100;
-    for (let i = 0; i < options.count; i += batch) {
-      const n = Math.min(batch, options.count - i);
-      peers.push(...(await Promise.all(Array.from({ length: n }, (_, j) => Peer.connect(port, `silent${i + j}`)))));
-    }
-    await Promise.all(peers.map((peer) => peer.closes(options.deadlineMs)));
-  } finally {
-    for (const peer of peers) peer.close();
+  const batch = options.batch ?? 100;
+  for (let i = 0; i < options.count; i += batch) {
+    const more = await Promise.all(Array.from({ length: Math.min(batch, options.count - i) }, (_, j) => Peer.connect(port, `silent${i + j}`)));
+    peers.push(...more.map((peer) => opened.use(peer)));
   }
+  await Promise.all(peers.map((peer) => peer.closes(options.deadlineMs)));
 }
 
 /**
  * A registered receiver that never reads, flooded with large messages by a
  * partner: the server must cut it off as a slow consumer and fail every SEND
- * to it with ERROR 102. Returns how many of the flooder's SENDs got ERROR 102.
+ * to it with ERROR 102. Returns how many of the flooder's SENDs got ERROR 102 (all, or it throws).
  */
 export async function neverReads(port: number, options: { victim: string; flooder: string; messages: number; bodyBytes: number; deadlineMs?: number }): Promise<number> {
   const deadlineMs = options.deadlineMs ?? 5000;
-  const victimSend = await Peer.connect(port, `${options.victim}(send)`);
-  const victimRecv = await Peer.connect(port, `${options.victim}(recv)`);
-  victimSend.send(`REGISTER TOSEND ${options.victim}\n\n`);
-  await victimSend.receives(`REGISTERED TOSEND ${options.victim}\n\n`);
-  victimRecv.send(`REGISTER TORECV ${options.victim}\n\n`);
-  await victimRecv.receives(`REGISTERED TORECV ${options.victim}\n\n`);
+  using victimSend = await Peer.connect(port, `${options.victim}(send)`);
+  using victimRecv = await Peer.connect(port, `${options.victim}(recv)`);
+  await register(victimSend, "TOSEND", options.victim);
+  await register(victimRecv, "TORECV", options.victim);
   victimRecv.pause();
-  const flooder = await connect(port, options.flooder, options.flooder);
-  try {
-    const body = new Uint8Array(options.bodyBytes).fill(0x78);
-    const send = Buffer.concat([encoder.encode(`SEND ${options.victim}\nContent-length: ${body.length}\n\n`), body]);
-    for (let i = 0; i < options.messages; i++) flooder.send(send);
-    // PROTOCOL.md §3: losing the receiving connection ends the user, so its other connection closes too.
-    await victimSend.closes(deadlineMs);
-    const replies = new TextDecoder().decode(await flooder.read(options.messages * "ERROR 102 Unable to send\n\n".length, deadlineMs));
-    const failed = replies.split("ERROR 102 Unable to send\n\n").length - 1;
-    if (failed !== options.messages) throw new Error(`${options.flooder}: expected ${options.messages} x ERROR 102, got ${show(encoder.encode(replies))}`);
-    return failed;
-  } finally {
-    flooder.close();
-    victimSend.close();
-    victimRecv.close();
-  }
+  using flooder = await registered(port, options.flooder);
+  const body = new Uint8Array(options.bodyBytes).fill(0x78);
+  const send = Buffer.concat([encoder.encode(`SEND ${options.victim}\nContent-length: ${body.length}\n\n`), body]);
+  for (let i = 0; i < options.messages; i++) flooder.send(send);
+  // PROTOCOL.md §3: losing the receiving connection ends the user, so its other connection closes too.
+  await victimSend.closes(deadlineMs);
+  // Exactly one ERROR 102 per SEND, and nothing else.
+  await flooder.receives("ERROR 102 Unable to send\n\n".repeat(options.messages), deadlineMs);
+  return options.messages;
 }
 
 /** A registered user writing `count` RECEIVED answers it owes nobody: ignored, and the connection stays usable. */
 export async function receivedFlood(port: number, options: { name: string; names: readonly string[]; count: number; rng: Rng }): Promise<void> {
-  const peer = await connect(port, options.name, options.name);
-  try {
-    const parts: string[] = [];
-    for (let i = 0; i < options.count; i++) parts.push(`RECEIVED ${options.rng.pick(options.names)}\n\n`);
-    peer.send(parts.join(""));
-    // A round trip on the same connection: the server has handled every RECEIVED before this reply.
-    peer.send(`REGISTER TOSEND ${options.name}\n\n`);
-    await peer.receives(`REGISTERED TOSEND ${options.name}\n\n`, 5000);
-  } finally {
-    peer.close();
-  }
+  using peer = await registered(port, options.name);
+  const parts: string[] = [];
+  for (let i = 0; i < options.count; i++) parts.push(`RECEIVED ${options.rng.pick(options.names)}\n\n`);
+  peer.send(parts.join(""));
+  // A round trip on the same connection: the server has handled every RECEIVED before this reply.
+  peer.send(`REGISTER TOSEND ${options.name}\n\n`);
+  await peer.receives(`REGISTERED TOSEND ${options.name}\n\n`, 5000);
 }
 
 /** Registration floods: one connection asking for many names, and attempts on names in use. */
 export async function registerFlood(port: number, options: { name: string; count: number; taken: readonly string[] }): Promise<void> {
-  const peer = await Peer.connect(port, "register-flood");
-  try {
+  {
+    using peer = await Peer.connect(port, "register-flood");
     const wire: string[] = [`REGISTER TOSEND ${options.name}\n\n`];
     const expected: string[] = [`REGISTERED TOSEND ${options.name}\n\n`];
     for (let i = 0; i < options.count; i++) {
@@ -163,105 +138,57 @@ export async function registerFlood(port: number, options: { name: string; count
     }
     peer.send(wire.join(""));
     await peer.receives(expected.join(""), 5000);
-  } finally {
-    peer.close();
   }
   // Names held by others, on fresh connections: ERROR 104, and the holders keep them.
-  const grabbers = await Promise.all(options.taken.map((name) => Peer.connect(port, `grab(${name})`)));
-  try {
-    await Promise.all(
-      grabbers.map(async (grabber, i) => {
-        const name = options.taken[i]!;
-        grabber.send(`REGISTER TOSEND ${name}\n\nREGISTER TORECV ${name}\n\n`);
-        await grabber.receives("ERROR 104 Username taken\n\nERROR 104 Username taken\n\n");
-      }),
-    );
-  } finally {
-    for (const grabber of grabbers) grabber.close();
-  }
+  using opened = new DisposableStack();
+  const grabbers = (await Promise.all(options.taken.map((name) => Peer.connect(port, `grab(${name})`)))).map((peer) => opened.use(peer));
+  await Promise.all(
+    grabbers.map(async (grabber, i) => {
+      const name = options.taken[i]!;
+      grabber.send(`REGISTER TOSEND ${name}\n\nREGISTER TORECV ${name}\n\n`);
+      await grabber.receives("ERROR 104 Username taken\n\nERROR 104 Username taken\n\n");
+    }),
+  );
 }
 
 /** `count` connections that each register one role of a fresh name and never pair: closed by the pairing deadline. */
 export async function halfRegistered(port: number, options: { prefix: string; count: number; deadlineMs: number }): Promise<void> {
-  const peers = await Promise.all(Array.from({ length: options.count }, (_, i) => Peer.connect(port, `half${i}`)));
-  try {
-    await Promise.all(
-      peers.map(async (peer, i) => {
-        peer.send(`REGISTER TORECV ${options.prefix}${i}\n\n`);
-        await peer.receives(`REGISTERED TORECV ${options.prefix}${i}\n\n`);
-        await peer.closes(options.deadlineMs);
-      }),
-    );
-  } finally {
-    for (const peer of peers) peer.close();
-  }
+  using opened = new DisposableStack();
+  const peers = (await Promise.all(Array.from({ length: options.count }, (_, i) => Peer.connect(port, `half${i}`)))).map((peer) => opened.use(peer));
+  await Promise.all(
+    peers.map(async (peer, i) => {
+      await register(peer, "TORECV", `${options.prefix}${i}`);
+      await peer.closes(options.deadlineMs);
+    }),
+  );
 }
 
-export type Pour = {
-  /** Resolves with the bytes written (prefix not counted) once all are written or the server closed the socket. */
-  readonly written: Promise<number>;
-  /** Resolves when the socket is closed, by either side. */
-  readonly closed: Promise<void>;
-  end(): void;
-};
-
 /**
- * Writes `prefix`, then `total` bytes of `unit` repeated, then `suffix`, paced by the socket's
- * drain so the attacker itself holds one block. What the server writes back
- * is read and dropped.
+ * Writes `prefix`, then `total` bytes of `unit` repeated, then `suffix`, one
+ * block at a time as the socket drains, so the attacker itself holds one block.
+ * What the server writes back is read and dropped. `written` resolves with the
+ * bytes written after the prefix once all are written or the server closed the
+ * socket; `closed` when the socket closes, by either side.
  */
-export async function pour(port: number, options: { prefix: Uint8Array; unit: Uint8Array; total: number; suffix?: Uint8Array; blockBytes?: number }): Promise<Pour> {
+export async function pour(port: number, options: { prefix: Uint8Array; unit: Uint8Array; total: number; suffix?: Uint8Array; blockBytes?: number }) {
   const count = Math.max(1, Math.floor((options.blockBytes ?? 256 * 1024) / options.unit.length));
   const block = new Uint8Array(count * options.unit.length);
   for (let i = 0; i < count; i++) block.set(options.unit, i * options.unit.length);
-  const closed = Promise.withResolvers<void>();
-  const written = Promise.withResolvers<number>();
-  let total = 0;
-  let offset = 0;
-  let prefix: Uint8Array | undefined = options.prefix;
-  let suffix: Uint8Array | undefined = options.suffix;
-  const pump = (socket: { write(data: Uint8Array): number }): void => {
-    while (prefix !== undefined) {
-      const n = socket.write(prefix);
-      if (n < 0) return written.resolve(total);
-      prefix = n < prefix.length ? prefix.subarray(n) : undefined;
-      if (prefix !== undefined) return;
+  const peer = await Peer.connect(port, "pour");
+  peer.listen({ message() {}, garbled() {}, closed() {} });
+  const written = (async () => {
+    peer.send(options.prefix);
+    let total = 0;
+    while (total < options.total && !peer.isClosed) {
+      peer.send(block);
+      await peer.flushed();
+      if (!peer.isClosed) total += block.length;
     }
-    while (total < options.total || offset !== 0) {
-      const n = socket.write(block.subarray(offset));
-      if (n < 0) return written.resolve(total);
-      total += n;
-      offset = (offset + n) % block.length;
-      if (offset !== 0) return; // short write: wait for drain
-    }
-    while (suffix !== undefined) {
-      const n = socket.write(suffix);
-      if (n < 0) break;
-      suffix = n < suffix.length ? suffix.subarray(n) : undefined;
-      if (suffix !== undefined) return;
-    }
-    written.resolve(total);
-  };
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      open: pump,
-      drain: pump,
-      data() {},
-      close() {
-        closed.resolve();
-        written.resolve(total);
-      },
-      error() {},
-    },
-  });
-  return { written: written.promise, closed: closed.promise, end: () => socket.end() };
-}
-
-/** Registers `name` with both roles on one new connection. */
-export async function registered(port: number, name: string): Promise<Peer> {
-  return connect(port, name, name);
+    if (options.suffix !== undefined) peer.send(options.suffix);
+    await peer.flushed();
+    return total;
+  })();
+  return { written, closed: peer.closed, end: () => peer.close() };
 }
 
 /**
@@ -278,9 +205,8 @@ export async function hog(port: number, options: { name: string; accomplice: str
     unit: encoder.encode(`REGISTER TOSEND ${options.name}\n\n`),
     total: options.totalBytes,
   });
-  const timeout = Promise.withResolvers<boolean>();
-  const timer = setTimeout(() => timeout.resolve(false), options.deadlineMs);
-  const closed = await Promise.race([attack.closed.then(() => true), timeout.promise]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const closed = await Promise.race([attack.closed.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(resolve, options.deadlineMs, false)))]);
   clearTimeout(timer);
   attack.end();
   if (!closed) throw new Error(`${options.name}: not dropped within ${options.deadlineMs} ms while holding replies behind an unanswered SEND`);

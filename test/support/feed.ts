@@ -6,7 +6,7 @@
 import type { ProtocolError } from "../../src/protocol/errors.ts";
 import type { Framer } from "../../src/protocol/framer.ts";
 import type { Rng } from "./prng.ts";
-import { concat } from "./bytes.ts";
+import { concat } from "./peer.ts";
 
 export type Frame<H> = { head: H; body: Uint8Array };
 
@@ -54,27 +54,7 @@ export function runChunks<H extends { readonly length: number }>(framer: Framer<
 
 /** Copies, like Bun's socket data: every chunk owns its memory. */
 function cut(wire: Uint8Array, points: readonly number[]): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let at = 0;
-  for (const p of points) {
-    chunks.push(wire.slice(at, p));
-    at = p;
-  }
-  chunks.push(wire.slice(at));
-  return chunks;
-}
-
-export function oneChunk(wire: Uint8Array): Chunking[] {
-  return [{ label: "one chunk", chunks: [wire.slice()] }];
-}
-
-export function byteByByte(wire: Uint8Array): Chunking[] {
-  return [{ label: "byte by byte", chunks: Array.from({ length: wire.length }, (_, i) => wire.slice(i, i + 1)) }];
-}
-
-/** Two chunks, cut at every position from 0 to wire.length (empty first and last chunks included). */
-export function everySplit(wire: Uint8Array): Chunking[] {
-  return Array.from({ length: wire.length + 1 }, (_, at) => ({ label: `split at ${at}`, chunks: cut(wire, [at]) }));
+  return [0, ...points].map((from, i) => wire.slice(from, points[i]));
 }
 
 /** Sorted random cut points (duplicates allowed, giving empty chunks). */
@@ -83,7 +63,7 @@ export function randomCuts(wire: Uint8Array, r: Rng): number[] {
   return Array.from({ length: count }, () => r.int(wire.length + 1)).sort((a, b) => a - b);
 }
 
-export function randomSplits(wire: Uint8Array, r: Rng, runs = 8): Chunking[] {
+function randomSplits(wire: Uint8Array, r: Rng, runs = 8): Chunking[] {
   return Array.from({ length: runs }, () => {
     const points = randomCuts(wire, r);
     return { label: `seed ${r.seed}, cut at [${points.join(",")}]`, chunks: cut(wire, points) };
@@ -113,10 +93,11 @@ export type FeedOptions = {
  * directly comparable with the one-chunk run of `wire` alone.
  */
 export function runFeeds<H extends { readonly length: number }>(makeFramer: () => Framer<H>, wire: Uint8Array, options: FeedOptions): FeedRun<H>[] {
-  const chunkings = [
-    ...oneChunk(wire),
-    ...byteByByte(wire),
-    ...(options.skipEverySplit ? [] : everySplit(wire)),
+  const chunkings: Chunking[] = [
+    { label: "one chunk", chunks: [wire.slice()] },
+    { label: "byte by byte", chunks: Array.from({ length: wire.length }, (_, i) => wire.slice(i, i + 1)) },
+    // Two chunks, cut at every position from 0 to wire.length (empty first and last chunks included).
+    ...(options.skipEverySplit ? [] : Array.from({ length: wire.length + 1 }, (_, at) => ({ label: `split at ${at}`, chunks: cut(wire, [at]) }))),
     ...randomSplits(wire, options.rng, options.randomRuns),
   ];
   const runs: FeedRun<H>[] = chunkings.map(({ label, chunks }) => ({ label, result: runChunks(makeFramer(), chunks) }));

@@ -1,17 +1,20 @@
 // The honest group: N users chatting through real sockets, pipelined, unicast
 // and broadcast, answering every FORWARD with RECEIVED, and feeding everything
 // to the InvariantChecker. Hostile tests, fault tests and the soak run one
-// beside whatever they throw at the server.
+// beside whatever they throw at the server. Its members are raw clients, or
+// parley's own (src/client/session.ts) when the client's reconnection is under test.
 
+import { Session, type SessionEvent } from "../../src/client/session.ts";
 import type { InvariantChecker, LossPolicy } from "./invariants.ts";
 import type { Rng } from "./prng.ts";
-import { Wire, type ServerMessage } from "./wire.ts";
+import { Peer, register, type ServerMessage } from "./peer.ts";
 import { Changes } from "./changes.ts";
 
 export type HonestOptions = {
-  /** The server's port; a function so a restarted server can move (it normally does not). */
-  port: number | (() => number);
+  port: number;
   names: readonly string[];
+  /** "session": every member is a parley client Session, reconnecting by itself (single and onLoss do not apply). */
+  clients?: "raw" | "session";
   /** Members that hold both roles on one connection (PROTOCOL.md §3 single-connection mode). */
   single?: readonly string[];
   checker: InvariantChecker;
@@ -26,26 +29,19 @@ export type HonestOptions = {
   onLoss?: LossPolicy;
   /** Members reconnect and register again after losing a connection, retrying until this many ms pass. */
   reconnectForMs?: number;
-  /** Stop issuing SENDs after this many per member (bounded runs). */
-  maxSendsEach?: number;
 };
 
 const encoder = new TextEncoder();
 const retryMs = 25;
 
-/** Random payload bytes, with protocol-looking traps mixed in (PROTOCOL.md §1: bodies are opaque). */
-function payloadPool(rng: Rng): Uint8Array {
-  const pool = rng.bytes(128 * 1024);
-  const traps = ["\n\n", "\r\n\r\n", "FORWARD mallory\nContent-length: 3\n\nabc", "SENT ALL\n\n", "ERROR 103 Header incomplete\n\n", "\u00e9\u4e2d"];
-  for (let i = 0; i < 400; i++) pool.set(encoder.encode(rng.pick(traps)), rng.int(pool.length - 64));
-  return pool;
-}
+const traps = ["\n\n", "\r\n\r\n", "FORWARD mallory\nContent-length: 3\n\nabc", "SENT ALL\n\n", "ERROR 103 Header incomplete\n\n", "\u00e9\u4e2d"];
 
 export class HonestGroup {
-  readonly members: readonly HonestMember[];
+  readonly members: readonly (HonestMember | SessionMember)[];
   readonly checker: InvariantChecker;
   readonly options: Required<Omit<HonestOptions, "single">> & { single: readonly string[] };
-  readonly pool: Uint8Array;
+  /** Random payload bytes, with protocol-looking traps mixed in (PROTOCOL.md §1: bodies are opaque). */
+  readonly #pool: Uint8Array;
   running = true;
   stopping = false;
   /** Share of SENDs to ALL; may change while the group runs. */
@@ -61,14 +57,17 @@ export class HonestGroup {
       broadcast: 0.1,
       onLoss: "strict",
       reconnectForMs: 0,
-      maxSendsEach: Number.MAX_SAFE_INTEGER,
+      clients: "raw",
       single: [],
       ...options,
     };
     this.checker = options.checker;
     this.broadcast = this.options.broadcast;
-    this.pool = payloadPool(options.rng);
-    this.members = options.names.map((name) => new HonestMember(this, name, this.options.single.includes(name)));
+    this.#pool = options.rng.bytes(128 * 1024);
+    for (let i = 0; i < 400; i++) this.#pool.set(encoder.encode(options.rng.pick(traps)), options.rng.int(this.#pool.length - 64));
+    this.members = options.names.map((name) =>
+      this.options.clients === "session" ? new SessionMember(this, name) : new HonestMember(this, name, this.options.single.includes(name)),
+    );
     for (const name of options.names) this.checker.honest(name);
   }
 
@@ -80,13 +79,8 @@ export class HonestGroup {
     return group;
   }
 
-  get port(): number {
-    const port = this.options.port;
-    return typeof port === "number" ? port : port();
-  }
-
-  get replies(): number {
-    return this.checker.counts.replies;
+  get allUp(): boolean {
+    return this.members.every((m) => m.up);
   }
 
   fault(text: string): void {
@@ -106,46 +100,43 @@ export class HonestGroup {
 
   /** Waits until `count` more SENDs were answered, proving the group is still served. */
   async progress(count: number, deadlineMs = 5000): Promise<void> {
-    const target = this.replies + count;
-    await this.waitFor(() => this.replies >= target, deadlineMs, `${count} more replies to honest SENDs`);
+    const target = this.checker.counts.replies + count;
+    await this.waitFor(() => this.checker.counts.replies >= target, deadlineMs, `${count} more replies to honest SENDs`);
   }
 
   /** Stops issuing SENDs and waits for every reply owed. */
   async quiesce(deadlineMs = 5000): Promise<void> {
     this.running = false;
-    await this.waitFor(() => this.members.every((m) => m.inFlight === 0 || !m.up), deadlineMs, "every honest SEND to be answered");
+    await this.waitFor(() => this.members.every((m) => m.settled), deadlineMs, "every honest SEND to be answered");
   }
 
-  /**
-   * Stops broadcasting and waits until no broadcast is in flight: a user who
-   * registers after this gets no honest FORWARD until broadcasts resume.
-   */
-  async quietBroadcasts(deadlineMs = 15_000): Promise<void> {
-    this.broadcast = 0;
-    await this.waitFor(() => this.checker.outstandingTo("ALL") === 0, deadlineMs, "honest broadcasts in flight to be answered");
-  }
-
-  resume(): void {
-    this.running = true;
-    for (const member of this.members) member.pump();
+  /** The next honest SEND of `from`: now and then to ALL or to itself, else to another member that is up. */
+  nextSend(from: string): { to: string; body: Uint8Array } {
+    const { rng, maxBody } = this.options;
+    const others = this.members.filter((m) => m.name !== from && m.up);
+    const to = rng.chance(this.broadcast) ? "ALL" : rng.chance(0.05) || others.length === 0 ? from : rng.pick(others).name;
+    // Mostly small bodies, now and then one close to the largest.
+    const size = rng.chance(0.05) ? rng.int(maxBody) : rng.int(Math.min(maxBody, 200));
+    const start = rng.int(this.#pool.length - size);
+    return { to, body: this.checker.body(from, this.#pool.subarray(start, start + Math.max(0, size - 40))) };
   }
 
   member(name: string): HonestMember {
     const member = this.members.find((m) => m.name === name);
-    if (member === undefined) throw new Error(`no honest member ${name}`);
+    if (!(member instanceof HonestMember)) throw new Error(`no raw honest member ${name}`);
     return member;
   }
 
   /** Closes every connection; SENDs still in flight are not owed anything. */
-  close(): void {
+  async close(): Promise<void> {
     this.running = false;
     this.stopping = true;
-    for (const member of this.members) member.leave();
     this.changed();
+    await Promise.all(this.members.map((member) => member.leave()));
   }
 
   [Symbol.dispose](): void {
-    this.close();
+    void this.close();
   }
 }
 
@@ -153,19 +144,17 @@ export class HonestMember {
   readonly name: string;
   readonly single: boolean;
   readonly #group: HonestGroup;
-  #sender: Wire | undefined;
-  #receiver: Wire | undefined;
+  #sender: Peer | undefined;
+  #receiver: Peer | undefined;
   #conn = "";
-  #generation = 0;
   up = false;
   inFlight = 0;
-  sends = 0;
-  /** FORWARDs not answered yet because the member is holding its answers. */
-  #held: { from: string; body: Uint8Array }[] = [];
+  connects = 0;
+  /** FORWARDs seen and not answered because the member holds its answers. */
+  heldCount = 0;
   #holding = false;
   /** Lost its registration, still reading the replies owed on its sending connection. */
   #owed = false;
-  #registering: ((message: ServerMessage | undefined) => void) | undefined;
 
   constructor(group: HonestGroup, name: string, single: boolean) {
     this.#group = group;
@@ -173,84 +162,56 @@ export class HonestMember {
     this.single = single;
   }
 
-  /** FORWARDs seen and not yet answered while holding. */
-  get heldCount(): number {
-    return this.#held.length;
-  }
-
   /** Stops answering FORWARDs (to keep transactions open on purpose). */
   hold(): void {
     this.#holding = true;
   }
 
-  /** Answers every held FORWARD in order, then answers as they come. */
-  release(): void {
-    this.#holding = false;
-    for (const { from, body } of this.#held.splice(0)) this.#answer(from, body);
+  /** Every SEND answered, or owed nothing any more. */
+  get settled(): boolean {
+    return this.inFlight === 0 || !this.up;
   }
 
   /** Connects both roles and registers them; retries while the server is down or still holds the old name. */
   async join(retryForMs = this.#group.options.reconnectForMs): Promise<void> {
-    const group = this.#group;
     const deadline = performance.now() + retryForMs;
-    for (let attempt = 1; ; attempt++) {
-      if (group.stopping) return;
-      const error = await this.#tryJoin();
-      if (error === undefined) return;
-      if (performance.now() > deadline) throw new Error(`${this.name} could not join: ${error} (attempt ${attempt})`);
+    for (let attempt = 1; !this.#group.stopping; attempt++) {
+      try {
+        return await this.#tryJoin();
+      } catch (error) {
+        this.#drop();
+        if (performance.now() > deadline) throw new Error(`${this.name} could not join: ${(error as Error).message} (attempt ${attempt})`);
+      }
       // A retry delay, not synchronisation: the server is down or has not yet noticed the old connection.
       await new Promise((resolve) => setTimeout(resolve, retryMs));
     }
   }
 
-  async #tryJoin(): Promise<string | undefined> {
-    const generation = ++this.#generation;
-    const key = `${this.name}#${generation}`;
-    try {
-      this.#sender = await Wire.open(this.#group.port, this.#handlers(generation, "send"));
-      this.#receiver = this.single ? this.#sender : await Wire.open(this.#group.port, this.#handlers(generation, "recv"));
-      await this.#register(this.#sender, "TOSEND");
-      await this.#register(this.#receiver, "TORECV");
-    } catch (error) {
-      this.#drop();
-      return String((error as Error).message ?? error);
-    }
-    this.#conn = key;
+  async #tryJoin(): Promise<void> {
+    const port = this.#group.options.port;
+    this.#sender = await Peer.connect(port, `${this.name}(send)`);
+    this.#receiver = this.single ? this.#sender : await Peer.connect(port, `${this.name}(recv)`);
+    await register(this.#sender, "TOSEND", this.name);
+    await register(this.#receiver, "TORECV", this.name);
+    this.#conn = `${this.name}#${++this.connects}`;
     this.up = true;
     this.#group.checker.memberUp(this.name);
+    this.#sender.listen(this.#listener("send"));
+    if (!this.single) this.#receiver.listen(this.#listener("recv"));
     this.#group.changed();
-    return undefined;
   }
 
-  async #register(wire: Wire, role: string): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<ServerMessage | undefined>();
-    this.#registering = resolve;
-    const timer = setTimeout(() => resolve(undefined), 3000);
-    wire.write(encoder.encode(`REGISTER ${role} ${this.name}\n\n`));
-    const reply = await promise;
-    clearTimeout(timer);
-    this.#registering = undefined;
-    const expected = `REGISTERED ${role} ${this.name}`;
-    if (reply === undefined) throw new Error(`no answer to REGISTER ${role} ${this.name}`);
-    if (`${reply.verb} ${reply.arg}` !== expected) throw new Error(`REGISTER ${role} ${this.name} answered ${reply.verb} ${reply.arg}`);
-  }
-
-  #handlers(generation: number, side: "send" | "recv") {
+  /** Peer.close() silences a listener, so one dropped on purpose reports nothing more. */
+  #listener(side: "send" | "recv") {
     return {
-      message: (message: ServerMessage) => {
-        if (generation !== this.#generation) return;
-        this.#onMessage(message, side);
-      },
+      message: (message: ServerMessage) => this.#onMessage(message, side),
       garbled: (detail: string) => this.#group.fault(`${this.name}(${side}): unreadable server stream: ${detail}`),
-      closed: () => {
-        if (generation === this.#generation) this.#lost(side);
-      },
+      closed: () => this.#lost(side),
     };
   }
 
   #onMessage(message: ServerMessage, side: "send" | "recv"): void {
     const { verb, arg, body } = message;
-    if (this.#registering !== undefined && (verb === "REGISTERED" || verb === "ERROR")) return this.#registering(message);
     if (verb === "FORWARD" && (side === "recv" || this.single)) return this.#onForward(arg, body);
     if ((verb === "SENT" || verb === "ERROR") && (side === "send" || this.single)) {
       this.#group.checker.reply(this.#conn, verb, verb === "ERROR" ? arg.split(" ")[0]! : arg);
@@ -265,43 +226,30 @@ export class HonestMember {
   #onForward(from: string, body: Uint8Array): void {
     this.#group.checker.forward(this.name, from, body);
     this.#group.changed();
-    if (this.#holding) this.#held.push({ from, body });
-    else this.#answer(from, body);
-  }
-
-  #answer(from: string, body: Uint8Array): void {
-    if (this.#receiver === undefined || this.#receiver.closed) return;
-    this.#group.checker.received(this.name, body);
-    this.#receiver.write(encoder.encode(`RECEIVED ${from}\n\n`));
+    if (this.#holding) this.heldCount++;
+    else if (this.#receiver !== undefined && !this.#receiver.isClosed) {
+      this.#group.checker.received(this.name, body);
+      this.#receiver.send(`RECEIVED ${from}\n\n`);
+    }
   }
 
   /** Issues SENDs until the window is full. */
   pump(): void {
     const group = this.#group;
-    const { window, maxBody, maxSendsEach } = group.options;
-    const broadcast = group.broadcast;
-    const rng = group.options.rng;
-    const wire = this.#sender;
-    if (!this.up || wire === undefined) return;
-    while (group.running && this.inFlight < window && this.sends < maxSendsEach) {
-      const others = group.members.filter((m) => m !== this && m.up);
-      const to = rng.chance(broadcast) ? "ALL" : rng.chance(0.05) || others.length === 0 ? this.name : rng.pick(others).name;
-      // Mostly small bodies, now and then one close to the largest.
-      const size = rng.chance(0.05) ? rng.int(maxBody) : rng.int(Math.min(maxBody, 200));
-      const start = rng.int(group.pool.length - size);
-      const body = group.checker.body(this.name, group.pool.subarray(start, start + Math.max(0, size - 40)));
+    const sender = this.#sender;
+    if (!this.up || sender === undefined) return;
+    while (group.running && this.inFlight < group.options.window) {
+      const { to, body } = group.nextSend(this.name);
       group.checker.send(this.#conn, this.name, to, body);
-      wire.write(encoder.encode(`SEND ${to}\nContent-length: ${body.length}\n\n`));
-      wire.write(body);
+      sender.send(`SEND ${to}\nContent-length: ${body.length}\n\n`);
+      sender.send(body);
       this.inFlight++;
-      this.sends++;
     }
   }
 
   /** A connection closed under the member. */
   #lost(side: "send" | "recv"): void {
     const group = this.#group;
-    this.#registering?.(undefined);
     if (this.up) {
       this.up = false;
       this.#owed = true;
@@ -310,16 +258,13 @@ export class HonestMember {
     }
     // docs/protocol.md D18: the server answers every SEND in flight before it
     // closes the sending connection too, so keep reading it until then.
-    if (side === "recv" && this.#owed && this.#sender !== undefined && !this.#sender.closed && !group.stopping) return;
+    if (side === "recv" && this.#owed && this.#sender !== undefined && !this.#sender.isClosed && !group.stopping) return;
     const owed = this.#owed;
     this.#owed = false;
     this.#drop();
     if (!owed) return;
-    if (group.stopping) {
-      group.checker.senderClosed(this.#conn, "lenient");
-      return;
-    }
-    group.checker.senderClosed(this.#conn, group.options.onLoss);
+    group.checker.senderClosed(this.#conn, group.stopping ? "lenient" : group.options.onLoss);
+    if (group.stopping) return;
     group.changed();
     if (group.options.reconnectForMs > 0) {
       this.join().then(
@@ -333,13 +278,9 @@ export class HonestMember {
   #drop(): void {
     this.up = false;
     this.inFlight = 0;
-    this.#held = [];
-    const sender = this.#sender;
-    const receiver = this.#receiver;
+    this.heldCount = 0;
+    for (const peer of [this.#sender, this.#receiver]) peer?.close();
     this.#sender = this.#receiver = undefined;
-    this.#generation++;
-    sender?.close();
-    if (receiver !== sender) receiver?.close();
   }
 
   /** Leaves on purpose (churn, end of test): anything in flight is not owed. */
@@ -351,12 +292,84 @@ export class HonestMember {
     }
     this.#drop();
   }
+}
 
-  /** Leaves and joins again (client churn). */
-  async rejoin(): Promise<void> {
-    this.leave();
-    // The server may not have seen the old connections close yet (ERROR 104): retry briefly.
-    await this.join(3000);
-    this.pump();
+/** A member that is a parley client Session: it reconnects by itself, and reports each SEND's outcome. */
+export class SessionMember {
+  readonly name: string;
+  readonly #group: HonestGroup;
+  readonly #session: Session;
+  #conn = "";
+  up = false;
+  inFlight = 0;
+  connects = 0;
+
+  constructor(group: HonestGroup, name: string) {
+    this.#group = group;
+    this.name = name;
+    this.#session = new Session({
+      host: "127.0.0.1",
+      port: group.options.port,
+      user: name,
+      // Quick retries: the test restarts the server at once.
+      reconnect: { initialMs: 20, maxMs: 200 },
+      connectTimeoutMs: 3000,
+      onEvent: (event) => this.#onEvent(event),
+    });
+  }
+
+  get settled(): boolean {
+    return this.inFlight === 0;
+  }
+
+  async join(): Promise<void> {
+    const failed = await this.#session.connect();
+    if (failed !== undefined) throw new Error(`${this.name} could not connect: ${JSON.stringify(failed)}`);
+  }
+
+  #onEvent(event: SessionEvent): void {
+    const { checker, members } = this.#group;
+    if (event.type === "connected") {
+      this.up = true;
+      this.#conn = `${this.name}#${++this.connects}`;
+      checker.memberUp(this.name);
+      if (this.#group.allUp) for (const member of members) member.pump();
+    } else if (event.type === "disconnected") {
+      this.up = false;
+      checker.memberDown(this.name);
+    } else if (event.type === "received") {
+      // The session writes RECEIVED right after this event, before any reply can arrive.
+      checker.forward(this.name, event.from, event.body);
+      checker.received(this.name, event.body);
+    } else if (event.type === "rejected" || event.type === "protocol-error") {
+      this.#group.fault(`${this.name}: ${JSON.stringify(event)}`);
+    }
+    this.#group.changed();
+  }
+
+  pump(): void {
+    const group = this.#group;
+    // Only while every client is connected: src/client/link.ts drops a FORWARD
+    // that arrives between the server registering a client and the client's
+    // own open() finishing, and would never answer it (reported; not ours to fix).
+    while (group.running && group.allUp && this.#session.state === "ready" && this.inFlight < group.options.window) {
+      const { to, body } = group.nextSend(this.name);
+      const conn = this.#conn;
+      group.checker.send(conn, this.name, to, body);
+      this.inFlight++;
+      void this.#session.send(to, body).then((outcome) => {
+        this.inFlight--;
+        if (outcome.kind === "delivered") group.checker.reply(conn, "SENT", outcome.to);
+        else if (outcome.reason === "unable-to-send") group.checker.reply(conn, "ERROR", "102");
+        else if (outcome.reason === "connection-lost" || outcome.reason === "not-connected") group.checker.lost(conn);
+        else group.checker.reply(conn, "ERROR", outcome.reason);
+        group.changed();
+        this.pump();
+      });
+    }
+  }
+
+  leave(): Promise<void> {
+    return this.#session.close();
   }
 }

@@ -7,6 +7,8 @@
 //     registered) answered RECEIVED for that very message;
 //   - every FORWARD carries the sender's name and a body byte-identical to the SEND.
 
+import { concat } from "./peer.ts";
+
 /** Bodies written by honest clients start with this marker and a unique id. */
 const marker = "parley-inv ";
 const encoder = new TextEncoder();
@@ -22,7 +24,6 @@ type SendRecord = {
   readonly forwardedTo: Set<string>;
   /** Honest recipients that answered RECEIVED for this message. */
   readonly ackedBy: Set<string>;
-  reply: string | undefined;
 };
 
 /** What happens to SENDs still unanswered when their sending connection closes. */
@@ -34,21 +35,11 @@ export type LossPolicy =
   /** Graceful shutdown: a SEND the server provably read (its FORWARD reached someone) must have been answered. */
   | "read-means-answered";
 
-export type CheckerCounts = {
-  sends: number;
-  replies: number;
-  sent: number;
-  failed: number;
-  forwards: number;
-  acks: number;
-  lost: number;
-};
-
 let checkers = 0;
 
 export class InvariantChecker {
   readonly violations: string[] = [];
-  readonly counts: CheckerCounts = { sends: 0, replies: 0, sent: 0, failed: 0, forwards: 0, acks: 0, lost: 0 };
+  readonly counts = { sends: 0, replies: 0, sent: 0, failed: 0, forwards: 0, acks: 0, lost: 0 };
   readonly #run: string;
   #nextId = 1;
   readonly #sends = new Map<string, SendRecord>();
@@ -63,9 +54,9 @@ export class InvariantChecker {
   readonly #retain: number;
   #answered: string[] = [];
 
-  constructor(options: { run?: string; retain?: number } = {}) {
+  constructor(options: { retain?: number } = {}) {
     // Unique per checker in this process, and the same on every run (the suite stays deterministic).
-    this.#run = options.run ?? `run${++checkers}`;
+    this.#run = `run${++checkers}`;
     this.#retain = options.retain ?? Number.POSITIVE_INFINITY;
   }
 
@@ -76,11 +67,7 @@ export class InvariantChecker {
 
   /** A new body carrying a unique id, then `payload`. */
   body(from: string, payload: Uint8Array): Uint8Array {
-    const head = encoder.encode(`${marker}${this.#run}.${from}.${this.#nextId++}\n`);
-    const out = new Uint8Array(head.length + payload.length);
-    out.set(head);
-    out.set(payload, head.length);
-    return out;
+    return concat([encoder.encode(`${marker}${this.#run}.${from}.${this.#nextId++}\n`), payload]);
   }
 
   honest(name: string): void {
@@ -106,7 +93,7 @@ export class InvariantChecker {
     if (id === undefined) throw new Error("honest bodies come from checker.body()");
     const audience = new Map<string, number>();
     if (to === "ALL") for (const [name, epoch] of this.#members) if (name !== from) audience.set(name, epoch);
-    const record: SendRecord = { id, from, to, body, audience, forwardedTo: new Set(), ackedBy: new Set(), reply: undefined };
+    const record: SendRecord = { id, from, to, body, audience, forwardedTo: new Set(), ackedBy: new Set() };
     this.#sends.set(id, record);
     let queue = this.#outstanding.get(conn);
     if (queue === undefined) this.#outstanding.set(conn, (queue = []));
@@ -119,7 +106,6 @@ export class InvariantChecker {
     const record = this.#outstanding.get(conn)?.shift();
     const what = `${verb} ${arg}`;
     if (record === undefined) return this.#violate(`${conn}: reply "${what}" with no SEND outstanding`);
-    record.reply = what;
     this.counts.replies++;
     this.#retire(record);
     if (verb === "ERROR" && arg === "102") {
@@ -146,7 +132,7 @@ export class InvariantChecker {
     this.counts.forwards++;
     const id = idOf(body);
     if (id === undefined || !id.startsWith(`${this.#run}.`)) {
-      if (this.#honestNames.has(from)) this.#violate(`${to} got a FORWARD from honest ${from} with a body no honest client sent: ${preview(body)}`);
+      if (this.#honestNames.has(from)) this.#violate(`${to} got a FORWARD from honest ${from} with a body no honest client sent: ${JSON.stringify(new TextDecoder().decode(body.subarray(0, 60)))}`);
       return;
     }
     const record = this.#sends.get(id);
@@ -194,16 +180,7 @@ export class InvariantChecker {
 
   /** SENDs to `to` still waiting for a reply. */
   outstandingTo(to: string): number {
-    let n = 0;
-    for (const queue of this.#outstanding.values()) for (const record of queue) if (record.to === to) n++;
-    return n;
-  }
-
-  /** SENDs still waiting for a reply. */
-  get outstanding(): number {
-    let n = 0;
-    for (const queue of this.#outstanding.values()) n += queue.length;
-    return n;
+    return [...this.#outstanding.values()].flat().filter((record) => record.to === to).length;
   }
 
   /** The final word: everything answered, no violation. Returns the violations (empty when all held). */
@@ -231,14 +208,9 @@ export class InvariantChecker {
   }
 }
 
+/** The id after the marker, if `body` starts with one (ids are ASCII and end within 200 bytes). */
 function idOf(body: Uint8Array): string | undefined {
-  if (body.length < marker.length) return undefined;
-  for (let i = 0; i < marker.length; i++) if (body[i] !== marker.charCodeAt(i)) return undefined;
-  const end = body.indexOf(0x0a, marker.length);
-  if (end < 0 || end > 200) return undefined;
-  return new TextDecoder().decode(body.subarray(marker.length, end));
-}
-
-function preview(body: Uint8Array): string {
-  return JSON.stringify(new TextDecoder().decode(body.subarray(0, 60)));
+  const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.length, 201)).toString("latin1");
+  const end = head.indexOf("\n", marker.length);
+  return head.startsWith(marker) && end >= 0 ? head.slice(marker.length, end) : undefined;
 }

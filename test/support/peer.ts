@@ -1,17 +1,34 @@
-// A raw protocol peer over a real socket: write exact bytes, then wait (with a
-// deadline, never a sleep) for exact bytes or for the close.
+// The one raw protocol client of the tests, over a real socket. It writes exact
+// bytes, then either waits (with a deadline, never a sleep) for exact bytes or
+// the close, or, once listen()ing, hands out whole server messages as they
+// arrive (the honest clients of the invariant checker). Its write queue and its
+// reader are written apart from src/, so the tests do not trust the code they check.
 
 import type { Socket } from "bun";
-import { Outbox } from "../../src/net/outbox.ts";
 import { Changes } from "./changes.ts";
 
 const encoder = new TextEncoder();
-export const defaultDeadlineMs = 3000;
+const maxHeader = 16 * 1024;
+const maxBody = 16 * 1024 * 1024;
 
 export type Bytes = string | Uint8Array;
+export type ServerMessage = { readonly verb: string; readonly arg: string; readonly body: Uint8Array };
+/** What listen() reports: each whole message, a stream that cannot be read as server messages (a server bug), the close. */
+export type Listener = { message(message: ServerMessage): void; garbled(detail: string): void; closed(): void };
 
 export function bytes(data: Bytes): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
+}
+
+/** One array holding `parts` back to back. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** Bytes as readable text for assertion messages. */
@@ -22,11 +39,19 @@ export function show(data: Uint8Array, max = 200): string {
 
 export class Peer {
   readonly label: string;
-  #socket: Socket<undefined> | undefined;
-  #outbox: Outbox | undefined;
-  #buffer = new Uint8Array(0);
+  #socket!: Socket<undefined>;
+  #buffer: Uint8Array = new Uint8Array(0);
+  /** Written and not yet taken by the kernel: everything written in one turn leaves in one write(). */
+  #parts: Uint8Array[] = [];
+  #scheduled = false;
+  #blocked = false;
   #closed = false;
+  #listener: Listener | undefined;
+  #garbled = false;
   readonly #changes = new Changes();
+  readonly #close = Promise.withResolvers<void>();
+  /** Resolves when the socket closes, by either side. */
+  readonly closed = this.#close.promise;
 
   private constructor(label: string) {
     this.label = label;
@@ -39,12 +64,14 @@ export class Peer {
       port,
       socket: {
         data: (_socket, chunk) => peer.#onData(chunk),
-        drain: () => peer.#outbox?.onDrain(),
+        drain: () => {
+          peer.#blocked = false;
+          peer.#flush();
+        },
         close: () => peer.#onClose(),
         error: () => peer.#onClose(),
       },
     });
-    peer.#outbox = new Outbox(peer.#socket, Number.MAX_SAFE_INTEGER, () => {});
     return peer;
   }
 
@@ -58,71 +85,140 @@ export class Peer {
   }
 
   send(data: Bytes): void {
-    this.#outbox!.write(bytes(data));
+    if (this.#closed) return;
+    this.#parts.push(bytes(data));
+    if (this.#scheduled || this.#blocked) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
   }
 
-  /** Waits until the next bytes on the stream are exactly `expected`, and consumes them. */
-  async receives(expected: Bytes, deadlineMs = defaultDeadlineMs): Promise<void> {
+  /** Waits until everything sent was taken by the kernel, or the socket closed. */
+  async flushed(deadlineMs = 60_000): Promise<void> {
+    await this.#changes.until(() => this.#parts.length === 0 || this.#closed, deadlineMs, () => `${this.label}: waiting to write ${this.#parts.length} parts`);
+  }
+
+  /** Waits until the next bytes on the stream are exactly `expected`, and consumes them; fails as soon as one differs. */
+  async receives(expected: Bytes, deadlineMs = 3000): Promise<void> {
     const want = bytes(expected);
-    await this.#until(() => this.#buffer.length >= want.length || this.#closed, deadlineMs, () => `${this.label}: waiting for ${show(want)}, have ${show(this.#buffer)}`);
-    const got = this.#buffer.subarray(0, want.length);
-    if (!Buffer.from(got).equals(Buffer.from(want))) {
+    const agrees = () => Buffer.from(this.#buffer.subarray(0, want.length)).equals(Buffer.from(want.subarray(0, this.#buffer.length)));
+    await this.#changes.until(() => this.#buffer.length >= want.length || this.#closed || !agrees(), deadlineMs, () => `${this.label}: waiting for ${show(want)}, have ${show(this.#buffer)}`);
+    if (this.#buffer.length < want.length || !agrees()) {
       throw new Error(`${this.label}: expected ${show(want)}\n           got ${show(this.#buffer)}${this.#closed ? " (then closed)" : ""}`);
     }
     this.#buffer = this.#buffer.subarray(want.length);
   }
 
-  /** Waits for `count` bytes of whatever arrives, and consumes them. */
-  async read(count: number, deadlineMs = defaultDeadlineMs): Promise<Uint8Array> {
-    await this.#until(() => this.#buffer.length >= count || this.#closed, deadlineMs, () => `${this.label}: waiting for ${count} bytes, have ${this.#buffer.length}`);
-    if (this.#buffer.length < count) throw new Error(`${this.label}: closed after ${this.#buffer.length} of ${count} bytes`);
-    const out = this.#buffer.slice(0, count);
-    this.#buffer = this.#buffer.subarray(count);
-    return out;
+  /** Waits for the server to close the connection, with nothing unread left behind. */
+  async closes(deadlineMs = 3000): Promise<void> {
+    await this.#changes.until(() => this.#closed, deadlineMs, () => `${this.label}: waiting for the server to close; unread ${show(this.#buffer)}`);
+    if (this.#buffer.length > 0) throw new Error(`${this.label}: closed with unread bytes ${show(this.#buffer)}`);
   }
 
-  /** Waits for the server to close the connection, with nothing unread left behind. */
-  async closes(deadlineMs = defaultDeadlineMs): Promise<void> {
-    await this.#until(() => this.#closed, deadlineMs, () => `${this.label}: waiting for the server to close; unread ${show(this.#buffer)}`);
-    if (this.#buffer.length > 0) throw new Error(`${this.label}: closed with unread bytes ${show(this.#buffer)}`);
+  /** From now on hands each whole server message (those already unread first) to `listener`, and the close. */
+  listen(listener: Listener): void {
+    this.#listener = listener;
+    this.#parse();
+    if (this.#closed) listener.closed();
   }
 
   /** Stops reading from the socket, so the server's writes back up (a slow consumer). */
   pause(): void {
-    this.#socket!.pause();
+    this.#socket.pause();
   }
 
   resume(): void {
-    this.#socket!.resume();
+    this.#socket.resume();
   }
 
+  /** Closes now; bytes not yet written are dropped, and a listener hears nothing more. */
   close(): void {
+    this.#listener = undefined;
     this.#socket?.end();
   }
 
   /** Half-closes: sends FIN but keeps reading. */
   shutdown(): void {
-    this.#socket!.shutdown();
+    this.#socket.shutdown();
   }
 
   [Symbol.dispose](): void {
     this.close();
   }
 
+  #flush(): void {
+    if (this.#closed || this.#blocked || this.#parts.length === 0) return;
+    const data = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts);
+    this.#parts = [];
+    const written = this.#socket.write(data);
+    if (written >= 0 && written < data.length) {
+      this.#parts = [data.subarray(written)];
+      this.#blocked = true;
+    }
+    this.#changes.changed();
+  }
+
   #onData(chunk: Uint8Array): void {
-    const joined = new Uint8Array(this.#buffer.length + chunk.length);
-    joined.set(this.#buffer);
-    joined.set(chunk, this.#buffer.length);
-    this.#buffer = joined;
+    if (this.#closed || this.#garbled) return;
+    this.#buffer = concat([this.#buffer, chunk]);
+    this.#parse();
     this.#changes.changed();
   }
 
   #onClose(): void {
+    if (this.#closed) return;
     this.#closed = true;
+    this.#parts = [];
+    this.#close.resolve();
+    this.#listener?.closed();
     this.#changes.changed();
   }
 
-  #until(done: () => boolean, deadlineMs: number, describe: () => string): Promise<void> {
-    return this.#changes.until(done, deadlineMs, describe);
+  /** Hands whole messages at the front of the buffer to the listener (bare-\n header blocks, docs/protocol.md §1). */
+  #parse(): void {
+    let at = 0;
+    const buffer = Buffer.from(this.#buffer.buffer, this.#buffer.byteOffset, this.#buffer.length);
+    while (this.#listener !== undefined && at < buffer.length) {
+      const end = buffer.indexOf("\n\n", at);
+      if (end < 0) {
+        if (buffer.length - at > maxHeader) return this.#garble(`header over ${maxHeader} bytes`);
+        break;
+      }
+      const [first = "", ...fields] = buffer.toString("latin1", at, end).split("\n");
+      const [verb = "", ...words] = first.split(" ");
+      let length = 0;
+      for (const field of fields) {
+        const match = /^content-length: ?([0-9]{1,15})$/i.exec(field);
+        if (match === null) return this.#garble(`unexpected header line ${JSON.stringify(field)} after ${JSON.stringify(first)}`);
+        length = Number(match[1]);
+      }
+      if (length > maxBody) return this.#garble(`Content-length ${length}`);
+      if (buffer.length - end - 2 < length) break;
+      at = end + 2 + length;
+      this.#listener.message({ verb, arg: words.join(" "), body: new Uint8Array(buffer.subarray(end + 2, at)) });
+    }
+    this.#buffer = this.#buffer.subarray(at);
   }
+
+  #garble(detail: string): void {
+    this.#garbled = true;
+    this.#buffer = new Uint8Array(0);
+    this.#listener?.garbled(detail);
+  }
+}
+
+/** Registers `role` of `name` on `peer` and waits for the server's REGISTERED. */
+export async function register(peer: Peer, role: "TOSEND" | "TORECV", name: string): Promise<void> {
+  peer.send(`REGISTER ${role} ${name}\n\n`);
+  await peer.receives(`REGISTERED ${role} ${name}\n\n`);
+}
+
+/** A new connection holding both roles of `name`. */
+export async function registered(port: number, name: string, label = name): Promise<Peer> {
+  const peer = await Peer.connect(port, label);
+  peer.send(`REGISTER TOSEND ${name}\n\nREGISTER TORECV ${name}\n\n`);
+  await peer.receives(`REGISTERED TOSEND ${name}\n\nREGISTERED TORECV ${name}\n\n`);
+  return peer;
 }

@@ -2,20 +2,11 @@
 // same sequence, on every machine: a failing seed printed by a test reproduces
 // the failure with PARLEY_SEED=<seed>.
 
-export type Rng = {
-  readonly seed: number;
-  /** A float in [0, 1). */
-  next(): number;
-  /** An integer in [0, n). */
-  int(n: number): number;
-  /** True with probability p. */
-  chance(p: number): boolean;
-  pick<T>(items: readonly T[]): T;
-  bytes(n: number): Uint8Array;
-};
+export type Rng = ReturnType<typeof rng>;
 
-export function rng(seed: number): Rng {
+export function rng(seed: number) {
   let a = seed >>> 0;
+  /** A float in [0, 1). */
   const next = (): number => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -23,17 +14,19 @@ export function rng(seed: number): Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  /** An integer in [0, n). */
   const int = (n: number): number => Math.floor(next() * n);
   return {
     seed: seed >>> 0,
     next,
     int,
-    chance: (p) => next() < p,
+    /** True with probability p. */
+    chance: (p: number): boolean => next() < p,
     pick<T>(items: readonly T[]): T {
       if (items.length === 0) throw new RangeError("pick from an empty list");
       return items[int(items.length)]!;
     },
-    bytes(n) {
+    bytes(n: number): Uint8Array {
       const out = new Uint8Array(n);
       for (let i = 0; i < n; i++) out[i] = int(256);
       return out;
