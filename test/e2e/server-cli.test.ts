@@ -83,18 +83,18 @@ describe("parley server", () => {
   });
 
   test("-h prints the same help as --help", async () => {
-    const long = spawnServer(["--help"]);
-    const short = spawnServer(["-h"]);
-    expect((await short.exit()).exitCode).toBe(0);
-    expect((await long.exit()).exitCode).toBe(0);
+    const long = await run(["--help"], { listen: false });
+    const short = await run(["-h"], { listen: false });
+    expect(await short.exit()).toBe(0);
+    expect(await long.exit()).toBe(0);
     expect(short.stderr).toBe("");
-    expect(await short.stdout).toBe(await long.stdout);
-    expect(await short.stdout).toContain("--help, -h");
+    expect(short.stdout).toBe(long.stdout);
+    expect(short.stdout).toContain("--help, -h");
   });
 
   test("points a usage error at parley server --help", async () => {
-    const server = spawnServer(["--colour"]);
-    expect((await server.exit()).exitCode).toBe(2);
+    const server = await run(["--colour"], { listen: false });
+    expect(await server.exit()).toBe(2);
     expect(server.stderr).toBe('parley: unknown argument "--colour" (see parley server --help)\n');
   });
 
@@ -186,8 +186,8 @@ describe("parley server", () => {
     });
 
     test("an empty PARLEY_PORT counts as unset", async () => {
-      const server = spawnServer(["--help"], { PARLEY_PORT: "" });
-      expect((await server.exit()).exitCode).toBe(0);
+      const server = await run(["--help"], { env: { PARLEY_PORT: "" }, listen: false });
+      expect(await server.exit()).toBe(0);
     });
 
     test("--port overrides PARLEY_PORT", async () => {
