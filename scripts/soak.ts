@@ -49,12 +49,12 @@ function attacks(port: number, r: Rng, next: () => number): Record<string, () =>
     endlessHeader: () => attack.endlessHeader(port, { maxHeaderBytes: limits.maxHeaderBytes, name: r.chance(0.5) ? n() : undefined, deadlineMs: 10_000 }),
     hugeLength: () => attack.hugeLength(port, { name: r.chance(0.5) ? n() : undefined, deadlineMs: 10_000 }),
     slowloris: () => attack.slowloris(port, { intervalMs: 100, deadlineMs: limits.registerTimeoutMs + 10_000 }),
-    silentCrowd: () => attack.silentCrowd(port, { count: 200, deadlineMs: limits.registerTimeoutMs + 10_000 }),
-    halfRegistered: () => attack.halfRegistered(port, { prefix: n(), count: 50, deadlineMs: limits.registerTimeoutMs + 10_000 }),
+    silentCrowd: () => attack.silentCrowd(port, { count: 200, perAddress: 50, deadlineMs: limits.registerTimeoutMs + 10_000 }),
+    halfRegistered: () => attack.halfRegistered(port, { prefix: n(), count: 50, perAddress: 25, deadlineMs: limits.registerTimeoutMs + 10_000 }),
     neverReads: () => attack.neverReads(port, { victim: n(), flooder: n(), messages: 120, bodyBytes: 60_000, deadlineMs: 15_000 }),
     receivedFlood: () => attack.receivedFlood(port, { name: n(), names: ["honest0", "honest1", n()], count: 20_000, rng: r }),
     registerFlood: () => attack.registerFlood(port, { name: n(), count: 2000, taken: [] }),
-    hog: () => attack.hog(port, { name: n(), accomplice: n(), totalBytes: 32 * 1024 * 1024, deadlineMs: limits.ackTimeoutMs - 500 }),
+    hog: () => attack.hog(port, { name: n(), accomplice: n(), totalBytes: 32 * 1024 * 1024, boundBytes: 16 * 1024 * 1024, honest: () => Bun.sleep(1000) }),
     liar: () => attack.liar(port, { name: n(), sender: n(), ackTimeoutMs: limits.ackTimeoutMs }),
     unregisteredFlood: async () => {
       // RECEIVED on a connection with no user: ERROR 101 each, read and dropped by the attacker.

@@ -3,12 +3,13 @@
 // the only reader of process.argv and process.env.
 
 import { runClient } from "../client/terminal.ts";
+import { parseRange, type AddressRange } from "../core/address.ts";
 import { Limits, type LimitValues } from "../protocol/limits.ts";
 import { LogLevels } from "../core/events.ts";
 import { createLogger, LogFormats } from "../core/log.ts";
 import { startServer } from "../server.ts";
 import packageJson from "../../package.json" with { type: "json" };
-import { helpFlag, helpText, integer, mapValues, nonEmpty, oneOf, option, optional, readFlags, text, toggle, UsageError } from "./flags.ts";
+import { helpFlag, helpText, integer, Invalid, mapValues, nonEmpty, oneOf, option, optional, readFlags, text, toggle, UsageError, type Rule } from "./flags.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -19,10 +20,19 @@ const limitFlags = mapValues(Limits, (limit) =>
   option(`${limit.what} (${limit.unit}, ${limit.min} to ${limit.max})`, integer(limit.min, limit.max), limit.default),
 );
 
+/** `10.0.0.0/8,::1` -> ranges; empty text is no range at all. */
+const ranges: Rule<readonly AddressRange[]> = (value) => {
+  const parts = value.split(",").filter((part) => part.trim() !== "");
+  const parsed = parts.map(parseRange);
+  const bad = parts.find((_, i) => parsed[i] === undefined);
+  return bad === undefined ? (parsed as AddressRange[]) : new Invalid(`expected CIDR ranges like 10.0.0.0/8,::1/128, got ${JSON.stringify(bad)}`);
+};
+
 export const serverFlags = {
   host: option("address to listen on (0.0.0.0 serves the LAN)", text, "127.0.0.1"),
   port: option("TCP port to listen on (0 picks a free one)", integer(0, 65535), 5050),
   ...limitFlags,
+  exemptAddresses: option("CIDR ranges, comma-separated, that the per-address caps do not apply to (default: none)", ranges, []),
   logLevel: option(`one of ${LogLevels.join(", ")}`, oneOf(LogLevels), "info"),
   logFormat: option(`one of ${LogFormats.join(", ")}`, oneOf(LogFormats), "text"),
   help: helpFlag,
@@ -63,11 +73,16 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
     return 0;
   }
   const limits: LimitValues = mapValues(Limits, (_, name) => options[name]);
-  const events = createLogger({ level: options.logLevel, format: options.logFormat, write: (line) => process.stderr.write(line) });
+  const events = createLogger({
+    level: options.logLevel,
+    format: options.logFormat,
+    linesPerSecond: options.logLinesPerSecond,
+    write: boundedLines(process.stderr),
+  });
   const { host, port } = options;
   let server;
   try {
-    server = startServer({ hostname: host, port, limits, events });
+    server = startServer({ hostname: host, port, limits, events, exempt: options.exemptAddresses });
   } catch (error) {
     const inUse = error instanceof Error && "code" in error && error.code === "EADDRINUSE";
     const why = inUse ? "address already in use" : error instanceof Error ? error.message : String(error);
@@ -81,6 +96,25 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   return stopped;
+}
+
+/**
+ * Lines to a stream that may stop being read (stderr into a pipe nobody
+ * drains): once it asks to wait, lines are counted and dropped until it
+ * drains, so logging never buffers without bound.
+ */
+function boundedLines(stream: NodeJS.WriteStream): (line: string) => void {
+  let blocked = false;
+  let dropped = 0;
+  stream.on("drain", () => {
+    blocked = false;
+    if (dropped > 0) stream.write(`${new Date().toISOString()} warn  log.dropped lines=${dropped} (stderr was not being read)\n`);
+    dropped = 0;
+  });
+  return (line) => {
+    if (blocked) dropped++;
+    else blocked = !stream.write(line);
+  };
 }
 
 async function runClientCommand(args: readonly string[], env: Env): Promise<number> {

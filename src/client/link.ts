@@ -58,6 +58,8 @@ class Channel implements TransportHandler {
     this.#link.lose("the server is not reading (write queue full)");
   }
 
+  onFlushed(): void {}
+
   write(bytes: Uint8Array): void {
     if (!this.isClosed) this.transport?.write(bytes);
   }

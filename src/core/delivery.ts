@@ -1,5 +1,6 @@
 // SEND -> FORWARD(s) -> answers -> SENT or ERROR 102 (docs/protocol.md §4), for
-// one recipient or for ALL. It sees only the directory and endpoints, never a
+// one recipient or for ALL (D15: a recipient over its sender's share fails the
+// SEND, and the others still get it). It sees only the directory and endpoints, never a
 // socket, and never knows whether a recipient is local.
 
 import { BROADCAST, isBroadcast } from "../protocol/names.ts";
@@ -8,6 +9,11 @@ import type { Endpoint } from "./endpoint.ts";
 import { FailReason } from "./reasons.ts";
 import { Transaction } from "./transaction.ts";
 
+/** Whether a SEND to `recipients` people may go; a reason when it may not. */
+export type Admit = (recipients: number) => FailReason | undefined;
+
+const admitAll: Admit = () => undefined;
+
 export class Delivery {
   readonly #directory: Directory;
 
@@ -15,23 +21,29 @@ export class Delivery {
     this.#directory = directory;
   }
 
-  /** Forwards `body` from `from` to `to` (a name or ALL). Returns the pending transaction, or why nothing was forwarded (ERROR 102 at once). */
-  send(from: string, to: string, body: Uint8Array): Transaction | FailReason {
-    if (isBroadcast(to)) return this.#broadcast(from, body);
+  /**
+   * Forwards `body` from `from` to `to` (a name or ALL). `admit` is asked,
+   * once the number of recipients is known, whether the sender may afford it.
+   * Returns the pending transaction, or why nothing was forwarded (ERROR 102 at once).
+   */
+  send(from: string, to: string, body: Uint8Array, admit: Admit = admitAll): Transaction | FailReason {
+    if (isBroadcast(to)) return this.#broadcast(from, body, admit);
     // An unknown, half-registered or invalid name is simply not registered.
     const receiver = this.#directory.lookup(to);
     if (receiver === undefined) return FailReason.NoRecipient;
+    const refused = admit(1);
+    if (refused !== undefined) return refused;
     if (!(receiver instanceof Promise)) {
       // docs/protocol.md §6: SENT names the recipient as it registered.
       const tx = new Transaction(from, receiver.name ?? to, 1);
-      return receiver.forward(tx, body) ? tx : FailReason.QueueFull;
+      return receiver.forward(tx, body) ?? tx;
     }
     const tx = new Transaction(from, to, 1);
     // The directory had to ask further: the SEND waits in its place in the reply order.
     receiver.then(
       (found) => {
-        if (found === undefined) tx.fail(FailReason.NoRecipient);
-        else if (!found.forward(tx, body)) tx.fail(FailReason.QueueFull);
+        const failure = found === undefined ? FailReason.NoRecipient : found.forward(tx, body);
+        if (failure !== undefined) tx.fail(failure);
       },
       () => tx.fail(FailReason.NoRecipient),
     );
@@ -41,15 +53,18 @@ export class Delivery {
   // docs/protocol.md §4: every registered user but the sender; SENT ALL only
   // when all of them answered. A recipient that cannot take it fails the whole
   // SEND, but the others still get the message (D15).
-  #broadcast(from: string, body: Uint8Array): Transaction | FailReason {
+  #broadcast(from: string, body: Uint8Array, admit: Admit): Transaction | FailReason {
     // The endpoints, taken before the loop: a FORWARD can close a recipient, and
     // that close chain can end a later user's registration mid-loop. A closed
     // endpoint refuses the FORWARD, which fails the SEND like a full queue.
     const receivers: Endpoint[] = this.#directory.receivers(from);
     if (receivers.length === 0) return FailReason.NoRecipient;
+    const refused = admit(receivers.length);
+    if (refused !== undefined) return refused;
     const tx = new Transaction(from, BROADCAST, receivers.length);
     for (const receiver of receivers) {
-      if (!receiver.forward(tx, body)) tx.fail(FailReason.QueueFull);
+      const failure = receiver.forward(tx, body);
+      if (failure !== undefined) tx.fail(failure);
     }
     return tx;
   }

@@ -24,16 +24,19 @@ export class User {
   }
 }
 
+/** Why a claim was refused: the role is held, or the name is kept for another address (ERROR 104); or the address holds its share of names (ERROR 106). */
+export type ClaimRefusal = "taken" | "address-full";
+
 export interface Directory {
   /** Names with at least one role held. */
   readonly size: number;
+  /** Gives `role` of `name` (in any case) to `endpoint`, or says why not. */
+  claim(name: string, role: Role, endpoint: Endpoint): Promise<User | ClaimRefusal>;
   /**
-   * Gives `role` of `name` to `endpoint`; resolves undefined when another
-   * endpoint holds the role or the pairing guard refuses (both ERROR 104).
+   * `endpoint` is gone: the user's other endpoint is closed too, and the name
+   * is freed, or with `reserve` kept a short while for the user's address.
    */
-  claim(name: string, role: Role, endpoint: Endpoint): Promise<User | undefined>;
-  /** `endpoint` is gone: its name is freed and the user's other endpoint is closed too. */
-  release(name: string, endpoint: Endpoint): void;
+  release(name: string, endpoint: Endpoint, reserve: boolean): void;
   /**
    * The receiving endpoint of the registered user `name`. A directory that
    * cannot answer from what it holds returns a promise (a cluster asking its bus).

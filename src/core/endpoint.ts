@@ -1,7 +1,7 @@
 // A user's connection as the directory and delivery see it: no socket types,
 // so a TCP connection, a WebSocket or a peer node can hold a role alike.
 
-import type { CloseReason } from "./reasons.ts";
+import type { CloseReason, FailReason } from "./reasons.ts";
 import type { Transaction } from "./transaction.ts";
 
 export interface Endpoint {
@@ -10,10 +10,10 @@ export interface Endpoint {
   /** The peer's IP address, for the pairing guard (docs/protocol.md §3). */
   readonly address: string;
   /**
-   * Writes `FORWARD <tx.from>` with `body` and owes `tx` an answer; false if
-   * the recipient cannot take another. The endpoint encodes its own wire form.
+   * Queues `FORWARD <tx.from>` with `body`, which then owes `tx` an answer;
+   * or says why the recipient cannot take it. The endpoint encodes its own wire form.
    */
-  forward(tx: Transaction, body: Uint8Array): boolean;
+  forward(tx: Transaction, body: Uint8Array): FailReason | undefined;
   /** Ends the connection; its registration and open transactions end with it. */
   close(reason: CloseReason): void;
 }

@@ -6,6 +6,7 @@ import type { CloseReason, FailReason } from "./reasons.ts";
 
 export type ServerEvent =
   | { readonly type: "server.listening"; readonly transport: string; readonly host: string; readonly port: number }
+  | { readonly type: "server.limits"; readonly fileLimit: number | "unknown"; readonly maxConnections: number }
   | { readonly type: "server.signal"; readonly signal: string }
   | { readonly type: "server.stopping"; readonly connections: number }
   | { readonly type: "server.stopped" }
@@ -13,9 +14,12 @@ export type ServerEvent =
   | { readonly type: "connection.close"; readonly id: number; readonly user: string | undefined; readonly reason: CloseReason }
   | { readonly type: "connection.refused"; readonly id: number; readonly user: string | undefined; readonly reason: ProtocolReason; readonly detail: string }
   | { readonly type: "connection.slow-consumer"; readonly id: number; readonly user: string | undefined }
+  | { readonly type: "connection.busy"; readonly id: number; readonly address: string; readonly cap: "server-full" | "address-full" | "names" }
+  | { readonly type: "connection.throttled"; readonly id: number; readonly user: string | undefined; readonly waitMs: number }
+  | { readonly type: "log.suppressed"; readonly lines: number }
   | { readonly type: "connection.bug"; readonly id: number; readonly error: string }
   | { readonly type: "socket.error"; readonly id: number | undefined; readonly error: string }
-  | { readonly type: "recipient.timeout"; readonly id: number; readonly user: string | undefined; readonly waitedMs: number }
+  | { readonly type: "recipient.timeout"; readonly id: number; readonly user: string | undefined; readonly deadline: "ack" | "write"; readonly waitedMs: number }
   | { readonly type: "user.registered"; readonly user: string; readonly address: string }
   | { readonly type: "send.failed"; readonly from: string; readonly to: string; readonly reason: FailReason };
 
@@ -27,6 +31,7 @@ export type LogLevel = (typeof LogLevels)[number];
 /** Each event's level, in one table: errors are parley's bugs, warnings the server defending itself. */
 export const eventLevel: { readonly [T in EventType]: LogLevel } = {
   "server.listening": "info",
+  "server.limits": "info",
   "server.signal": "info",
   "server.stopping": "info",
   "server.stopped": "info",
@@ -34,6 +39,9 @@ export const eventLevel: { readonly [T in EventType]: LogLevel } = {
   "connection.close": "debug",
   "connection.refused": "info",
   "connection.slow-consumer": "warn",
+  "connection.busy": "warn",
+  "connection.throttled": "debug",
+  "log.suppressed": "warn",
   "connection.bug": "error",
   "socket.error": "warn",
   "recipient.timeout": "warn",

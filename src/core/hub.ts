@@ -4,10 +4,12 @@
 // plug in here as equals.
 
 import { defaultLimits, type LimitValues } from "../protocol/limits.ts";
+import type { AddressRange } from "./address.ts";
 import { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import { silentEvents, type EventSink } from "./events.ts";
 import { LocalDirectory } from "./local-directory.ts";
+import { AddressBook, SharedBudget } from "./policy.ts";
 
 /**
  * One client connection as the core writes to it. Messages go out in call
@@ -21,6 +23,10 @@ export interface Wire {
   writeForward(from: string, body: Uint8Array): void;
   /** Bytes the transport holds for this connection and has not yet handed to the peer. */
   readonly queuedBytes: number;
+  /** Bytes ever written; a FORWARD written when this was N has left once flushedTotal reaches N. */
+  readonly queuedTotal: number;
+  /** Bytes ever handed to the network (for a socket, to the kernel). */
+  readonly flushedTotal: number;
   /** Stops handing the core messages until resume(): the core is waiting on an async step. */
   pause(): void;
   resume(): void;
@@ -38,17 +44,43 @@ export type Hub = {
   readonly events: EventSink;
   /** Open connections, registered or not, for shutdown and counts. */
   readonly peers: Set<{ shutdown(): void }>;
+  /** Connections and names per address (docs/protocol.md §6 "Connections"). */
+  readonly addresses: AddressBook;
+  /** FORWARD bytes held for all recipients together (§6 "Memory"). */
+  readonly held: SharedBudget;
+  /** One sender's share of one recipient's queue: never less than one largest message (§6). */
+  readonly shareBytes: number;
 };
 
 export type HubOptions = {
   readonly limits?: Partial<LimitValues>;
   readonly events?: EventSink;
+  /** Addresses the per-address caps do not apply to. */
+  readonly exempt?: readonly AddressRange[];
   /** Default: one process's own directory. */
   readonly directory?: Directory;
 };
 
+// `FORWARD <32-letter name>\nContent-length: <15 digits>\n\n`, the largest header a FORWARD can have.
+const maxForwardHead = 8 + 32 + 17 + 15 + 2;
+
 export function createHub(options: HubOptions = {}): Hub {
   const limits: LimitValues = { ...defaultLimits, ...options.limits };
-  const directory = options.directory ?? new LocalDirectory(limits.registerTimeoutMs);
-  return { limits, directory, delivery: new Delivery(directory), events: options.events ?? silentEvents, peers: new Set() };
+  const addresses = new AddressBook(
+    limits.maxConnections || Number.MAX_SAFE_INTEGER,
+    limits.maxConnectionsPerAddress,
+    limits.maxNamesPerAddress,
+    options.exempt ?? [],
+  );
+  const directory = options.directory ?? new LocalDirectory(limits.registerTimeoutMs, limits.nameGraceMs, addresses);
+  return {
+    limits,
+    directory,
+    delivery: new Delivery(directory),
+    events: options.events ?? silentEvents,
+    peers: new Set(),
+    addresses,
+    held: new SharedBudget(limits.maxTotalQueuedBytes),
+    shareBytes: Math.max(limits.maxShareBytes, limits.maxBodyBytes + maxForwardHead),
+  };
 }

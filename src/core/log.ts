@@ -1,19 +1,53 @@
-// Events as one line each on a sink the caller chooses (cli.ts passes stderr),
-// in text or JSON. Levels below the chosen one are dropped before formatting.
+// Events as one line each on a sink the caller chooses (the CLI passes
+// stderr), in text or JSON. Levels below the chosen one are dropped before
+// formatting, and each connection may cause only so many lines (docs/protocol.md
+// §6): the rest are counted and reported, so a client cannot flood the log.
 
 import { eventLevel, LogLevels, type EventSink, type EventType, type LogLevel, type ServerEvent } from "./events.ts";
+import { TokenBucket } from "./policy.ts";
 
 export const LogFormats = ["text", "json"] as const;
 export type LogFormat = (typeof LogFormats)[number];
 
-export function createLogger(options: { level: LogLevel; format: LogFormat; write: (line: string) => void }): EventSink {
-  const { format, write } = options;
+export type LoggerOptions = {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+  readonly write: (line: string) => void;
+  /** Lines one connection may cause per second, with ten seconds' worth as a burst. Default: no limit. */
+  readonly linesPerSecond?: number;
+};
+
+const reportEveryMs = 10_000;
+
+export function createLogger(options: LoggerOptions): EventSink {
+  const { format, write, linesPerSecond } = options;
   const threshold = LogLevels.indexOf(options.level);
   const wants = (type: EventType): boolean => LogLevels.indexOf(eventLevel[type]) <= threshold;
+  const line = (event: ServerEvent) => write(format === "json" ? jsonLine(event) : textLine(event));
+  const buckets = new Map<number, TokenBucket>();
+  let suppressed = 0;
+  let reportedAt = 0;
   return {
     wants,
     emit(event) {
-      if (wants(event.type)) write(format === "json" ? jsonLine(event) : textLine(event));
+      const id = "id" in event ? event.id : undefined;
+      if (event.type === "connection.close" && id !== undefined) buckets.delete(id);
+      if (!wants(event.type)) return;
+      if (linesPerSecond !== undefined && id !== undefined) {
+        let bucket = buckets.get(id);
+        if (bucket === undefined && event.type !== "connection.close") buckets.set(id, (bucket = new TokenBucket(linesPerSecond, linesPerSecond * 10)));
+        if (bucket !== undefined && bucket.spend(1) > 0) {
+          suppressed++;
+          return;
+        }
+      }
+      const now = performance.now();
+      if (suppressed > 0 && now - reportedAt >= reportEveryMs) {
+        line({ type: "log.suppressed", lines: suppressed });
+        suppressed = 0;
+        reportedAt = now;
+      }
+      line(event);
     },
   };
 }

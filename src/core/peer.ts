@@ -1,16 +1,19 @@
 // One client connection as the core sees it, whatever carries it: its roles,
-// the FORWARDs it owes answers for (Inbox), the replies it is owed in request
-// order (ReplyQueue), and the one way it closes. A transport hands it decoded
-// messages and gives it a Wire to write to.
+// the FORWARDs queued to it and owed answers (Inbox), the replies it is owed
+// in request order (ReplyQueue), its budgets (docs/protocol.md §6), and the
+// one way it closes. A transport hands it decoded messages and gives it a
+// Wire to write to.
 
 import { ErrorCode, encodeError, type ProtocolError } from "../protocol/errors.ts";
 import { Role, encodeRegistered, type ClientHead } from "../protocol/messages.ts";
 import { isValidUsername, sameName } from "../protocol/names.ts";
+import type { Admit } from "./delivery.ts";
+import type { ClaimRefusal, User } from "./directory.ts";
 import type { Endpoint } from "./endpoint.ts";
-import type { User } from "./directory.ts";
 import type { Hub, Wire } from "./hub.ts";
-import { Inbox } from "./inbox.ts";
-import { CloseReason, closeFailure } from "./reasons.ts";
+import { Inbox, type Deadline } from "./inbox.ts";
+import { TokenBucket } from "./policy.ts";
+import { CloseReason, FailReason, closeFailure, closeReservesName } from "./reasons.ts";
 import { DeferredReply, ReplyQueue } from "./replies.ts";
 import { Transaction } from "./transaction.ts";
 
@@ -18,8 +21,14 @@ const unableToSend = encodeError(ErrorCode.UnableToSend);
 const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
 const usernameTaken = encodeError(ErrorCode.UsernameTaken);
 const malformedUsername = encodeError(ErrorCode.MalformedUsername);
+const serverBusy = encodeError(ErrorCode.ServerBusy);
+
+/** Why the server is not reading a connection; each a bit, reading resumes when none is set. */
+const Pause = { Registering: 1, Throttled: 2, Backlogged: 4 } as const;
 
 let nextId = 1;
+
+type Held = [head: ClientHead, body: Uint8Array, headBytes: number];
 
 export class Peer implements Endpoint {
   readonly id = nextId++;
@@ -35,21 +44,40 @@ export class Peer implements Endpoint {
   #peerEnded = false;
   #closed = false;
   #registerTimer: ReturnType<typeof setTimeout> | undefined;
+  #paused = 0;
+  #throttleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #messages: TokenBucket;
+  readonly #bytes: TokenBucket;
+  // The cost of the SEND being admitted, per recipient (read by #admit).
+  #sendCost = 0;
   // Messages that arrived while a registration waits for the directory: they
   // are handled after it, in order, so a pipelined REGISTER + SEND behaves as
   // if the claim were instant. The wire is paused meanwhile, which bounds this.
-  #held: [ClientHead, Uint8Array][] | undefined;
+  #held: Held[] | undefined;
 
   constructor(wire: Wire, hub: Hub) {
+    const { limits } = hub;
     this.address = wire.address;
     this.#hub = hub;
     this.#wire = wire;
-    this.#inbox = new Inbox(hub.limits.ackTimeoutMs, hub.limits.maxPendingForwards, this.#onAckDeadline);
-    this.#replies = new ReplyQueue((bytes) => wire.write(bytes), () => this.#endIfDone());
+    const inboxLimits = { ...limits, shareBytes: hub.shareBytes, wireBytes: hub.shareBytes };
+    this.#inbox = new Inbox(inboxLimits, wire, hub.held, this.#onDeadline);
+    this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten);
+    this.#messages = new TokenBucket(limits.rateMessages, limits.burstMessages);
+    this.#bytes = new TokenBucket(limits.rateBytes, limits.burstBytes);
+    hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
+    // docs/protocol.md §6 "Connections": over a cap, ERROR 106 and close; nothing else happens on it.
+    const admitted = hub.addresses.admit(this.address);
+    if (admitted !== "ok") {
+      hub.events.emit({ type: "connection.busy", id: this.id, address: this.address, cap: admitted });
+      this.#closed = true;
+      wire.write(serverBusy);
+      wire.end();
+      return;
+    }
     hub.peers.add(this);
     // docs/protocol.md §1 limits: a connection must register a role in time.
-    this.#registerTimer = setTimeout(() => this.close(CloseReason.RegisterTimeout), hub.limits.registerTimeoutMs);
-    hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
+    this.#registerTimer = setTimeout(() => this.close(CloseReason.RegisterTimeout), limits.registerTimeoutMs);
   }
 
   get name(): string | undefined {
@@ -60,20 +88,25 @@ export class Peer implements Endpoint {
     return this.#closed;
   }
 
-  /** One decoded message from the transport. */
-  readonly onMessage = (head: ClientHead, body: Uint8Array): void => {
+  /** One decoded message from the transport; `headBytes` is the size of its header block. */
+  readonly onMessage = (head: ClientHead, body: Uint8Array, headBytes: number): void => {
     if (this.#closed) return;
     if (this.#held !== undefined) {
-      this.#held.push([head, body]);
+      this.#held.push([head, body, headBytes]);
       return;
     }
+    const cost = headBytes + body.length + this.#hub.limits.messageCostBytes;
+    if (head.verb !== "SEND") this.#spend(1, cost);
     switch (head.verb) {
       case "REGISTER":
         return this.#register(head.role, head.name);
       case "SEND":
         // docs/protocol.md §3: only a registered user's sending connection may SEND.
-        if (!this.#user?.registered || !this.#sends) return this.#reply(noUserRegistered);
-        return this.#send(head.to, body);
+        if (!this.#user?.registered || !this.#sends) {
+          this.#spend(1, cost);
+          return this.#reply(noUserRegistered);
+        }
+        return this.#send(head.to, body, cost);
       case "RECEIVED":
       case "ERROR":
         if (!this.#user?.registered) return this.#reply(noUserRegistered);
@@ -103,6 +136,13 @@ export class Peer implements Endpoint {
     this.#close(CloseReason.PeerClosed, "gone");
   }
 
+  /** The transport handed bytes on: FORWARDs may have left, and there may be room for more. */
+  onFlushed(): void {
+    if (this.#closed) return;
+    this.#inbox.onFlushed();
+    this.#checkBacklog();
+  }
+
   /** The transport holds more than the write cap allows. */
   onOverflow(): void {
     if (this.#closed) return;
@@ -121,12 +161,11 @@ export class Peer implements Endpoint {
   }
 
   /** Endpoint: the receiving half of delivery. */
-  forward(tx: Transaction, body: Uint8Array): boolean {
-    if (this.#closed || this.#inbox.isFull) return false;
-    this.#wire.writeForward(tx.from, body);
-    if (this.#closed) return false; // the write made it a slow consumer
-    this.#inbox.push(tx);
-    return true;
+  forward(tx: Transaction, body: Uint8Array): FailReason | undefined {
+    if (this.#closed) return FailReason.Disconnected;
+    const refused = this.#inbox.offer(tx, body);
+    // The write may have made it a slow consumer.
+    return refused ?? (this.#closed ? FailReason.SlowConsumer : undefined);
   }
 
   #register(role: Role, name: string): void {
@@ -137,24 +176,28 @@ export class Peer implements Endpoint {
     const reply = new DeferredReply(name.length + 20);
     this.#reply(reply);
     this.#held = [];
-    this.#wire.pause();
+    this.#pause(Pause.Registering);
     this.#hub.directory.claim(name, role, this).then(
       (user) => this.#claimed(role, name, user, reply),
       (error: unknown) => {
         this.#hub.events.emit({ type: "connection.bug", id: this.id, error: String((error as Error)?.stack ?? error) });
-        this.#claimed(role, name, undefined, reply);
+        this.#claimed(role, name, "taken", reply);
       },
     );
   }
 
-  #claimed(role: Role, name: string, user: User | undefined, reply: DeferredReply): void {
+  #claimed(role: Role, name: string, user: User | ClaimRefusal, reply: DeferredReply): void {
     if (this.#closed) {
       // The connection went while the directory decided: give the role back.
-      if (user !== undefined) this.#hub.directory.release(name, this);
+      if (typeof user === "object") this.#hub.directory.release(name, this, false);
       return;
     }
-    if (user === undefined) {
+    if (user === "taken") {
       reply.settle(usernameTaken);
+    } else if (user === "address-full") {
+      // docs/protocol.md §6: a names cap answers ERROR 106 and leaves the connection open.
+      this.#hub.events.emit({ type: "connection.busy", id: this.id, address: this.address, cap: "names" });
+      reply.settle(serverBusy);
     } else {
       // docs/protocol.md §6: the spelling that registered first is the name's.
       this.#name = user.name;
@@ -169,29 +212,95 @@ export class Peer implements Endpoint {
     const held = this.#held!;
     this.#held = undefined;
     for (let i = 0; i < held.length && !this.#closed; i++) {
-      this.onMessage(held[i]![0], held[i]![1]);
+      const [head, body, headBytes] = held[i]!;
+      this.onMessage(head, body, headBytes);
       // Another registration started: the rest waits for it in turn.
-      const again = this.#held as [ClientHead, Uint8Array][] | undefined;
+      const again = this.#held as Held[] | undefined;
       if (again !== undefined) {
         for (let j = i + 1; j < held.length; j++) again.push(held[j]!);
         return;
       }
     }
     if (this.#closed) return;
-    this.#wire.resume();
+    this.#unpause(Pause.Registering);
     this.#endIfDone();
   }
 
-  #send(to: string, body: Uint8Array): void {
-    const sent = this.#hub.delivery.send(this.#name!, to, body);
+  #send(to: string, body: Uint8Array, cost: number): void {
+    this.#sendCost = cost;
+    const sent = this.#hub.delivery.send(this.#name!, to, body, this.#admit);
     if (sent instanceof Transaction) return this.#reply(sent);
     if (this.#hub.events.wants("send.failed")) this.#hub.events.emit({ type: "send.failed", from: this.#name!, to, reason: sent });
     this.#reply(unableToSend);
   }
 
+  /**
+   * docs/protocol.md §6 "Rates": a SEND costs its message once per recipient.
+   * One that costs more than the whole burst is refused; any other is paid,
+   * and a connection in debt is not read until it is paid off.
+   */
+  readonly #admit: Admit = (recipients) => {
+    const cost = this.#sendCost * recipients;
+    if (recipients > this.#messages.burst || cost > this.#bytes.burst) {
+      this.#spend(1, this.#sendCost);
+      return FailReason.RateLimited;
+    }
+    this.#spend(recipients, cost);
+    return undefined;
+  };
+
+  #spend(messages: number, bytes: number): void {
+    const waitMs = Math.max(this.#messages.spend(messages), this.#bytes.spend(bytes));
+    if (waitMs === 0) return;
+    clearTimeout(this.#throttleTimer);
+    this.#throttleTimer = setTimeout(this.#endThrottle, waitMs);
+    if ((this.#paused & Pause.Throttled) === 0) this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.#name, waitMs: Math.ceil(waitMs) });
+    this.#pause(Pause.Throttled);
+  }
+
+  readonly #endThrottle = (): void => {
+    this.#throttleTimer = undefined;
+    this.#unpause(Pause.Throttled);
+  };
+
+  /**
+   * Backpressure for replies: a connection that does not read what it asked
+   * for is not read either, once an eighth of its write cap is waiting.
+   */
+  #checkBacklog(): void {
+    const waiting = this.#replies.bytes + this.#wire.queuedBytes;
+    const cap = this.#hub.limits.maxQueuedBytes;
+    if (waiting > cap / 8) this.#pause(Pause.Backlogged);
+    else if (waiting <= cap / 16) this.#unpause(Pause.Backlogged);
+  }
+
+  readonly #onRepliesWritten = (): void => {
+    this.#checkBacklog();
+    this.#endIfDone();
+  };
+
+  // While the server withholds reading, the connection's ack clocks stop: a
+  // throttled user must not look dead (docs/protocol.md §6 "Rates").
+  #pause(reason: number): void {
+    if (this.#paused === 0) {
+      this.#wire.pause();
+      this.#inbox.suspend();
+    }
+    this.#paused |= reason;
+  }
+
+  #unpause(reason: number): void {
+    if ((this.#paused & reason) === 0) return;
+    this.#paused &= ~reason;
+    if (this.#paused !== 0 || this.#closed) return;
+    this.#inbox.resume();
+    this.#wire.resume();
+  }
+
   #reply(reply: Uint8Array | Transaction | DeferredReply): void {
     this.#replies.add(reply);
     if (this.#replies.bytes > 0 && this.#replies.bytes + this.#wire.queuedBytes > this.#hub.limits.maxQueuedBytes) this.onOverflow();
+    else this.#checkBacklog();
   }
 
   /** docs/protocol.md D19: a half-closed receiver goes at once; a half-closed sender once its replies are written. */
@@ -200,9 +309,9 @@ export class Peer implements Endpoint {
     if (this.#receives || this.#replies.isEmpty) this.#close(CloseReason.PeerEnded, "flush");
   }
 
-  readonly #onAckDeadline = (waitedMs: number): void => {
-    this.#hub.events.emit({ type: "recipient.timeout", id: this.id, user: this.#name, waitedMs: Math.round(waitedMs) });
-    this.#close(CloseReason.AckTimeout, "drop");
+  readonly #onDeadline = (deadline: Deadline): void => {
+    this.#hub.events.emit({ type: "recipient.timeout", id: this.id, user: this.#name, deadline: deadline.kind, waitedMs: Math.round(deadline.waitedMs) });
+    this.#close(deadline.kind === "ack" ? CloseReason.AckTimeout : CloseReason.WriteDeadline, "drop");
   };
 
   /**
@@ -215,12 +324,14 @@ export class Peer implements Endpoint {
     this.#closed = true;
     this.#held = undefined;
     clearTimeout(this.#registerTimer);
+    clearTimeout(this.#throttleTimer);
     this.#hub.events.emit({ type: "connection.close", id: this.id, user: this.#name, reason });
     const failure = closeFailure[reason];
     this.#replies.abandon(failure, how === "flush");
     this.#inbox.failAll(failure);
-    if (this.#name !== undefined) this.#hub.directory.release(this.#name, this);
+    if (this.#name !== undefined) this.#hub.directory.release(this.#name, this, closeReservesName[reason]);
     this.#hub.peers.delete(this);
+    this.#hub.addresses.leave(this.address);
     if (how === "flush") this.#wire.end();
     else if (how === "drop") this.#wire.drop();
   }

@@ -12,6 +12,8 @@ export const FailReason = {
   Disconnected: "disconnected",
   SlowConsumer: "slow-consumer",
   Shutdown: "shutdown",
+  ServerBusy: "server-busy",
+  RateLimited: "rate-limited",
 } as const;
 export type FailReason = (typeof FailReason)[keyof typeof FailReason];
 
@@ -23,9 +25,11 @@ export const CloseReason = {
   RegisterTimeout: "register-timeout",
   PairingTimeout: "pairing-timeout",
   AckTimeout: "ack-timeout",
+  WriteDeadline: "write-deadline",
   SlowConsumer: "slow-consumer",
   ProtocolError: "protocol-error",
   Shutdown: "shutdown",
+  ServerBusy: "server-busy",
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
@@ -37,7 +41,28 @@ export const closeFailure: { readonly [C in CloseReason]: FailReason } = {
   "register-timeout": FailReason.Disconnected,
   "pairing-timeout": FailReason.Disconnected,
   "ack-timeout": FailReason.Timeout,
+  "write-deadline": FailReason.SlowConsumer,
   "slow-consumer": FailReason.SlowConsumer,
   "protocol-error": FailReason.Disconnected,
   shutdown: FailReason.Shutdown,
+  "server-busy": FailReason.ServerBusy,
+};
+
+/**
+ * docs/protocol.md §6 "Names": a loss the client did not choose keeps the
+ * name for its address a little while, so a blip does not hand it to whoever
+ * is fastest. A close the client asked for (its FIN), or the server's own, frees it.
+ */
+export const closeReservesName: { readonly [C in CloseReason]: boolean } = {
+  "peer-closed": true,
+  "peer-ended": false,
+  "partner-closed": false,
+  "register-timeout": false,
+  "pairing-timeout": false,
+  "ack-timeout": true,
+  "write-deadline": true,
+  "slow-consumer": true,
+  "protocol-error": false,
+  shutdown: false,
+  "server-busy": false,
 };

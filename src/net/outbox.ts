@@ -19,38 +19,68 @@ export const closeGraceMs = 1000;
 // synchronously, so it is free again as soon as write() returns.
 const scratch = new Uint8Array(256 * 1024);
 
+// Behind a blocked socket, small writes are copied into one growing buffer: a
+// 22-byte reply kept as its own array cost ~190 bytes of heap, so counting
+// bytes would not have counted what is held (docs/protocol.md §6 "Memory").
+const coalesceUpTo = 1024;
+const firstTailBytes = 4096;
+const maxTailBytes = 256 * 1024;
+
 export class Outbox {
   readonly #sink: ByteSink;
   readonly #maxQueuedBytes: number;
   readonly #onOverflow: () => void;
+  readonly #onFlushed: (() => void) | undefined;
   #parts: Uint8Array[] = [];
   #queuedBytes = 0;
+  #queuedTotal = 0;
+  #flushedTotal = 0;
+  // The coalescing buffer and how much of it is used; its view is the last part.
+  #tail: Uint8Array | undefined;
+  #tailUsed = 0;
   #scheduled = false;
   #blocked = false;
   #ending = false;
   #closed = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(sink: ByteSink, maxQueuedBytes: number, onOverflow: () => void) {
+  /** `onFlushed` runs after a write() that the kernel took any of. */
+  constructor(sink: ByteSink, maxQueuedBytes: number, onOverflow: () => void, onFlushed?: () => void) {
     this.#sink = sink;
     this.#maxQueuedBytes = maxQueuedBytes;
     this.#onOverflow = onOverflow;
+    this.#onFlushed = onFlushed;
   }
 
   get queuedBytes(): number {
     return this.#queuedBytes;
   }
 
+  /** Bytes ever queued; with flushedTotal, tells when a given byte has reached the kernel. */
+  get queuedTotal(): number {
+    return this.#queuedTotal;
+  }
+
+  /** Bytes ever taken by the kernel. */
+  get flushedTotal(): number {
+    return this.#flushedTotal;
+  }
+
   /** Queues bytes; the caller must not mutate them until they are flushed. */
   write(bytes: Uint8Array): void {
     if (this.#closed || this.#ending) return;
+    if (!this.#blocked) this.#parts.push(bytes);
+    else if (bytes.length <= coalesceUpTo) this.#coalesce(bytes);
     // A view pins its whole backing buffer, a socket read of up to 512 KiB
-    // (Bun 1.4.5). Behind a blocked socket it may wait until the ack timeout,
-    // so keep a copy: queuedBytes must be what is really held, or one-byte
-    // bodies could pin 512 KiB each past the cap (docs/protocol.md §1 "Limits").
-    if (this.#blocked && !ownsBuffer(bytes)) bytes = copy(bytes);
-    this.#parts.push(bytes);
+    // (Bun 1.4.5). Behind a blocked socket it may wait until a deadline, so
+    // keep a copy: queuedBytes must be what is really held, or one-byte bodies
+    // could pin 512 KiB each past the cap (docs/protocol.md §1 "Limits").
+    else {
+      this.#parts.push(ownsBuffer(bytes) ? bytes : copy(bytes));
+      this.#tail = undefined; // the coalescing buffer is no longer the last part
+    }
     this.#queuedBytes += bytes.length;
+    this.#queuedTotal += bytes.length;
     if (this.#queuedBytes > this.#maxQueuedBytes) {
       this.close();
       this.#onOverflow();
@@ -79,6 +109,8 @@ export class Outbox {
         this.close();
         return;
       }
+      this.#flushedTotal += written;
+      this.#tail = undefined;
       if (written < length) {
         // The tail must outlive this call: copy it off the shared scratch, and
         // off any larger buffer it would otherwise pin (see write()).
@@ -86,12 +118,29 @@ export class Outbox {
         this.#parts = [tail];
         this.#queuedBytes = tail.length;
         this.#blocked = true;
+        if (written > 0) this.#onFlushed?.();
         return;
       }
       this.#parts.length = 0;
       this.#queuedBytes = 0;
+      this.#onFlushed?.();
     }
     if (this.#ending) this.#endNow();
+  }
+
+  /** Appends a small write to the coalescing buffer, starting a bigger one when it is full. */
+  #coalesce(bytes: Uint8Array): void {
+    const parts = this.#parts;
+    let tail = this.#tail;
+    if (tail === undefined || this.#tailUsed + bytes.length > tail.length) {
+      const size = tail === undefined ? firstTailBytes : Math.min(tail.length * 2, maxTailBytes);
+      tail = this.#tail = new Uint8Array(size);
+      this.#tailUsed = 0;
+      parts.push(tail);
+    }
+    tail.set(bytes, this.#tailUsed);
+    this.#tailUsed += bytes.length;
+    parts[parts.length - 1] = tail.subarray(0, this.#tailUsed);
   }
 
   #endNow(): void {
@@ -120,6 +169,7 @@ export class Outbox {
   close(): void {
     this.#closed = true;
     this.#parts = [];
+    this.#tail = undefined;
     this.#queuedBytes = 0;
     clearTimeout(this.#graceTimer);
   }

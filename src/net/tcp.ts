@@ -19,12 +19,25 @@ export class TcpTransport implements Transport {
   constructor(socket: Socket<TcpTransport>, options: TcpOptions) {
     this.remoteAddress = socket.remoteAddress;
     this.#socket = socket;
-    this.#outbox = new Outbox(socket, options.maxQueuedBytes, () => this.handler?.onOverflow());
+    this.#outbox = new Outbox(
+      socket,
+      options.maxQueuedBytes,
+      () => this.handler?.onOverflow(),
+      () => this.handler?.onFlushed(),
+    );
     socket.setKeepAlive(true, options.keepAliveMs);
   }
 
   get queuedBytes(): number {
     return this.#outbox.queuedBytes;
+  }
+
+  get queuedTotal(): number {
+    return this.#outbox.queuedTotal;
+  }
+
+  get flushedTotal(): number {
+    return this.#outbox.flushedTotal;
   }
 
   get closed(): boolean {

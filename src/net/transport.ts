@@ -15,12 +15,18 @@ export interface TransportHandler {
   onClose(error?: string): void;
   /** More bytes waited to be written than the cap allows: the queue is dropped and the transport is closing. */
   onOverflow(): void;
+  /** The peer took some of what was queued (flushedTotal grew). */
+  onFlushed(): void;
 }
 
 export interface Transport {
   readonly remoteAddress: string;
   /** Bytes written and not yet taken by the peer, as held in memory. */
   readonly queuedBytes: number;
+  /** Bytes ever written; a message written when this was N has left once flushedTotal reaches N. */
+  readonly queuedTotal: number;
+  /** Bytes ever handed to the network. */
+  readonly flushedTotal: number;
   /**
    * Queues bytes behind everything written before, without copying: the caller
    * must not mutate them afterwards. Nothing is dropped short of closing.

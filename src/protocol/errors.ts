@@ -9,6 +9,8 @@ export const ErrorCode = {
   UnableToSend: 102,
   HeaderIncomplete: 103,
   UsernameTaken: 104,
+  NotAuthorized: 105,
+  ServerBusy: 106,
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -19,6 +21,8 @@ export const errorText: { readonly [C in ErrorCode]: string } = {
   102: "Unable to send",
   103: "Header incomplete",
   104: "Username taken",
+  105: "Not authorized",
+  106: "Server busy",
 };
 
 /** docs/protocol.md §2: only ERROR 103 ends the connection; the stream cannot be resynchronised. */
@@ -28,6 +32,9 @@ export const errorCloses: { readonly [C in ErrorCode]: boolean } = {
   102: false,
   103: true,
   104: false,
+  105: false,
+  // docs/protocol.md §6: closed after it only when a connection cap was the reason; the server closes those itself.
+  106: false,
 };
 
 const errorWire = Object.fromEntries(

@@ -19,8 +19,11 @@ function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
   return Uint8Array.prototype.slice.call(bytes, start, end);
 }
 
-/** Called once per complete message. A large `body` is a view of the pushed chunk, which pins the chunk while it is kept. */
-export type FrameSink<H> = (head: H, body: Uint8Array) => void;
+/**
+ * Called once per complete message, with the size of its header block. A
+ * large `body` is a view of the pushed chunk, which pins the chunk while it is kept.
+ */
+export type FrameSink<H> = (head: H, body: Uint8Array, headBytes: number) => void;
 
 export class Framer<H extends { readonly length: number }> {
   readonly #limits: FramerLimits;
@@ -38,6 +41,7 @@ export class Framer<H extends { readonly length: number }> {
 
   // body state
   #head: H | undefined;
+  #headSize = 0;
   #body: Uint8Array | undefined;
   #bodyBytes = 0;
 
@@ -129,10 +133,11 @@ export class Framer<H extends { readonly length: number }> {
       return this.#fail(ProtocolReason.BodyTooLong, `Content-length ${head.length} over ${this.#limits.maxBodyBytes}`, bytes.subarray(start, end));
     }
     if (head.length === 0) {
-      sink(head, EMPTY);
+      sink(head, EMPTY, end - start);
       return next;
     }
     this.#head = head;
+    this.#headSize = end - start;
     this.#bodyBytes = 0;
     this.#state = "body";
     return next;
@@ -165,7 +170,7 @@ export class Framer<H extends { readonly length: number }> {
   #finishBody(sink: FrameSink<H>, head: H, body: Uint8Array): void {
     this.#head = undefined;
     this.#state = "head";
-    sink(head, body);
+    sink(head, body, this.#headSize);
   }
 }
 

@@ -51,8 +51,20 @@ export class StreamConnection implements Wire, TransportHandler {
     this.peer.onOverflow();
   }
 
+  onFlushed(): void {
+    this.peer.onFlushed();
+  }
+
   get queuedBytes(): number {
     return this.#transport.queuedBytes;
+  }
+
+  get queuedTotal(): number {
+    return this.#transport.queuedTotal;
+  }
+
+  get flushedTotal(): number {
+    return this.#transport.flushedTotal;
   }
 
   write(message: Uint8Array): void {

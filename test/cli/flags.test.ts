@@ -44,7 +44,18 @@ describe("flags", () => {
 
   test("defaults every server flag, limits from the limits table", () => {
     const limits = Object.fromEntries((Object.keys(Limits) as LimitName[]).map((name) => [name, Limits[name].default]));
-    expect(server([])).toEqual({ host: "127.0.0.1", port: 5050, ...limits, logLevel: "info", logFormat: "text", help: false } as never);
+    expect(server([])).toEqual({ host: "127.0.0.1", port: 5050, ...limits, exemptAddresses: [], logLevel: "info", logFormat: "text", help: false } as never);
+  });
+
+  test("reads --exempt-addresses as CIDR ranges, and refuses anything else in one line", () => {
+    const exempt = server(["--exempt-addresses", "10.0.0.0/8, ::1,192.168.1.7"]).exemptAddresses;
+    expect(exempt.map((range) => [range.family, range.prefix])).toEqual([
+      [4, 8],
+      [6, 128],
+      [4, 32],
+    ]);
+    expect(() => server(["--exempt-addresses", "10.0.0.0/33"])).toThrow(/CIDR ranges/);
+    expect(() => server(["--exempt-addresses", "example.com"])).toThrow(/CIDR ranges/);
   });
 
   test("defaults every client flag: host and user undefined, switches off", () => {

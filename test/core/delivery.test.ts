@@ -18,11 +18,11 @@ class ScriptedEndpoint implements Endpoint {
   closed = false;
   onForward: () => boolean = () => true;
 
-  forward(tx: Transaction): boolean {
-    if (this.closed) return false;
+  forward(tx: Transaction): FailReason | undefined {
+    if (this.closed) return FailReason.Disconnected;
     const accepted = this.onForward();
     if (accepted) this.forwarded.push(tx);
-    return accepted;
+    return accepted ? undefined : FailReason.QueueFull;
   }
 
   close(): void {
@@ -50,8 +50,8 @@ describe("Delivery", async () => {
     // A's outbox overflows on the FORWARD; the close chain that follows ends b's
     // registration before the loop reaches b (docs/protocol.md D15, D18).
     a.onForward = () => {
-      registry.release("a", a);
-      registry.release("b", b);
+      registry.release("a", a, false);
+      registry.release("b", b, false);
       return false;
     };
     const sent = delivery.send("x", "ALL", body);

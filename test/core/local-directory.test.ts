@@ -5,7 +5,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Role } from "../../src/protocol/messages.ts";
 import type { Endpoint } from "../../src/core/endpoint.ts";
+import type { ClaimRefusal, User } from "../../src/core/directory.ts";
 import { LocalDirectory as Registry } from "../../src/core/local-directory.ts";
+
+/** A claim's user, or undefined when it was refused. */
+function asUser(result: User | ClaimRefusal): User | undefined {
+  return typeof result === "string" ? undefined : result;
+}
 
 class FakeEndpoint implements Endpoint {
   readonly name = undefined;
@@ -19,7 +25,7 @@ class FakeEndpoint implements Endpoint {
     this.address = address;
   }
 
-  forward(): boolean {
+  forward(): undefined {
     throw new Error("the registry never forwards");
   }
 
@@ -46,7 +52,7 @@ const names = ["alice", "bob"];
 const made: { registry: Registry; endpoints: FakeEndpoint[] }[] = [];
 afterEach(() => {
   for (const { registry, endpoints } of made.splice(0)) {
-    for (const endpoint of endpoints) for (const name of names) registry.release(name, endpoint);
+    for (const endpoint of endpoints) for (const name of names) registry.release(name, endpoint, false);
   }
 });
 
@@ -71,10 +77,10 @@ describe("LocalDirectory", async () => {
     ] as const) {
       const one = endpoint(`${name}1`);
       const two = endpoint(`${name}2`);
-      const user = await registry.claim(name, first, one);
+      const user = asUser(await registry.claim(name, first, one));
       expect(user?.registered).toBe(false);
       expect(registry.lookup(name)).toBeUndefined();
-      expect(await registry.claim(name, second, two)).toBe(user!);
+      expect(asUser(await registry.claim(name, second, two))).toBe(user!);
       expect(user!.registered).toBe(true);
       expect(registry.lookup(name)).toBe(user!.receiver);
       expect(user!.sender).toBe(first === Role.ToSend ? one : two);
@@ -87,7 +93,7 @@ describe("LocalDirectory", async () => {
     const { registry, endpoint } = setup();
     const single = endpoint("single");
     await registry.claim("alice", Role.ToSend, single);
-    const user = await registry.claim("alice", Role.ToRecv, single);
+    const user = asUser(await registry.claim("alice", Role.ToRecv, single));
     expect(user?.registered).toBe(true);
     expect(user?.sender).toBe(single);
     expect(user?.receiver).toBe(single);
@@ -96,18 +102,18 @@ describe("LocalDirectory", async () => {
   test("gives a role again to the endpoint that holds it (idempotent)", async () => {
     const { registry, endpoint } = setup();
     const sender = endpoint("sender");
-    const user = await registry.claim("alice", Role.ToSend, sender);
-    expect(await registry.claim("alice", Role.ToSend, sender)).toBe(user!);
+    const user = asUser(await registry.claim("alice", Role.ToSend, sender));
+    expect(asUser(await registry.claim("alice", Role.ToSend, sender))).toBe(user!);
   });
 
   test("refuses a role held by another endpoint, before and after the user is registered", async () => {
     const { registry, endpoint } = setup();
     const sender = endpoint("sender");
-    const user = await registry.claim("alice", Role.ToSend, sender);
-    expect(await registry.claim("alice", Role.ToSend, endpoint("intruder"))).toBeUndefined();
+    const user = asUser(await registry.claim("alice", Role.ToSend, sender));
+    expect(await registry.claim("alice", Role.ToSend, endpoint("intruder"))).toBe("taken");
     const receiver = endpoint("receiver");
     await registry.claim("alice", Role.ToRecv, receiver);
-    expect(await registry.claim("alice", Role.ToRecv, endpoint("intruder"))).toBeUndefined();
+    expect(await registry.claim("alice", Role.ToRecv, endpoint("intruder"))).toBe("taken");
     expect(user?.sender).toBe(sender);
     expect(registry.lookup("alice")).toBe(receiver);
   });
@@ -115,21 +121,21 @@ describe("LocalDirectory", async () => {
   test("refuses the second role from another address (pairing guard), and compares the address only", async () => {
     const { registry, endpoint } = setup();
     await registry.claim("alice", Role.ToSend, endpoint("sender", "10.0.0.1"));
-    expect(await registry.claim("alice", Role.ToRecv, endpoint("grabber", "10.0.0.2"))).toBeUndefined();
+    expect(await registry.claim("alice", Role.ToRecv, endpoint("grabber", "10.0.0.2"))).toBe("taken");
     expect(registry.lookup("alice")).toBeUndefined();
-    expect((await registry.claim("alice", Role.ToRecv, endpoint("receiver", "10.0.0.1")))?.registered).toBe(true);
+    expect((asUser(await registry.claim("alice", Role.ToRecv, endpoint("receiver", "10.0.0.1"))))?.registered).toBe(true);
   });
 
   test("holds one name regardless of case, in the spelling that claimed it first (docs/protocol.md §6)", async () => {
     const { registry, endpoint } = setup();
     const lower = endpoint("lower");
     await registry.claim("alice", Role.ToSend, lower);
-    expect(await registry.claim("Alice", Role.ToSend, endpoint("upper"))).toBeUndefined();
+    expect(await registry.claim("Alice", Role.ToSend, endpoint("upper"))).toBe("taken");
     const receiver = endpoint("receiver");
-    expect((await registry.claim("ALICE", Role.ToRecv, receiver))?.name).toBe("alice");
+    expect((asUser(await registry.claim("ALICE", Role.ToRecv, receiver)))?.name).toBe("alice");
     expect(registry.size).toBe(1);
     expect(registry.lookup("aLiCe")).toBe(receiver);
-    registry.release("ALICE", lower);
+    registry.release("ALICE", lower, false);
     expect(registry.size).toBe(0);
   });
 
@@ -140,13 +146,13 @@ describe("LocalDirectory", async () => {
       const receiver = endpoint("receiver");
       await registry.claim("alice", Role.ToSend, sender);
       await registry.claim("alice", Role.ToRecv, receiver);
-      registry.release("alice", sender);
+      registry.release("alice", sender, false);
       expect(await receiver.closes()).toBe("partner-closed");
       expect(sender.closedFor).toBeUndefined();
       expect(registry.lookup("alice")).toBeUndefined();
       expect(registry.size).toBe(0);
       // Free for anyone, from any address.
-      expect(await registry.claim("alice", Role.ToRecv, endpoint("newcomer", "10.9.9.9"))).toBeDefined();
+      expect(asUser(await registry.claim("alice", Role.ToRecv, endpoint("newcomer", "10.9.9.9")))).toBeDefined();
     });
 
     test("closes nothing when a single endpoint holding both roles goes", async () => {
@@ -154,7 +160,7 @@ describe("LocalDirectory", async () => {
       const single = endpoint("single");
       await registry.claim("alice", Role.ToSend, single);
       await registry.claim("alice", Role.ToRecv, single);
-      registry.release("alice", single);
+      registry.release("alice", single, false);
       expect(single.closedFor).toBeUndefined();
       expect(registry.size).toBe(0);
     });
@@ -165,8 +171,8 @@ describe("LocalDirectory", async () => {
       const receiver = endpoint("receiver");
       await registry.claim("alice", Role.ToSend, sender);
       await registry.claim("alice", Role.ToRecv, receiver);
-      registry.release("alice", endpoint("stranger"));
-      registry.release("bob", sender);
+      registry.release("alice", endpoint("stranger"), false);
+      registry.release("bob", sender, false);
       expect(registry.lookup("alice")).toBeDefined();
       expect(sender.closedFor ?? receiver.closedFor).toBeUndefined();
     });
@@ -175,12 +181,12 @@ describe("LocalDirectory", async () => {
       const { registry, endpoint } = setup();
       const old = endpoint("old");
       await registry.claim("alice", Role.ToSend, old);
-      registry.release("alice", old);
+      registry.release("alice", old, false);
       const sender = endpoint("sender");
       const receiver = endpoint("receiver");
       await registry.claim("alice", Role.ToSend, sender);
       await registry.claim("alice", Role.ToRecv, receiver);
-      registry.release("alice", old);
+      registry.release("alice", old, false);
       expect(registry.lookup("alice")).toBeDefined();
     });
   });
@@ -210,7 +216,7 @@ describe("LocalDirectory", async () => {
       const { registry, endpoint } = setup(30);
       const first = endpoint("first");
       await registry.claim("alice", Role.ToSend, first);
-      registry.release("alice", first);
+      registry.release("alice", first, false);
       const sender = endpoint("sender");
       const receiver = endpoint("receiver");
       await registry.claim("alice", Role.ToSend, sender);

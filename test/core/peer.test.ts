@@ -3,7 +3,7 @@
 // processing must keep request order across that wait (docs/protocol.md D14).
 
 import { afterEach, describe, expect, test } from "bun:test";
-import type { Directory, User } from "../../src/core/directory.ts";
+import type { ClaimRefusal, Directory, User } from "../../src/core/directory.ts";
 import type { Endpoint } from "../../src/core/endpoint.ts";
 import { createHub, type Wire } from "../../src/core/hub.ts";
 import { LocalDirectory } from "../../src/core/local-directory.ts";
@@ -15,6 +15,11 @@ import type { Role } from "../../src/protocol/messages.ts";
 class RecordingWire implements Wire {
   readonly address = "127.0.0.1";
   readonly queuedBytes = 0;
+  queuedTotal = 0;
+  /** Everything written has left at once; the test tells the peer with onFlushed(). */
+  get flushedTotal(): number {
+    return this.queuedTotal;
+  }
   written = "";
   paused = false;
   ended: "end" | "drop" | undefined;
@@ -22,6 +27,7 @@ class RecordingWire implements Wire {
     this.written += latin1(message);
   }
   writeForward(from: string, body: Uint8Array): void {
+    this.queuedTotal += body.length;
     this.written += `FORWARD ${from}\nContent-length: ${body.length}\n\n${latin1(body)}`;
   }
   pause(): void {
@@ -48,7 +54,7 @@ class GatedDirectory implements Directory {
   get waiting(): number {
     return this.#gates.length;
   }
-  claim(name: string, role: Role, endpoint: Endpoint): Promise<User | undefined> {
+  claim(name: string, role: Role, endpoint: Endpoint): Promise<User | ClaimRefusal> {
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#gates.push(resolve);
     return promise.then(() => this.inner.claim(name, role, endpoint));
@@ -58,8 +64,8 @@ class GatedDirectory implements Directory {
     this.#gates.shift()!();
     for (let i = 0; i < 5; i++) await Promise.resolve();
   }
-  release(name: string, endpoint: Endpoint): void {
-    this.inner.release(name, endpoint);
+  release(name: string, endpoint: Endpoint, reserve: boolean): void {
+    this.inner.release(name, endpoint, reserve);
   }
   lookup(name: string) {
     return this.inner.lookup(name);
@@ -85,7 +91,7 @@ function setup() {
       const bytes = ascii(text);
       const head = decodeClientHead(bytes);
       if (head instanceof Error) throw head;
-      peer.onMessage(head, bytes.subarray(bytes.length - head.length));
+      peer.onMessage(head, bytes.subarray(bytes.length - head.length), bytes.length - head.length);
     };
     return { wire, peer, say };
   };
@@ -124,6 +130,7 @@ describe("Peer", () => {
     say("REGISTER TORECV bob\n\n");
     await directory.open();
     expect(wire.written).toBe("REGISTERED TOSEND bob\n\n");
+    other.peer.onFlushed();
     other.say("RECEIVED bob\n\n");
     expect(wire.written).toBe("REGISTERED TOSEND bob\n\nSENT bob\n\nERROR 104 Username taken\n\n");
   });

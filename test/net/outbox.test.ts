@@ -261,3 +261,31 @@ describe("Outbox", () => {
     expect(box.queuedBytes).toBe(0);
   });
 });
+
+describe("Outbox behind a blocked socket", () => {
+  test("coalesces small writes into one buffer, in order, around a large one", async () => {
+    const sink = new ScriptedSink(2);
+    const { box } = outbox(sink, 1 << 20);
+    box.write(b("ab-blocked"));
+    await nextTurn();
+    const large = new Uint8Array(2000).fill(0x78);
+    const expected = ["-blocked", "one", "two", new TextDecoder().decode(large), "three"].join("");
+    for (const part of [b("one"), b("two"), large, b("three")]) box.write(part);
+    expect(box.queuedBytes).toBe(expected.length);
+    sink.capacity = Infinity;
+    box.onDrain();
+    await nextTurn();
+    expect(new TextDecoder().decode(Buffer.concat(sink.writes.slice(1)))).toBe(expected);
+  });
+
+  test("counts every byte it ever queued and every byte the kernel took", async () => {
+    const sink = new ScriptedSink(4);
+    const { box } = outbox(sink, 1 << 20);
+    box.write(b("0123456789"));
+    await nextTurn();
+    expect([box.queuedTotal, box.flushedTotal]).toEqual([10, 4]);
+    sink.capacity = Infinity;
+    box.onDrain();
+    expect([box.queuedTotal, box.flushedTotal]).toEqual([10, 10]);
+  });
+});

@@ -6,19 +6,29 @@ import { encodeError, errorCloses, ErrorCode, errorText, isErrorCode, ProtocolEr
 
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("latin1");
 
-// Copied from PROTOCOL.md §2, byte for byte.
+// Copied from docs/protocol.md §2 and §6-7, byte for byte.
 const wire: [ErrorCode, string][] = [
   [100, "ERROR 100 Malformed username\n\n"],
   [101, "ERROR 101 No user registered\n\n"],
   [102, "ERROR 102 Unable to send\n\n"],
   [103, "ERROR 103 Header incomplete\n\n"],
   [104, "ERROR 104 Username taken\n\n"],
+  [105, "ERROR 105 Not authorized\n\n"],
+  [106, "ERROR 106 Server busy\n\n"],
 ];
 
 describe("errors", () => {
-  test("names the five codes of the protocol", () => {
-    expect(ErrorCode).toEqual({ MalformedUsername: 100, NoUserRegistered: 101, UnableToSend: 102, HeaderIncomplete: 103, UsernameTaken: 104 });
-    expect(Object.keys(errorText).map(Number)).toEqual([100, 101, 102, 103, 104]);
+  test("names the seven codes of the protocol", () => {
+    expect(ErrorCode).toEqual({
+      MalformedUsername: 100,
+      NoUserRegistered: 101,
+      UnableToSend: 102,
+      HeaderIncomplete: 103,
+      UsernameTaken: 104,
+      NotAuthorized: 105,
+      ServerBusy: 106,
+    });
+    expect(Object.keys(errorText).map(Number)).toEqual([100, 101, 102, 103, 104, 105, 106]);
   });
 
   for (const [code, text] of wire) {
@@ -35,7 +45,7 @@ describe("errors", () => {
 
   test("knows which numbers are error codes", () => {
     for (const [code] of wire) expect(isErrorCode(code)).toBe(true);
-    for (const code of [0, 99, 105, 103.5, -103, 200]) expect(isErrorCode(code), `${code}`).toBe(false);
+    for (const code of [0, 99, 107, 103.5, -103, 200]) expect(isErrorCode(code), `${code}`).toBe(false);
   });
 
   test("makes ProtocolError a named Error with its code and detail, and keeps the detail off the wire", () => {

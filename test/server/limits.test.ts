@@ -104,7 +104,8 @@ describe("limits", () => {
   test("delivers bodies of exactly the default 64 KiB byte-exact to a receiver that reads slowly", async () => {
     const size = defaultLimits.maxBodyBytes;
     expect(size).toBe(64 * 1024);
-    await using cast = openCast({ maxQueuedBytes: 64 * MiB });
+    // One sender floods one recipient on purpose: its share and its burst are raised to let it (docs/protocol.md §6).
+    await using cast = openCast({ maxQueuedBytes: 64 * MiB, maxShareBytes: 64 * MiB, burstBytes: 64 * MiB });
     const alice = await cast.join("alice");
     const bob = await cast.join("bob");
     const carol = await cast.join("carol");

@@ -46,7 +46,9 @@ describe("server.stop", () => {
   });
 
   test("resolves within 2 s when a client has stopped reading, dropping its socket", async () => {
-    await using cast = openCast({ maxQueuedBytes: 64 * 1024 * 1024 });
+    // One sender floods one recipient on purpose: its share and its burst are raised to let it (docs/protocol.md §6).
+    const MiB = 1024 * 1024;
+    await using cast = openCast({ maxQueuedBytes: 64 * MiB, maxShareBytes: 64 * MiB, burstBytes: 64 * MiB });
     const alice = await cast.join("alice");
     const bob = await cast.join("bob");
     const carol = await cast.join("carol");

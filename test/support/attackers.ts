@@ -9,9 +9,21 @@ import type { Rng } from "./prng.ts";
 const encoder = new TextEncoder();
 const error103 = "ERROR 103 Header incomplete\n\n";
 
-/** Connects, and registers both roles of `name` on this one connection if given. */
+// docs/protocol.md §6 "Connections": each attack comes from an address of its
+// own (127.0.0.2, 127.0.0.3, ...), so the per-address caps are exercised, not
+// exempted, and the honest users on 127.0.0.1 keep their share.
+let lastHost = 1;
+
+/** The next attacker's address. */
+export function attackerAddress(): string {
+  lastHost = lastHost >= 254 ? 2 : lastHost + 1;
+  return `127.0.0.${lastHost}`;
+}
+
+/** Connects from a fresh attacker address, and registers both roles of `name` on this one connection if given. */
 function connect(port: number, label: string, name?: string): Promise<Peer> {
-  return name === undefined ? Peer.connect(port, label) : registered(port, name, label);
+  const from = attackerAddress();
+  return name === undefined ? Peer.connect(port, label, from) : registered(port, name, label, from);
 }
 
 /** Waits for the server to close `peer`; with `last`, checks that what it wrote before ends with those words. */
@@ -74,13 +86,16 @@ export async function slowloris(port: number, options: { intervalMs: number; dea
   return sent;
 }
 
-/** `count` connections that never register, opened in batches; resolves when the server closed them all. */
-export async function silentCrowd(port: number, options: { count: number; deadlineMs: number; batch?: number }): Promise<void> {
+/**
+ * `count` connections that never register, opened in batches, `perAddress`
+ * from each attacker address; resolves when the server closed them all.
+ */
+export async function silentCrowd(port: number, options: { count: number; perAddress: number; deadlineMs: number }): Promise<void> {
   using opened = new DisposableStack();
   const peers: Peer[] = [];
-  const batch = options.batch ?? 100;
-  for (let i = 0; i < options.count; i += batch) {
-    const more = await Promise.all(Array.from({ length: Math.min(batch, options.count - i) }, (_, j) => Peer.connect(port, `silent${i + j}`)));
+  for (let i = 0; i < options.count; i += options.perAddress) {
+    const from = attackerAddress();
+    const more = await Promise.all(Array.from({ length: Math.min(options.perAddress, options.count - i) }, (_, j) => Peer.connect(port, `silent${i + j}`, from)));
     peers.push(...more.map((peer) => opened.use(peer)));
   }
   await Promise.all(peers.map((peer) => peer.closes(options.deadlineMs)));
@@ -93,12 +108,13 @@ export async function silentCrowd(port: number, options: { count: number; deadli
  */
 export async function neverReads(port: number, options: { victim: string; flooder: string; messages: number; bodyBytes: number; deadlineMs?: number }): Promise<number> {
   const deadlineMs = options.deadlineMs ?? 5000;
-  using victimSend = await Peer.connect(port, `${options.victim}(send)`);
-  using victimRecv = await Peer.connect(port, `${options.victim}(recv)`);
+  const from = attackerAddress();
+  using victimSend = await Peer.connect(port, `${options.victim}(send)`, from);
+  using victimRecv = await Peer.connect(port, `${options.victim}(recv)`, from);
   await register(victimSend, "TOSEND", options.victim);
   await register(victimRecv, "TORECV", options.victim);
   victimRecv.pause();
-  using flooder = await registered(port, options.flooder);
+  using flooder = await registered(port, options.flooder, options.flooder, attackerAddress());
   const body = new Uint8Array(options.bodyBytes).fill(0x78);
   const send = Buffer.concat([encoder.encode(`SEND ${options.victim}\nContent-length: ${body.length}\n\n`), body]);
   for (let i = 0; i < options.messages; i++) flooder.send(send);
@@ -111,7 +127,7 @@ export async function neverReads(port: number, options: { victim: string; floode
 
 /** A registered user writing `count` RECEIVED answers it owes nobody: ignored, and the connection stays usable. */
 export async function receivedFlood(port: number, options: { name: string; names: readonly string[]; count: number; rng: Rng }): Promise<void> {
-  using peer = await registered(port, options.name);
+  using peer = await connect(port, options.name, options.name);
   const parts: string[] = [];
   for (let i = 0; i < options.count; i++) parts.push(`RECEIVED ${options.rng.pick(options.names)}\n\n`);
   peer.send(parts.join(""));
@@ -122,8 +138,9 @@ export async function receivedFlood(port: number, options: { name: string; names
 
 /** Registration floods: one connection asking for many names, and attempts on names in use. */
 export async function registerFlood(port: number, options: { name: string; count: number; taken: readonly string[] }): Promise<void> {
+  const from = attackerAddress();
   {
-    using peer = await Peer.connect(port, "register-flood");
+    using peer = await Peer.connect(port, "register-flood", from);
     const wire: string[] = [`REGISTER TOSEND ${options.name}\n\n`];
     const expected: string[] = [`REGISTERED TOSEND ${options.name}\n\n`];
     for (let i = 0; i < options.count; i++) {
@@ -141,7 +158,7 @@ export async function registerFlood(port: number, options: { name: string; count
   }
   // Names held by others, on fresh connections: ERROR 104, and the holders keep them.
   using opened = new DisposableStack();
-  const grabbers = (await Promise.all(options.taken.map((name) => Peer.connect(port, `grab(${name})`)))).map((peer) => opened.use(peer));
+  const grabbers = (await Promise.all(options.taken.map((name) => Peer.connect(port, `grab(${name})`, from)))).map((peer) => opened.use(peer));
   await Promise.all(
     grabbers.map(async (grabber, i) => {
       const name = options.taken[i]!;
@@ -151,10 +168,21 @@ export async function registerFlood(port: number, options: { name: string; count
   );
 }
 
-/** `count` connections that each register one role of a fresh name and never pair: closed by the pairing deadline. */
-export async function halfRegistered(port: number, options: { prefix: string; count: number; deadlineMs: number }): Promise<void> {
+/**
+ * `count` connections that each register one role of a fresh name and never
+ * pair, `perAddress` from each attacker address: closed by the pairing deadline.
+ */
+export async function halfRegistered(port: number, options: { prefix: string; count: number; perAddress: number; deadlineMs: number }): Promise<void> {
   using opened = new DisposableStack();
-  const peers = (await Promise.all(Array.from({ length: options.count }, (_, i) => Peer.connect(port, `half${i}`)))).map((peer) => opened.use(peer));
+  let from = "";
+  const peers = (
+    await Promise.all(
+      Array.from({ length: options.count }, (_, i) => {
+        if (i % options.perAddress === 0) from = attackerAddress();
+        return Peer.connect(port, `half${i}`, from);
+      }),
+    )
+  ).map((peer) => opened.use(peer));
   await Promise.all(
     peers.map(async (peer, i) => {
       await register(peer, "TORECV", `${options.prefix}${i}`);
@@ -174,11 +202,11 @@ export async function pour(port: number, options: { prefix: Uint8Array; unit: Ui
   const count = Math.max(1, Math.floor((options.blockBytes ?? 256 * 1024) / options.unit.length));
   const block = new Uint8Array(count * options.unit.length);
   for (let i = 0; i < count; i++) block.set(options.unit, i * options.unit.length);
-  const peer = await Peer.connect(port, "pour");
+  const peer = await Peer.connect(port, "pour", attackerAddress());
   peer.listen({ message() {}, garbled() {}, closed() {} });
+  let total = 0;
   const written = (async () => {
     peer.send(options.prefix);
-    let total = 0;
     while (total < options.total && !peer.isClosed) {
       peer.send(block);
       await peer.flushed();
@@ -188,30 +216,37 @@ export async function pour(port: number, options: { prefix: Uint8Array; unit: Ui
     await peer.flushed();
     return total;
   })();
-  return { written, closed: peer.closed, end: () => peer.close() };
+  return { written, closed: peer.closed, end: () => peer.close(), sent: () => total, isClosed: () => peer.isClosed };
 }
 
 /**
  * A pipeline of idempotent REGISTERs behind a SEND its accomplice never
- * answers: every reply is held behind that SEND (docs/protocol.md D14), and
- * the server must drop the connection once they pass --max-queued-bytes,
- * long before the ack timeout. Resolves with how long that took.
+ * answers: every reply is held behind that SEND (docs/protocol.md D14). The
+ * server must stop reading the connection once an eighth of
+ * --max-queued-bytes is held (D30), neither buffering the pipeline nor
+ * dropping the connection. Resolves with how much of `totalBytes` the server
+ * let in while `honest` made progress; throws if it let in more than `boundBytes`.
  */
-export async function hog(port: number, options: { name: string; accomplice: string; totalBytes: number; deadlineMs: number }): Promise<number> {
-  using accomplice = await registered(port, options.accomplice);
-  const started = performance.now();
+export async function hog(
+  port: number,
+  options: { name: string; accomplice: string; totalBytes: number; boundBytes: number; honest: () => Promise<void> },
+): Promise<number> {
+  using accomplice = await connect(port, options.accomplice, options.accomplice);
   const attack = await pour(port, {
     prefix: encoder.encode(`REGISTER TOSEND ${options.name}\n\nREGISTER TORECV ${options.name}\n\nSEND ${options.accomplice}\nContent-length: 1\n\nx`),
     unit: encoder.encode(`REGISTER TOSEND ${options.name}\n\n`),
     total: options.totalBytes,
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const closed = await Promise.race([attack.closed.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(resolve, options.deadlineMs, false)))]);
-  clearTimeout(timer);
-  attack.end();
-  if (!closed) throw new Error(`${options.name}: not dropped within ${options.deadlineMs} ms while holding replies behind an unanswered SEND`);
-  await accomplice.receives(`FORWARD ${options.name}\nContent-length: 1\n\nx`);
-  return performance.now() - started;
+  try {
+    await accomplice.receives(`FORWARD ${options.name}\nContent-length: 1\n\nx`);
+    await options.honest();
+    const sent = attack.sent();
+    if (attack.isClosed()) throw new Error(`${options.name}: dropped; it should only have stopped being read`);
+    if (sent > options.boundBytes) throw new Error(`${options.name}: the server read ${sent} bytes of a pipeline whose replies it could not write`);
+    return sent;
+  } finally {
+    attack.end();
+  }
 }
 
 /**
@@ -221,8 +256,8 @@ export async function hog(port: number, options: { name: string; accomplice: str
  */
 export async function liar(port: number, options: { name: string; sender: string; ackTimeoutMs: number }): Promise<void> {
   const deadline = options.ackTimeoutMs + 3000;
-  using sender = await registered(port, options.sender);
-  using liar = await registered(port, options.name);
+  using sender = await registered(port, options.sender, options.sender, attackerAddress());
+  using liar = await connect(port, options.name, options.name);
   const forward = (body: string) => `FORWARD ${options.sender}\nContent-length: ${body.length}\n\n${body}`;
   const send = (body: string) => `SEND ${options.name}\nContent-length: ${body.length}\n\n${body}`;
   // Answers nobody asked for, then a round trip so the server has handled them all.

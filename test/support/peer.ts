@@ -57,11 +57,14 @@ export class Peer {
     this.label = label;
   }
 
-  static async connect(port: number, label = "peer"): Promise<Peer> {
+  /** Connects to 127.0.0.1:`port` from `from` (127.0.0.2, ...: Linux routes all of 127/8 to loopback). */
+  static async connect(port: number, label = "peer", from = "127.0.0.1"): Promise<Peer> {
     const peer = new Peer(label);
     peer.#socket = await Bun.connect<undefined>({
       hostname: "127.0.0.1",
       port,
+      // Supported by Bun 1.4.5, though its types leave it out.
+      ...{ localAddress: from },
       socket: {
         data: (_socket, chunk) => peer.#onData(chunk),
         drain: () => {
@@ -216,8 +219,8 @@ export async function register(peer: Peer, role: "TOSEND" | "TORECV", name: stri
 }
 
 /** A new connection holding both roles of `name`. */
-export async function registered(port: number, name: string, label = name): Promise<Peer> {
-  const peer = await Peer.connect(port, label);
+export async function registered(port: number, name: string, label = name, from?: string): Promise<Peer> {
+  const peer = await Peer.connect(port, label, from);
   peer.send(`REGISTER TOSEND ${name}\n\nREGISTER TORECV ${name}\n\n`);
   await peer.receives(`REGISTERED TOSEND ${name}\n\nREGISTERED TORECV ${name}\n\n`);
   return peer;
