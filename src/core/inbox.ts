@@ -6,7 +6,7 @@
 // byte left (closes a dead recipient), plus a write deadline for the oldest
 // FORWARD not fully written (closes a slow consumer).
 
-import { nameKey, sameName } from "../protocol/names.ts";
+import { sameName } from "../protocol/names.ts";
 import type { SharedBudget } from "./policy.ts";
 import { FailReason } from "./reasons.ts";
 import type { Transaction } from "./transaction.ts";
@@ -86,14 +86,14 @@ export class Inbox {
    */
   offer(tx: Transaction, body: Uint8Array): FailReason | undefined {
     if (this.#closed) return FailReason.Disconnected;
-    const key = nameKey(tx.from);
-    let share = this.#shares.get(key);
+    // tx.from is the sender's registered spelling, the same for every SEND of one user.
+    let share = this.#shares.get(tx.from);
     const size = forwardOverhead + tx.from.length + body.length;
     if (share !== undefined && (share.count >= this.#limits.maxPendingForwards || share.bytes + size > this.#limits.shareBytes)) {
       return FailReason.QueueFull;
     }
     if (!this.#budget.take(size)) return FailReason.ServerBusy;
-    if (share === undefined) this.#shares.set(key, (share = { bytes: 0, count: 0 }));
+    if (share === undefined) this.#shares.set(tx.from, (share = { bytes: 0, count: 0 }));
     share.bytes += size;
     share.count++;
     const now = performance.now();
@@ -187,7 +187,7 @@ export class Inbox {
 
   /** It needs no answer any more. */
   #release(entry: Entry): void {
-    if (--entry.share.count === 0) this.#shares.delete(nameKey(entry.tx.from));
+    if (--entry.share.count === 0) this.#shares.delete(entry.tx.from);
   }
 
   #suspendedNow(now: number): number {

@@ -250,7 +250,8 @@ export class Peer implements Endpoint {
   };
 
   #spend(messages: number, bytes: number): void {
-    const waitMs = Math.max(this.#messages.spend(messages), this.#bytes.spend(bytes));
+    const now = performance.now();
+    const waitMs = Math.max(this.#messages.spend(messages, now), this.#bytes.spend(bytes, now));
     if (waitMs === 0) return;
     clearTimeout(this.#throttleTimer);
     this.#throttleTimer = setTimeout(this.#endThrottle, waitMs);
