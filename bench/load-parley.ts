@@ -78,7 +78,7 @@ function answerForwards(config: GeneratorConfig, user: ParleyUser, from: string)
     parse(chunk);
     while (forwards > 0) {
       const answers = Math.min(forwards, config.inflight);
-      user.receiving.write(block.subarray(0, answers * received.length));
+      user.receiving.writePrefix(block, answers * received.length);
       forwards -= answers;
     }
   };
@@ -88,7 +88,7 @@ function answerForwards(config: GeneratorConfig, user: ParleyUser, from: string)
 function pumpSends(config: GeneratorConfig, user: ParleyUser, to: string): Pump {
   const send = encodeSend(to, new Uint8Array(config.body).fill(0x61));
   const sends = repeated(send, config.inflight);
-  const pump = new Pump(config.inflight, (count) => user.sending.write(sends.subarray(0, count * send.length)));
+  const pump = new Pump(config.inflight, (count) => user.sending.writePrefix(sends, count * send.length));
   let sent = 0;
   let failed = 0;
   user.sending.onFrame = (head) => {

@@ -33,7 +33,7 @@ function ackRecords(client: Client, recordBytes: number): void {
     pending -= records * recordBytes;
     while (records > 0) {
       const now = Math.min(records, 4096);
-      client.write(ackBlock.subarray(0, now * ackBytes));
+      client.writePrefix(ackBlock, now * ackBytes);
       records -= now;
     }
   };
@@ -43,7 +43,7 @@ function ackRecords(client: Client, recordBytes: number): void {
 function pumpRecords(config: GeneratorConfig, client: Client): Pump {
   const recordBytes = config.body + recordOverhead;
   const records = repeated(new Uint8Array(recordBytes).fill(0x61), config.inflight);
-  const pump = new Pump(config.inflight, (count) => client.write(records.subarray(0, count * recordBytes)));
+  const pump = new Pump(config.inflight, (count) => client.writePrefix(records, count * recordBytes));
   let pending = 0;
   client.onBytes = (chunk) => {
     pending += chunk.length;

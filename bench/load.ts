@@ -87,6 +87,19 @@ export class Client {
     this.outbox!.write(bytes);
   }
 
+  /**
+   * Writes `bytes[0, length)` of a block that is never mutated. With nothing
+   * queued it goes straight to the socket, with no view and no microtask: the
+   * load's hot writes, so that the generator costs no more per round trip
+   * than the relay it drives, whose reads and writes it mirrors.
+   */
+  writePrefix(bytes: Uint8Array, length: number): void {
+    if (this.outbox!.queuedBytes > 0) return this.outbox!.write(bytes.subarray(0, length));
+    const written = this.socket!.write(bytes, 0, length);
+    // -1: closed, which the close handler reports; a short write leaves the tail to the outbox.
+    if (written >= 0 && written < length) this.outbox!.write(bytes.subarray(written, length));
+  }
+
   end(): void {
     this.expectClose = true;
     this.outbox?.end();
