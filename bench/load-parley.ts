@@ -4,7 +4,7 @@
 import { ascii } from "../src/protocol/ascii.ts";
 import { Framer } from "../src/protocol/framer.ts";
 import { Role, decodeServerHead, encodeReceived, encodeRegister, encodeSend, type HeadDecoder, type ServerHead } from "../src/protocol/messages.ts";
-import { Pump, connect, die, pool, type Client, type GeneratorConfig } from "./load.ts";
+import { Pump, connect, die, pool, repeated, type Client, type GeneratorConfig } from "./load.ts";
 
 type ParleyClient = Client & { onFrame: (head: ServerHead, body: Uint8Array) => void };
 
@@ -59,23 +59,49 @@ export async function registerUser(config: GeneratorConfig, name: string, known:
   return { name, sending, receiving };
 }
 
-/** The receiving side of a load user: answers every FORWARD from `from` with RECEIVED. */
-function answerForwards(user: ParleyUser, from: string): void {
+/**
+ * The receiving side of a load user: answers every FORWARD from `from` with
+ * RECEIVED, all of a chunk's answers in one write (as the raw receivers do).
+ * Its sender has at most `inflight` SENDs out, so one block of that many
+ * answers covers a chunk; the loop is for a server that sends more.
+ */
+function answerForwards(config: GeneratorConfig, user: ParleyUser, from: string): void {
   const received = encodeReceived(from);
+  const block = repeated(received, config.inflight);
+  let forwards = 0;
   user.receiving.onFrame = (head) => {
     if (head.verb !== "FORWARD" || head.from !== from) die(`receiver ${user.name} got ${head.verb}`);
-    user.receiving.write(received);
+    forwards++;
+  };
+  const parse = user.receiving.onBytes;
+  user.receiving.onBytes = (chunk) => {
+    parse(chunk);
+    while (forwards > 0) {
+      const answers = Math.min(forwards, config.inflight);
+      user.receiving.writePrefix(block, answers * received.length);
+      forwards -= answers;
+    }
   };
 }
 
-/** The sending side: a pump of SENDs to `to`, completed by SENT (or an ERROR, counted). */
+/** The sending side: a pump of SENDs to `to`, completed by SENT (or an ERROR, counted) once per chunk, then refilled in one write. */
 function pumpSends(config: GeneratorConfig, user: ParleyUser, to: string): Pump {
   const send = encodeSend(to, new Uint8Array(config.body).fill(0x61));
-  const pump = new Pump(config.inflight, () => user.sending.write(send));
+  const sends = repeated(send, config.inflight);
+  const pump = new Pump(config.inflight, (count) => user.sending.writePrefix(sends, count * send.length));
+  let sent = 0;
+  let failed = 0;
   user.sending.onFrame = (head) => {
-    if (head.verb === "SENT" && head.to === to) return pump.complete(true);
-    if (head.verb === "ERROR") return pump.complete(false);
-    die(`sender ${user.name} got ${head.verb}`);
+    if (head.verb === "SENT" && head.to === to) sent++;
+    else if (head.verb === "ERROR") failed++;
+    else die(`sender ${user.name} got ${head.verb}`);
+  };
+  const parse = user.sending.onBytes;
+  user.sending.onBytes = (chunk) => {
+    parse(chunk);
+    pump.complete(sent, failed);
+    sent = failed = 0;
+    pump.fill();
   };
   return pump;
 }
@@ -85,7 +111,7 @@ export async function setupParley(config: GeneratorConfig): Promise<Pump[]> {
   if (config.kind === "broadcast") {
     const sender = "b0";
     await pool(config.receivers, config.concurrency, async (i) => {
-      answerForwards(await registerUser(config, `r${i}`, { sending: [], receiving: [forwardFrom(sender)] }), sender);
+      answerForwards(config, await registerUser(config, `r${i}`, { sending: [], receiving: [forwardFrom(sender)] }), sender);
     });
     const user = await registerUser(config, sender, { sending: [ascii("SENT ALL\n\n")], receiving: [] });
     return [pumpSends(config, user, "ALL")];
@@ -97,7 +123,7 @@ export async function setupParley(config: GeneratorConfig): Promise<Pump[]> {
       registerUser(config, from, { sending: [ascii(`SENT ${to}\n\n`)], receiving: [] }),
       registerUser(config, to, { sending: [], receiving: [forwardFrom(from)] }),
     ]);
-    answerForwards(receiver, from);
+    answerForwards(config, receiver, from);
     pumps.push(pumpSends(config, sender, to));
   });
   return pumps;

@@ -2,7 +2,7 @@
 // connection, then fixed-size records out and fixed-size acks back.
 
 import { RawKind, ackBytes, encodeHello, helloBytes, recordOverhead } from "./raw-wire.ts";
-import { Pump, connect, die, pool, type Client, type GeneratorConfig } from "./load.ts";
+import { Pump, connect, die, pool, repeated, type Client, type GeneratorConfig } from "./load.ts";
 
 export async function joinRaw(config: GeneratorConfig, kind: RawKind, group: number): Promise<Client> {
   const client = await connect(config.port);
@@ -33,21 +33,24 @@ function ackRecords(client: Client, recordBytes: number): void {
     pending -= records * recordBytes;
     while (records > 0) {
       const now = Math.min(records, 4096);
-      client.write(ackBlock.subarray(0, now * ackBytes));
+      client.writePrefix(ackBlock, now * ackBytes);
       records -= now;
     }
   };
 }
 
+/** Counts acks by their size alone: one complete() and one write per chunk, however many records it answers. */
 function pumpRecords(config: GeneratorConfig, client: Client): Pump {
-  const record = new Uint8Array(config.body + recordOverhead).fill(0x61);
-  const pump = new Pump(config.inflight, () => client.write(record));
+  const recordBytes = config.body + recordOverhead;
+  const records = repeated(new Uint8Array(recordBytes).fill(0x61), config.inflight);
+  const pump = new Pump(config.inflight, (count) => client.writePrefix(records, count * recordBytes));
   let pending = 0;
   client.onBytes = (chunk) => {
     pending += chunk.length;
     const acks = Math.floor(pending / ackBytes);
     pending -= acks * ackBytes;
-    for (let i = 0; i < acks; i++) pump.complete(true);
+    pump.complete(acks);
+    pump.fill();
   };
   return pump;
 }

@@ -1,5 +1,6 @@
 // bench/run.ts's flags: every parameter of every scenario, with its default.
 
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Target } from "./load.ts";
 
@@ -24,6 +25,8 @@ export type Options = {
   repeat: number;
   jsonOut: string | undefined;
   cpuProf: string | undefined;
+  /** The source tree whose `src/cli.ts server` is measured: this repo by default, another checkout to compare a change with its base. */
+  parleyDir: string;
   quiet: boolean;
 };
 
@@ -45,6 +48,7 @@ const flagHelp: Record<string, string> = {
   repeat: "run every measurement this many times, raw and parley alternating (default 1)",
   "json-out": "where to write the JSON results (default bench/results/<timestamp>.json)",
   "cpu-prof": "directory: run the parley server under `bun --cpu-prof` and write one profile per run there",
+  "parley-dir": "measure the parley server of another source tree: runs DIR/src/cli.ts server from DIR; the harness, generator and raw relay stay this tree's (default: this repo)",
   quiet: "no progress lines on stderr",
   help: "show this help",
 };
@@ -74,6 +78,7 @@ export function parseOptions(args: string[]): Options {
     repeat: 1,
     jsonOut: undefined,
     cpuProf: undefined,
+    parleyDir: path.resolve(import.meta.dir, ".."),
     quiet: false,
   };
   for (let i = 0; i < args.length; i++) {
@@ -149,6 +154,10 @@ export function parseOptions(args: string[]): Options {
         break;
       case "cpu-prof":
         options.cpuProf = path.resolve(value);
+        break;
+      case "parley-dir":
+        options.parleyDir = path.resolve(value);
+        if (!existsSync(path.join(options.parleyDir, "src", "cli.ts"))) throw new Error(`--parley-dir: no src/cli.ts in ${options.parleyDir}`);
         break;
     }
   }

@@ -34,17 +34,23 @@ export type Relay = { proc: Subprocess<"ignore", "ignore", "pipe">; port: number
 
 export type ServerLimits = { maxPendingForwards?: number; maxBodyBytes?: number; maxQueuedBytes?: number };
 
-/** Starts parley (`bun src/cli.ts server --port 0`) or the baseline; resolves once it logged its port. `profile`: run parley under `bun --cpu-prof`. */
-export async function startRelay(target: Target, limits: ServerLimits, profile: { dir: string; name: string } | undefined): Promise<Relay> {
+/**
+ * Starts parley (`bun src/cli.ts server --port 0` in `parleyDir`, which may be
+ * another checkout: its own tsconfig and node_modules apply) or the baseline;
+ * resolves once it logged its port. `profile`: run parley under `bun --cpu-prof`.
+ */
+export async function startRelay(target: Target, limits: ServerLimits, parleyDir: string, profile: { dir: string; name: string } | undefined): Promise<Relay> {
   let argv: string[];
+  let cwd = root;
   if (target === "raw") {
     argv = [bun, "bench/baseline.ts", "--port", "0"];
   } else {
+    cwd = parleyDir;
     const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`];
     const limitFlags = Object.entries(limits).flatMap(([name, value]) => [`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(value)]);
     argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", "--log-level", "info", ...limitFlags];
   }
-  const proc = Bun.spawn(withRaisedFdLimit(argv), { cwd: root, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn(withRaisedFdLimit(argv), { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   const tail: string[] = [];
   const { promise: listening, resolve, reject } = Promise.withResolvers<number>();
   // Keep reading stderr for the whole run: a full pipe would block the server's log writes.

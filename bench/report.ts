@@ -22,6 +22,8 @@ export type Row = {
   errors: number;
   /** parley only: its tx/s over the raw relay's in the same repeat. */
   ratio?: number;
+  /** parley only: the raw relay's serverMicrosPerTx in the same repeat, printed beside the ratio. */
+  rawServerMicrosPerTx?: number;
   mbPerSec?: number;
   rssPerUserKiB?: number;
   rssBeforeKiB?: number;
@@ -39,6 +41,16 @@ function fixed(value: number | null | undefined, digits: number): string {
 function rate(value: number): string {
   if (!Number.isFinite(value)) return "-";
   return value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : value >= 1e4 ? `${(value / 1e3).toFixed(1)}k` : value.toFixed(0);
+}
+
+function micros(value: number): string {
+  return fixed(value, value >= 100 ? 0 : value >= 10 ? 1 : 2);
+}
+
+/** The throughput ratio, with both servers' CPU per round trip beside it: a ratio alone hides whether either side was busy. */
+function vsRaw(row: Row): string {
+  if (row.ratio === undefined) return "";
+  return `${fixed(row.ratio, 2)}x (${micros(row.serverMicrosPerTx)} vs ${micros(row.rawServerMicrosPerTx ?? NaN)} µs/tx)`;
 }
 
 function extra(row: Row): string {
@@ -63,8 +75,8 @@ export function table(rows: Row[]): string {
     fixed(row.p999Ms, 3),
     fixed(row.serverCpuPct, 0),
     fixed(row.generatorCpuPct, 0),
-    fixed(row.serverMicrosPerTx, row.serverMicrosPerTx >= 100 ? 0 : 1),
-    row.ratio === undefined ? "" : `${fixed(row.ratio, 2)}x`,
+    micros(row.serverMicrosPerTx),
+    vsRaw(row),
     extra(row),
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i]!.length)));

@@ -10,9 +10,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { GeneratorConfig, Target } from "./load.ts";
-import { parseOptions, type Options, type Scenario } from "./options.ts";
+import { parseOptions, type Options } from "./options.ts";
+import { plans, serverFdReserve, type Plan } from "./plans.ts";
 import { childFdLimit, cpuSeconds, describeMachine, machineLine, openFds, rssKiB } from "./proc.ts";
-import { nextEvent, startGenerator, startRelay, stopProcess, withDeadline, type Generator, type Relay, type ServerLimits } from "./processes.ts";
+import { nextEvent, startGenerator, startRelay, stopProcess, withDeadline, type Generator, type Relay } from "./processes.ts";
 import { table, type Results, type Row } from "./report.ts";
 
 const root = path.resolve(import.meta.dir, "..");
@@ -23,94 +24,6 @@ function log(options: Options, line: string): void {
 
 // ---------------------------------------------------------------------------
 // Runs
-
-type Plan = {
-  scenario: Scenario;
-  label: string;
-  config: Omit<GeneratorConfig, "target" | "port">;
-  limits: ServerLimits;
-  /** scale runs: users in this run and connections per user. */
-  users?: number;
-  note?: string;
-};
-
-function baseConfig(options: Options): Omit<GeneratorConfig, "target" | "port"> {
-  return {
-    kind: "unicast",
-    pairs: 1,
-    inflight: 1,
-    body: options.body,
-    receivers: 0,
-    users: 0,
-    userOffset: 0,
-    connectionsPerUser: 2,
-    concurrency: options.concurrency,
-    warmupMs: options.warmupMs,
-    durationMs: options.durationMs,
-    drainMs: 3000,
-    decoder: options.decoder,
-    deadlineMs: options.warmupMs + options.durationMs + 120_000,
-  };
-}
-
-// The server's own fds besides client sockets (listener, epoll, stdio, ...), plus a margin.
-const serverFdReserve = 64;
-
-function plans(options: Options): Plan[] {
-  const base = baseConfig(options);
-  const out: Plan[] = [];
-  for (const scenario of options.scenarios) {
-    switch (scenario) {
-      case "closed":
-        for (const pairs of options.pairs) out.push({ scenario, label: `closed N=${pairs}`, config: { ...base, pairs, inflight: 1 }, limits: {} });
-        break;
-      case "pipelined":
-        for (const pairs of options.pairs) {
-          out.push({
-            scenario,
-            label: `pipelined N=${pairs} x${options.inflight}`,
-            config: { ...base, pairs, inflight: options.inflight },
-            limits: options.inflight > 1024 ? { maxPendingForwards: options.inflight } : {},
-          });
-        }
-        break;
-      case "broadcast":
-        for (const receivers of options.receivers) {
-          out.push({ scenario, label: `broadcast M=${receivers}`, config: { ...base, kind: "broadcast", receivers, inflight: 1, durationMs: options.broadcastDurationMs, deadlineMs: base.deadlineMs + options.broadcastDurationMs }, limits: {} });
-        }
-        break;
-      case "scale":
-        for (const users of options.users) {
-          // Two connections per user: the server holds 2U sockets. If the fd limit cannot
-          // be raised that far, run as many users as fit, and U users on one connection each.
-          const fit = Math.floor((childFdLimit - serverFdReserve) / 2);
-          const scale = { ...base, kind: "scale" as const, durationMs: 0, warmupMs: 0 };
-          if (users <= fit) {
-            out.push({ scenario, label: `scale U=${users}`, config: { ...scale, users }, limits: {}, users });
-          } else {
-            const note = `fd limit ${childFdLimit} fits ${fit} users with two connections`;
-            out.push({ scenario, label: `scale U=${fit} (fd cap)`, config: { ...scale, users: fit }, limits: {}, users: fit, note });
-            out.push({ scenario, label: `scale U=${users} 1conn`, config: { ...scale, users, connectionsPerUser: 1 }, limits: {}, users, note: "both roles on one connection" });
-          }
-        }
-        break;
-      case "large":
-        for (const body of options.largeBodies) {
-          out.push({
-            scenario,
-            label: `large ${body >= 1024 ? `${body / 1024}KiB` : `${body}B`} x${options.inflight}`,
-            config: { ...base, pairs: 1, inflight: options.inflight, body },
-            limits: {
-              ...(body > 65536 ? { maxBodyBytes: body } : {}),
-              ...(options.inflight * (body + 128) * 2 > 8 * 2 ** 20 ? { maxQueuedBytes: options.inflight * (body + 128) * 2 } : {}),
-            },
-          });
-        }
-        break;
-    }
-  }
-  return out;
-}
 
 const ms = (micros: number): number => Math.round(micros) / 1000;
 
@@ -213,7 +126,7 @@ async function runOne(plan: Plan, target: Target, repeat: number, options: Optio
   const profileName = `${plan.label.replace(/[^A-Za-z0-9=]+/g, "-")}-r${repeat}`;
   let relay: Relay | undefined;
   try {
-    relay = await startRelay(target, plan.limits, options.cpuProf === undefined ? undefined : { dir: options.cpuProf, name: profileName });
+    relay = await startRelay(target, plan.limits, options.parleyDir, options.cpuProf === undefined ? undefined : { dir: options.cpuProf, name: profileName });
     const measured = plan.scenario === "scale" ? await runScale(plan, target, relay, options) : await runLoad(plan, target, relay);
     return { ...head, ...measured };
   } catch (error) {
@@ -224,11 +137,12 @@ async function runOne(plan: Plan, target: Target, repeat: number, options: Optio
   }
 }
 
-/** The commit measured, and whether src/ had uncommitted changes (others edit it while the bench runs). */
-function revision(): string {
-  const git = (...args: string[]) => Bun.spawnSync(["git", ...args], { cwd: root }).stdout.toString().trim();
+/** The commit of the parley tree measured, and whether its src/ had uncommitted changes (others edit it while the bench runs). */
+function revision(dir: string): string {
+  const git = (...args: string[]) => Bun.spawnSync(["git", ...args], { cwd: dir }).stdout.toString().trim();
   const head = git("rev-parse", "--short", "HEAD") || "unknown";
-  return git("status", "--porcelain", "--", "src") === "" ? head : `${head}+dirty-src`;
+  const state = git("status", "--porcelain", "--", "src") === "" ? head : `${head}+dirty-src`;
+  return dir === root ? state : `${state} (${dir})`;
 }
 
 // ---------------------------------------------------------------------------
@@ -251,10 +165,13 @@ async function main(): Promise<void> {
       }
       const raw = byTarget.get("raw");
       const parley = byTarget.get("parley");
-      if (raw !== undefined && parley !== undefined && raw.txPerSec > 0) parley.ratio = parley.txPerSec / raw.txPerSec;
+      if (raw !== undefined && parley !== undefined && raw.txPerSec > 0) {
+        parley.ratio = parley.txPerSec / raw.txPerSec;
+        parley.rawServerMicrosPerTx = raw.serverMicrosPerTx;
+      }
     }
   }
-  const results: Results = { machine, machineLine: machineLine(machine), revision: revision(), startedAt, finishedAt: new Date().toISOString(), options, rows };
+  const results: Results = { machine, machineLine: machineLine(machine), revision: revision(options.parleyDir), startedAt, finishedAt: new Date().toISOString(), options, rows };
   const out = options.jsonOut ?? path.join(root, "bench", "results", `${startedAt.replace(/[:.]/g, "-")}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");

@@ -52,7 +52,10 @@ describe("bench", () => {
         expect(Number.isFinite(row.generatorCpuPct)).toBe(true);
         if (row.scenario === "scale") expect(Number.isFinite(row.rssPerUserKiB)).toBe(true);
         else expect(row.p99Ms).toBeGreaterThan(0);
-        if (row.target === "parley") expect(row.ratio).toBeGreaterThan(0);
+        if (row.target === "parley") {
+          expect(row.ratio).toBeGreaterThan(0);
+          expect(Number.isFinite(row.rawServerMicrosPerTx)).toBe(true);
+        }
       }
     },
     30_000,

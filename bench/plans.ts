@@ -1,0 +1,95 @@
+// What a bench run measures: one plan per (scenario, parameter) from the
+// options, each with the generator config and the server limits it needs.
+
+import type { GeneratorConfig } from "./load.ts";
+import type { Options, Scenario } from "./options.ts";
+import { childFdLimit } from "./proc.ts";
+import type { ServerLimits } from "./processes.ts";
+
+export type Plan = {
+  scenario: Scenario;
+  label: string;
+  config: Omit<GeneratorConfig, "target" | "port">;
+  limits: ServerLimits;
+  /** scale runs: users in this run and connections per user. */
+  users?: number;
+  note?: string;
+};
+
+function baseConfig(options: Options): Omit<GeneratorConfig, "target" | "port"> {
+  return {
+    kind: "unicast",
+    pairs: 1,
+    inflight: 1,
+    body: options.body,
+    receivers: 0,
+    users: 0,
+    userOffset: 0,
+    connectionsPerUser: 2,
+    concurrency: options.concurrency,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    drainMs: 3000,
+    decoder: options.decoder,
+    deadlineMs: options.warmupMs + options.durationMs + 120_000,
+  };
+}
+
+// The server's own fds besides client sockets (listener, epoll, stdio, ...), plus a margin.
+export const serverFdReserve = 64;
+
+export function plans(options: Options): Plan[] {
+  const base = baseConfig(options);
+  const out: Plan[] = [];
+  for (const scenario of options.scenarios) {
+    switch (scenario) {
+      case "closed":
+        for (const pairs of options.pairs) out.push({ scenario, label: `closed N=${pairs}`, config: { ...base, pairs, inflight: 1 }, limits: {} });
+        break;
+      case "pipelined":
+        for (const pairs of options.pairs) {
+          out.push({
+            scenario,
+            label: `pipelined N=${pairs} x${options.inflight}`,
+            config: { ...base, pairs, inflight: options.inflight },
+            limits: options.inflight > 1024 ? { maxPendingForwards: options.inflight } : {},
+          });
+        }
+        break;
+      case "broadcast":
+        for (const receivers of options.receivers) {
+          out.push({ scenario, label: `broadcast M=${receivers}`, config: { ...base, kind: "broadcast", receivers, inflight: 1, durationMs: options.broadcastDurationMs, deadlineMs: base.deadlineMs + options.broadcastDurationMs }, limits: {} });
+        }
+        break;
+      case "scale":
+        for (const users of options.users) {
+          // Two connections per user: the server holds 2U sockets. If the fd limit cannot
+          // be raised that far, run as many users as fit, and U users on one connection each.
+          const fit = Math.floor((childFdLimit - serverFdReserve) / 2);
+          const scale = { ...base, kind: "scale" as const, durationMs: 0, warmupMs: 0 };
+          if (users <= fit) {
+            out.push({ scenario, label: `scale U=${users}`, config: { ...scale, users }, limits: {}, users });
+          } else {
+            const note = `fd limit ${childFdLimit} fits ${fit} users with two connections`;
+            out.push({ scenario, label: `scale U=${fit} (fd cap)`, config: { ...scale, users: fit }, limits: {}, users: fit, note });
+            out.push({ scenario, label: `scale U=${users} 1conn`, config: { ...scale, users, connectionsPerUser: 1 }, limits: {}, users, note: "both roles on one connection" });
+          }
+        }
+        break;
+      case "large":
+        for (const body of options.largeBodies) {
+          out.push({
+            scenario,
+            label: `large ${body >= 1024 ? `${body / 1024}KiB` : `${body}B`} x${options.inflight}`,
+            config: { ...base, pairs: 1, inflight: options.inflight, body },
+            limits: {
+              ...(body > 65536 ? { maxBodyBytes: body } : {}),
+              ...(options.inflight * (body + 128) * 2 > 8 * 2 ** 20 ? { maxQueuedBytes: options.inflight * (body + 128) * 2 } : {}),
+            },
+          });
+        }
+        break;
+    }
+  }
+  return out;
+}
