@@ -35,6 +35,39 @@ export type Relay = { proc: Subprocess<"ignore", "ignore", "pipe">; port: number
 export type ServerLimits = { maxPendingForwards?: number; maxBodyBytes?: number; maxQueuedBytes?: number };
 
 /**
+ * The bench is one address sending as fast as it can, which the fairness
+ * limits (docs/protocol.md §6) exist to stop: it raises them, and says so in
+ * bench/README.md. A tree older than them does not know these flags, so only
+ * the ones its --help lists are passed.
+ */
+const benchLimits: Record<string, number> = {
+  maxConnectionsPerAddress: 10_000_000,
+  maxNamesPerAddress: 10_000_000,
+  rateMessages: 10_000_000,
+  burstMessages: 100_000_000,
+  rateBytes: 2 ** 40,
+  burstBytes: 2 ** 40,
+  maxShareBytes: 2 ** 32,
+};
+
+const knownFlags = new Map<string, Promise<Set<string>>>();
+
+/** The flags `parley server --help` of the tree in `dir` lists. */
+function serverFlags(dir: string): Promise<Set<string>> {
+  let flags = knownFlags.get(dir);
+  if (flags === undefined) {
+    const proc = Bun.spawn([bun, "src/cli.ts", "server", "--help"], { cwd: dir, stdout: "pipe", stderr: "ignore" });
+    flags = new Response(proc.stdout).text().then((help) => new Set(help.match(/--[a-z][a-z0-9-]*/g) ?? []));
+    knownFlags.set(dir, flags);
+  }
+  return flags;
+}
+
+function flag(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
  * Starts parley (`bun src/cli.ts server --port 0` in `parleyDir`, which may be
  * another checkout: its own tsconfig and node_modules apply) or the baseline;
  * resolves once it logged its port. `profile`: run parley under `bun --cpu-prof`.
@@ -47,7 +80,9 @@ export async function startRelay(target: Target, limits: ServerLimits, parleyDir
   } else {
     cwd = parleyDir;
     const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`];
-    const limitFlags = Object.entries(limits).flatMap(([name, value]) => [`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(value)]);
+    const known = await serverFlags(parleyDir);
+    const raised = Object.entries(benchLimits).filter(([name]) => known.has(flag(name)));
+    const limitFlags = [...raised, ...Object.entries(limits)].flatMap(([name, value]) => [flag(name), String(value)]);
     argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", "--log-level", "info", ...limitFlags];
   }
   const proc = Bun.spawn(withRaisedFdLimit(argv), { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });

@@ -10,7 +10,12 @@ import path from "node:path";
 import { parseOptions } from "../../bench/options.ts";
 import { startRelay, stopProcess, type Relay } from "../../bench/processes.ts";
 
+// Its --help lists one fairness flag, so only that one of the raised limits is passed.
 const fakeCli = `
+if (process.argv.includes("--help")) {
+  console.log("  --max-pending-forwards <value>\\n  --rate-messages <value>");
+  process.exit(0);
+}
 process.stderr.write("fake.listening port=4321 cwd=" + process.cwd() + " args=" + process.argv.slice(2).join(",") + "\\n");
 setInterval(() => {}, 1000);
 `;
@@ -25,7 +30,7 @@ afterEach(async () => {
 });
 
 describe("bench --parley-dir", () => {
-  test("runs the other tree's src/cli.ts server from that tree, with the limit flags", async () => {
+  test("runs the other tree's src/cli.ts server from that tree, with the limit flags it knows", async () => {
     dir = realpathSync(mkdtempSync(path.join(tmpdir(), "parley-tree-")));
     mkdirSync(path.join(dir, "src"));
     writeFileSync(path.join(dir, "src", "cli.ts"), fakeCli);
@@ -34,7 +39,7 @@ describe("bench --parley-dir", () => {
 
     relay = await startRelay("parley", { maxPendingForwards: 2048 }, options.parleyDir, undefined);
     expect(relay.port).toBe(4321);
-    expect(relay.tail).toEqual([`fake.listening port=4321 cwd=${dir} args=server,--port,0,--log-level,info,--max-pending-forwards,2048`]);
+    expect(relay.tail).toEqual([`fake.listening port=4321 cwd=${dir} args=server,--port,0,--log-level,info,--rate-messages,10000000,--max-pending-forwards,2048`]);
   });
 
   test("defaults to this repo and refuses a directory without src/cli.ts", () => {
