@@ -7,11 +7,16 @@ import type { AddressRange } from "./core/address.ts";
 import type { EventSink } from "./core/events.ts";
 import { createHub } from "./core/hub.ts";
 import type { LimitValues } from "./protocol/limits.ts";
-import { listenTcp } from "./transports/tcp-listener.ts";
+import { listenStream, type Listener, type TlsFiles } from "./transports/stream-listener.ts";
 
 export type ServerOptions = {
   readonly hostname?: string;
+  /** The plain TCP port (0 picks a free one); default 5050. */
   readonly port?: number;
+  /** Whether to serve plain TCP; default true. */
+  readonly plain?: boolean;
+  /** Serve TLS too, on its own port (default 5443), with this certificate and key (PEM text). */
+  readonly tls?: TlsFiles & { readonly port?: number; readonly handshakeTimeoutMs?: number };
   readonly limits?: Partial<LimitValues>;
   readonly events?: EventSink;
   /** Addresses the per-address caps do not apply to. */
@@ -20,13 +25,17 @@ export type ServerOptions = {
 
 export type RunningServer = {
   readonly hostname: string;
+  /** The first listener's port: plain TCP's, or TLS's when there is no plain one. */
   readonly port: number;
+  readonly tlsPort: number | undefined;
   /** Open connections, registered or not. */
   readonly connections: number;
   /** Names with at least one role held. */
   readonly users: number;
   /** Stops accepting, answers every SEND in flight (ERROR 102 unless already acknowledged, docs/protocol.md D22), flushes and closes; resolves when every socket is closed. */
   stop(): Promise<void>;
+  /** Serves new TLS connections with another certificate; open ones keep theirs. */
+  reloadTls(files: TlsFiles): void;
   [Symbol.asyncDispose](): Promise<void>;
 };
 
@@ -62,29 +71,40 @@ export function startServer(options: ServerOptions = {}): RunningServer {
   const maxConnections = options.limits?.maxConnections || connectionCap(files);
   const hub = createHub({ limits: { ...options.limits, maxConnections }, events: options.events, exempt: options.exempt });
   const { events, peers, directory } = hub;
-  const listener = listenTcp(hub, options.hostname ?? "127.0.0.1", options.port ?? 5050);
+  const hostname = options.hostname ?? "127.0.0.1";
+  const listeners: Listener[] = [];
+  try {
+    if (options.plain ?? true) listeners.push(listenStream(hub, { hostname, port: options.port ?? 5050 }));
+    if (options.tls !== undefined) listeners.push(listenStream(hub, { hostname, port: options.tls.port ?? 5443, tls: options.tls, handshakeTimeoutMs: options.tls.handshakeTimeoutMs }));
+  } catch (error) {
+    for (const listener of listeners) listener.closeAll();
+    throw error;
+  }
+  if (listeners.length === 0) throw new Error("no listener: plain TCP is off and TLS is not configured");
+  const tlsListener = listeners.find((listener) => listener.transport === "tls");
   events.emit({ type: "server.limits", fileLimit: files ?? "unknown", maxConnections });
-  events.emit({ type: "server.listening", transport: "tcp", host: listener.socket.hostname, port: listener.socket.port });
+  for (const listener of listeners) events.emit({ type: "server.listening", transport: listener.transport, host: hostname, port: listener.port });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      listener.socket.stop();
+      for (const listener of listeners) listener.stop();
       events.emit({ type: "server.stopping", connections: peers.size });
       for (const peer of [...peers]) peer.shutdown();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdownDeadlineMs)));
-      await Promise.race([listener.drained(), deadline]);
+      await Promise.race([Promise.all(listeners.map((listener) => listener.drained())), deadline]);
       clearTimeout(timer);
-      listener.socket.stop(true);
+      for (const listener of listeners) listener.closeAll();
       events.emit({ type: "server.stopped" });
     })();
     return stopping;
   };
 
   return {
-    hostname: listener.socket.hostname,
-    port: listener.socket.port,
+    hostname,
+    port: listeners[0]!.port,
+    tlsPort: tlsListener?.port,
     get connections() {
       return peers.size;
     },
@@ -92,6 +112,10 @@ export function startServer(options: ServerOptions = {}): RunningServer {
       return directory.size;
     },
     stop,
+    reloadTls(files) {
+      if (tlsListener === undefined) throw new Error("TLS is not configured");
+      tlsListener.reload(files);
+    },
     [Symbol.asyncDispose]: stop,
   };
 }

@@ -66,6 +66,7 @@ export const ProtocolReason = {
   UnknownRole: "unknown-role",
   BadHeaderLine: "bad-header-line",
   EmptyFirstLine: "empty-first-line",
+  TlsOnPlainPort: "tls-on-plain-port",
   Internal: "internal-error",
 } as const;
 export type ProtocolReason = (typeof ProtocolReason)[keyof typeof ProtocolReason];

@@ -4,10 +4,13 @@
 
 import type { Hub, Wire } from "../core/hub.ts";
 import { Peer } from "../core/peer.ts";
+import { CloseReason } from "../core/reasons.ts";
 import { ErrorCode, ProtocolError, ProtocolReason } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
 import { decodeClientHead, encodeForwardHead, type ClientHead } from "../protocol/messages.ts";
 import type { Transport, TransportHandler } from "../net/transport.ts";
+
+const tlsHandshakeRecord = 0x16;
 
 export class StreamConnection implements Wire, TransportHandler {
   readonly address: string;
@@ -17,17 +20,30 @@ export class StreamConnection implements Wire, TransportHandler {
   readonly #framer: Framer<ClientHead>;
   // A recipient mostly hears from one sender at one size at a time: keep the last header.
   #lastForward: { from: string; length: number; head: Uint8Array } | undefined;
+  // On a plain port, whether the first byte is still to come.
+  #checkFirstByte: boolean;
 
-  constructor(transport: Transport, hub: Hub) {
+  constructor(transport: Transport, hub: Hub, options: { plain: boolean }) {
     this.address = transport.remoteAddress;
     this.#hub = hub;
     this.#transport = transport;
     this.#framer = new Framer(hub.limits, decodeClientHead);
+    this.#checkFirstByte = options.plain;
     this.peer = new Peer(this, hub);
   }
 
   onData(chunk: Uint8Array): void {
     if (this.peer.closed) return;
+    if (this.#checkFirstByte && chunk.length > 0) {
+      this.#checkFirstByte = false;
+      // docs/protocol.md §7: a TLS ClientHello (0x16, which cannot start a verb) on the
+      // plain port is closed at once, so a TLS client gets an error, not a 30 s wait.
+      if (chunk[0] === tlsHandshakeRecord) {
+        this.#hub.events.emit({ type: "connection.refused", id: this.peer.id, user: undefined, reason: ProtocolReason.TlsOnPlainPort, detail: "TLS ClientHello on the plain port" });
+        this.peer.close(CloseReason.ProtocolError);
+        return;
+      }
+    }
     let error: ProtocolError | undefined;
     try {
       error = this.#framer.push(chunk, this.peer.onMessage);

@@ -9,10 +9,10 @@ import { Peer, bytes, show, type Bytes } from "../support/peer.ts";
 export type Mode = "two-connection" | "single-connection";
 export const modes: readonly Mode[] = ["two-connection", "single-connection"];
 
-/** Something that serves the protocol on a port. */
+/** Something that serves the protocol on a port; with `ca`, over TLS trusting that certificate. */
 export type Target = {
   readonly name: string;
-  start(limits: Partial<LimitValues>): Promise<{ readonly port: number; stop(): Promise<void> }>;
+  start(limits: Partial<LimitValues>): Promise<{ readonly port: number; readonly ca?: string; stop(): Promise<void> }>;
 };
 
 /** A registered member of the cast. Messages are routed to the right connection by their verb. */
@@ -93,7 +93,7 @@ export function runScenarios(target: Target, scenarios: readonly Scenario[]): vo
           const server = await target.start(each.limits ?? {});
           stop = () => server.stop();
           const connect = async (label = "peer") => {
-            const peer = await Peer.connect(server.port, label);
+            const peer = await Peer.connect(server.port, label, undefined, server.ca);
             peers.push(peer);
             return peer;
           };

@@ -1,9 +1,24 @@
-// Every transcript against a server in this process, in both connection modes.
+// Every transcript against a server in this process, in both connection
+// modes, over plain TCP and over TLS: the same bytes, the same answers.
 
-import { testServer } from "../support/server.ts";
+import { testCertificate, testServer } from "../support/server.ts";
 import { broadcast } from "./broadcast.ts";
 import { delivery } from "./delivery.ts";
 import { failures } from "./failures.ts";
 import { runScenarios } from "./runner.ts";
 
-runScenarios({ name: "in-process server", start: async (limits) => testServer(limits) }, [...delivery, ...broadcast, ...failures]);
+const transcripts = [...delivery, ...broadcast, ...failures];
+
+runScenarios({ name: "in-process server", start: async (limits) => testServer(limits) }, transcripts);
+
+runScenarios(
+  {
+    name: "in-process server over TLS",
+    async start(limits) {
+      const tls = await testCertificate();
+      const server = testServer(limits, tls);
+      return { port: server.tlsPort!, ca: tls.cert, stop: () => server.stop() };
+    },
+  },
+  transcripts,
+);

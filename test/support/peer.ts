@@ -57,15 +57,22 @@ export class Peer {
     this.label = label;
   }
 
-  /** Connects to 127.0.0.1:`port` from `from` (127.0.0.2, ...: Linux routes all of 127/8 to loopback). */
-  static async connect(port: number, label = "peer", from = "127.0.0.1"): Promise<Peer> {
+  /**
+   * Connects to 127.0.0.1:`port` from `from` (127.0.0.2, ...: Linux routes all
+   * of 127/8 to loopback); with `ca`, over TLS trusting that certificate, and
+   * resolves once the handshake is done (a TLS client's earlier writes are lost, Bun 1.4.5).
+   */
+  static async connect(port: number, label = "peer", from = "127.0.0.1", ca?: string): Promise<Peer> {
     const peer = new Peer(label);
+    const handshake = Promise.withResolvers<void>();
     peer.#socket = await Bun.connect<undefined>({
       hostname: "127.0.0.1",
       port,
       // Supported by Bun 1.4.5, though its types leave it out.
       ...{ localAddress: from },
+      ...(ca === undefined ? {} : { tls: { ca, serverName: "localhost" } }),
       socket: {
+        handshake: (_socket, success, error) => (success ? handshake.resolve() : handshake.reject(error ?? new Error(`${label}: TLS handshake failed`))),
         data: (_socket, chunk) => peer.#onData(chunk),
         drain: () => {
           peer.#blocked = false;
@@ -75,6 +82,7 @@ export class Peer {
         error: () => peer.#onClose(),
       },
     });
+    if (ca !== undefined) await handshake.promise;
     return peer;
   }
 
@@ -137,9 +145,11 @@ export class Peer {
   }
 
   /** Closes now; bytes not yet written are dropped, and a listener hears nothing more. */
+  /** Closes the connection and stops reading at once: over TLS, end() alone still takes what the server writes after. */
   close(): void {
     this.#listener = undefined;
     this.#socket?.end();
+    this.#onClose();
   }
 
   /** Half-closes: sends FIN but keeps reading. */

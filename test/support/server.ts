@@ -2,7 +2,10 @@
 // testServer()`, or `await using cast = openCast(limits)`, which also closes
 // every Peer the test opened. Users register over the wire as a client would.
 
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { EventSink } from "../../src/core/events.ts";
 import { createLogger } from "../../src/core/log.ts";
 import type { LimitValues } from "../../src/protocol/limits.ts";
@@ -17,8 +20,28 @@ function testLogger(): EventSink | undefined {
   return createLogger({ level, format: "text", write: (line) => process.stderr.write(line) });
 }
 
-export function testServer(limits: Partial<LimitValues> = {}): RunningServer {
-  return startServer({ hostname: "127.0.0.1", port: 0, limits, events: testLogger() });
+export type TestCertificate = { readonly cert: string; readonly key: string };
+
+let certificate: Promise<TestCertificate> | undefined;
+
+/** A self-signed certificate for localhost and 127.0.0.1, made once per test process by openssl. */
+export function testCertificate(): Promise<TestCertificate> {
+  certificate ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-tls-"));
+    const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
+    const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert];
+    const openssl = Bun.spawn(["openssl", ...args, "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stderr: "pipe" });
+    if ((await openssl.exited) !== 0) throw new Error(`openssl failed: ${await new Response(openssl.stderr).text()}`);
+    const made = { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
+    rmSync(dir, { recursive: true });
+    return made;
+  })();
+  return certificate;
+}
+
+/** A server on port 0; with `tls`, a TLS listener on port 0 too (then `server.tlsPort`). */
+export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertificate): RunningServer {
+  return startServer({ hostname: "127.0.0.1", port: 0, limits, events: testLogger(), tls: tls && { ...tls, port: 0 } });
 }
 
 /** A registered user: two connections, or one in single-connection mode. */
