@@ -28,6 +28,6 @@ describe("README", () => {
 
   test("shows the two setup commands", () => {
     expect(readme).toContain("bun run server");
-    expect(readme).toContain("bun test");
+    expect(readme).toContain("bun run test");
   });
 });

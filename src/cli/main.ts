@@ -2,6 +2,7 @@
 // and the dispatch from argv to them. argv and env come in from src/cli.ts,
 // the only reader of process.argv and process.env.
 
+import { readFileSync } from "node:fs";
 import { runClient } from "../client/terminal.ts";
 import { parseRange, type AddressRange } from "../core/address.ts";
 import { Limits, type LimitValues } from "../protocol/limits.ts";
@@ -30,7 +31,12 @@ const ranges: Rule<readonly AddressRange[]> = (value) => {
 
 export const serverFlags = {
   host: option("address to listen on (0.0.0.0 serves the LAN)", text, "127.0.0.1"),
-  port: option("TCP port to listen on (0 picks a free one)", integer(0, 65535), 5050),
+  port: option("plain TCP port to listen on (0 picks a free one)", integer(0, 65535), 5050),
+  noPlain: toggle("serve TLS only, no plain TCP"),
+  tlsCert: optional("TLS certificate chain, a PEM file (with --tls-key: serve TLS too; reloaded on SIGHUP)", nonEmpty),
+  tlsKey: optional("TLS private key, a PEM file", nonEmpty),
+  tlsPort: option("TLS port to listen on (0 picks a free one)", integer(0, 65535), 5443),
+  tlsHandshakeTimeoutMs: option("time for a TLS client to finish its handshake (ms)", integer(1, 2 ** 31 - 1), 10_000),
   ...limitFlags,
   exemptAddresses: option("CIDR ranges, comma-separated, that the per-address caps do not apply to (default: none)", ranges, []),
   logLevel: option(`one of ${LogLevels.join(", ")}`, oneOf(LogLevels), "info"),
@@ -40,7 +46,10 @@ export const serverFlags = {
 
 export const clientFlags = {
   host: optional("server address (default: asked for on a terminal, else localhost)", nonEmpty),
-  port: option("server TCP port", integer(1, 65535), 5050),
+  port: optional("server port (default: 5050, or 5443 with --tls)", integer(1, 65535)),
+  tls: toggle("connect over TLS"),
+  tlsCa: optional("trust this CA or self-signed certificate (a PEM file) besides the system's", nonEmpty),
+  tlsInsecure: toggle("TLS without checking the certificate: for testing only (warns on stderr)"),
   user: optional("your username, 1 to 32 letters and digits (default: asked for on a terminal; needed otherwise)", nonEmpty),
   listen: toggle("keep receiving after input ends, until SIGINT/SIGTERM"),
   json: toggle("one JSON object per event on stdout (received, delivered, failed, connected, disconnected)"),
@@ -80,9 +89,21 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
     write: boundedLines(process.stderr),
   });
   const { host, port } = options;
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError("--tls-cert and --tls-key go together", "parley server --help");
+  if (options.noPlain && options.tlsCert === undefined) throw new UsageError("--no-plain needs --tls-cert and --tls-key", "parley server --help");
+  const readTls = () => (options.tlsCert === undefined ? undefined : { cert: readPem(options.tlsCert, "--tls-cert"), key: readPem(options.tlsKey!, "--tls-key") });
+  const tls = readTls();
   let server;
   try {
-    server = startServer({ hostname: host, port, limits, events, exempt: options.exemptAddresses });
+    server = startServer({
+      hostname: host,
+      port,
+      plain: !options.noPlain,
+      tls: tls && { ...tls, port: options.tlsPort, handshakeTimeoutMs: options.tlsHandshakeTimeoutMs },
+      limits,
+      events,
+      exempt: options.exemptAddresses,
+    });
   } catch (error) {
     const inUse = error instanceof Error && "code" in error && error.code === "EADDRINUSE";
     const why = inUse ? "address already in use" : error instanceof Error ? error.message : String(error);
@@ -95,7 +116,27 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  // A certificate that fails to load keeps the old one, and says why.
+  if (tls !== undefined) {
+    process.on("SIGHUP", () => {
+      events.emit({ type: "server.signal", signal: "SIGHUP" });
+      try {
+        server.reloadTls(readTls()!);
+        events.emit({ type: "tls.reloaded", cert: options.tlsCert! });
+      } catch (error) {
+        events.emit({ type: "tls.reload-failed", error: error instanceof Error ? error.message : String(error) });
+      }
+    });
+  }
   return stopped;
+}
+
+function readPem(path: string, flag: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(`${flag} ${path}: ${error instanceof Error && "code" in error ? error.code : String(error)}`);
+  }
 }
 
 /**
@@ -123,9 +164,12 @@ async function runClientCommand(args: readonly string[], env: Env): Promise<numb
     process.stdout.write(helpText(clientUsage, clientFlags));
     return 0;
   }
+  if (options.tlsInsecure) process.stderr.write("parley: warning: --tls-insecure accepts any certificate; anyone between you and the server can read and change everything\n");
+  const tls = options.tls || options.tlsInsecure || options.tlsCa !== undefined;
   return runClient({
     host: options.host,
-    port: options.port,
+    port: options.port ?? (tls ? 5443 : 5050),
+    tls: tls ? { ca: options.tlsCa === undefined ? undefined : readPem(options.tlsCa, "--tls-ca"), insecure: options.tlsInsecure } : undefined,
     user: options.user,
     listen: options.listen,
     json: options.json,

@@ -60,6 +60,7 @@ export async function promptAndConnect(prompt: ConnectPrompt): Promise<Connected
     const candidate = new Session({
       host: here.host,
       port: here.port,
+      tls: options.tls,
       user: name,
       reconnect: options.reconnect ? undefined : false,
       onEvent: prompt.onEvent(here, name),

@@ -2,7 +2,7 @@
 // and TORECV), each with its framer and write queue, connected and registered
 // together and lost together. A lost link is never reused; the session makes a new one.
 
-import { connectTcp } from "../net/tcp.ts";
+import { connectTcp, TlsError, type TlsClient } from "../net/tcp.ts";
 import type { Transport, TransportHandler } from "../net/transport.ts";
 import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
@@ -18,9 +18,9 @@ export type ConnectError =
 /** Opens one connection to the server and hands its events to `handler`; rejects when it cannot. */
 export type Connector = (handler: TransportHandler) => Promise<Transport>;
 
-/** The default: plain TCP to `host:port`. */
-export function tcpConnector(host: string, port: number): Connector {
-  return (handler) => connectTcp(host, port, handler, { maxQueuedBytes: defaultLimits.maxQueuedBytes, keepAliveMs: defaultLimits.keepAliveMs });
+/** The default: TCP to `host:port`, over TLS with `tls`. */
+export function tcpConnector(host: string, port: number, tls?: TlsClient): Connector {
+  return (handler) => connectTcp(host, port, handler, { maxQueuedBytes: defaultLimits.maxQueuedBytes, keepAliveMs: defaultLimits.keepAliveMs }, tls);
 }
 
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
@@ -166,6 +166,7 @@ export class Link {
       else channel.transport = transport;
       return undefined;
     } catch (error) {
+      if (error instanceof TlsError) return { kind: "refused", detail: `TLS: ${error.message}` };
       const code = (error as { code?: string }).code;
       const detail =
         code === "ECONNREFUSED" ? "connection refused" : code === "ENOTFOUND" ? "unknown host" : (error as Error).message || String(error);

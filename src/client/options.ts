@@ -1,10 +1,14 @@
 // What the command line hands the terminal client (cli.ts fills it from argv
 // and the environment), and the host used when none is given.
 
+import type { TlsClient } from "../net/tcp.ts";
+
 export type ClientOptions = {
   /** Asked for on a terminal when missing; otherwise `localhost`. */
   readonly host: string | undefined;
   readonly port: number;
+  /** Over TLS, with these trust settings. */
+  readonly tls: TlsClient | undefined;
   /** Asked for on a terminal when missing; required otherwise. */
   readonly user: string | undefined;
   /** Keep receiving after input ends, until SIGINT/SIGTERM. */

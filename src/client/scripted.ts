@@ -30,6 +30,7 @@ export async function runScripted(options: ClientOptions): Promise<number> {
   const session = new Session({
     host: address.host,
     port: address.port,
+    tls: options.tls,
     user,
     reconnect: options.reconnect ? undefined : false,
     onEvent: (event) => {

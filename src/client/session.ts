@@ -6,6 +6,7 @@ import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { encodeReceived, encodeSend } from "../protocol/messages.ts";
 import { isBroadcast, isValidUsername } from "../protocol/names.ts";
+import type { TlsClient } from "../net/tcp.ts";
 import { Link, tcpConnector, type ConnectError, type Connector, type LinkHandlers } from "./link.ts";
 
 /** Why a message was not delivered. */
@@ -40,8 +41,9 @@ export type SessionOptions = {
   /** Where the server is; with the default connector, where TCP connects. */
   readonly host: string;
   readonly port: number;
-  /** How each connection is opened. Default: plain TCP to host:port. */
+  /** How each connection is opened. Default: TCP to host:port, over TLS with `tls`. */
   readonly connect?: Connector;
+  readonly tls?: TlsClient;
   readonly user: string;
   /** Reconnect after losing an established connection; false to stay down. Default 0.5 s doubling to 10 s. */
   readonly reconnect?: Backoff | false;
@@ -94,7 +96,7 @@ export class Session {
     this.host = options.host;
     this.port = options.port;
     this.user = options.user;
-    this.#connect = options.connect ?? tcpConnector(options.host, options.port);
+    this.#connect = options.connect ?? tcpConnector(options.host, options.port, options.tls);
     this.#backoff = options.reconnect ?? defaultBackoff;
     this.#retryDelayMs = this.#backoff ? this.#backoff.initialMs : 0;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;

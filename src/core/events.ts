@@ -8,6 +8,8 @@ export type ServerEvent =
   | { readonly type: "server.listening"; readonly transport: string; readonly host: string; readonly port: number }
   | { readonly type: "server.limits"; readonly fileLimit: number | "unknown"; readonly maxConnections: number }
   | { readonly type: "server.signal"; readonly signal: string }
+  | { readonly type: "tls.reloaded"; readonly cert: string }
+  | { readonly type: "tls.reload-failed"; readonly error: string }
   | { readonly type: "server.stopping"; readonly connections: number }
   | { readonly type: "server.stopped" }
   | { readonly type: "connection.open"; readonly id: number; readonly address: string }
@@ -33,6 +35,8 @@ export const eventLevel: { readonly [T in EventType]: LogLevel } = {
   "server.listening": "info",
   "server.limits": "info",
   "server.signal": "info",
+  "tls.reloaded": "info",
+  "tls.reload-failed": "warn",
   "server.stopping": "info",
   "server.stopped": "info",
   "connection.open": "debug",

@@ -102,25 +102,52 @@ export const tcpHandlers = {
   },
 } as const satisfies Omit<SocketHandler<TcpTransport>, "open" | "error">;
 
+/** TLS for a client: trust `ca` (PEM) besides the system's roots, or, with `insecure`, any certificate. */
+export type TlsClient = { readonly ca?: string; readonly insecure?: boolean };
+
+/** Why a TLS connection was refused, in words: Bun's error says only its OpenSSL code. */
+export class TlsError extends Error {
+  override readonly name = "TlsError";
+}
+
 /**
- * Connects to `host:port` and hands the connection's events to `handler`.
- * Rejects with Bun's error (its `code` says ECONNREFUSED, ENOTFOUND, ...).
+ * Connects to `host:port` (over TLS with `tls`) and hands the connection's
+ * events to `handler`. Rejects with Bun's error (its `code` says ECONNREFUSED,
+ * ENOTFOUND, ...) or a TlsError; over TLS it resolves only once the handshake
+ * is done, since a TLS client's writes before it are lost (Bun 1.4.5).
  */
-export async function connectTcp(host: string, port: number, handler: TransportHandler, options: TcpOptions): Promise<TcpTransport> {
+export async function connectTcp(host: string, port: number, handler: TransportHandler, options: TcpOptions, tls?: TlsClient): Promise<TcpTransport> {
+  const handshake = Promise.withResolvers<void>();
+  // Handled here, so a refusal that nobody awaits (plain TCP) is no unhandled rejection.
+  handshake.promise.catch(() => {});
+  // The handshake may end in a close with no handshake event: that is a refusal too.
+  const refused = (why: string) => handshake.reject(new TlsError(why));
   const socket = await Bun.connect<TcpTransport>({
     hostname: host,
     port,
+    ...(tls === undefined ? {} : { tls: { ca: tls.ca, rejectUnauthorized: !tls.insecure, serverName: host } }),
     socket: {
       ...tcpHandlers,
       open(socket) {
         socket.data = new TcpTransport(socket, options);
         socket.data.handler = handler;
       },
+      handshake(_socket, success, error) {
+        if (success || tls?.insecure) handshake.resolve();
+        else refused(`certificate not trusted (${error?.message ?? "no reason given"})`);
+      },
+      close(socket, error) {
+        refused(`closed during the TLS handshake${error ? ` (${error.message})` : ""}`);
+        tcpHandlers.close(socket, error);
+      },
       error(socket, error) {
+        refused(error.message);
         socket.data?.onClose(error.message);
       },
       connectError() {}, // the rejection carries the error
     },
   });
+  if (tls !== undefined) await handshake.promise;
+  else handshake.resolve();
   return socket.data;
 }

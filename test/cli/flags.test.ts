@@ -44,7 +44,20 @@ describe("flags", () => {
 
   test("defaults every server flag, limits from the limits table", () => {
     const limits = Object.fromEntries((Object.keys(Limits) as LimitName[]).map((name) => [name, Limits[name].default]));
-    expect(server([])).toEqual({ host: "127.0.0.1", port: 5050, ...limits, exemptAddresses: [], logLevel: "info", logFormat: "text", help: false } as never);
+    expect(server([])).toEqual({
+      host: "127.0.0.1",
+      port: 5050,
+      noPlain: false,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      tlsPort: 5443,
+      tlsHandshakeTimeoutMs: 10_000,
+      ...limits,
+      exemptAddresses: [],
+      logLevel: "info",
+      logFormat: "text",
+      help: false,
+    } as never);
   });
 
   test("reads --exempt-addresses as CIDR ranges, and refuses anything else in one line", () => {
@@ -59,7 +72,18 @@ describe("flags", () => {
   });
 
   test("defaults every client flag: host and user undefined, switches off", () => {
-    expect(client([])).toEqual({ host: undefined, port: 5050, user: undefined, listen: false, json: false, noReconnect: false, help: false });
+    expect(client([])).toEqual({
+      host: undefined,
+      port: undefined,
+      tls: false,
+      tlsCa: undefined,
+      tlsInsecure: false,
+      user: undefined,
+      listen: false,
+      json: false,
+      noReconnect: false,
+      help: false,
+    });
   });
 
   describe("precedence: flag over variable over default", () => {

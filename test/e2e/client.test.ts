@@ -117,7 +117,7 @@ describe("parley client from source, scripted mode", () => {
   test("lists every flag with its default in --help", async () => {
     const help = client(["--help"], "ignore");
     expect(await help.exit()).toBe(0);
-    for (const flag of ["--host", "--port", "--user", "--listen", "--json", "--no-reconnect", "--help", "(default: 5050)", "PARLEY_USER", "NO_COLOR"]) {
+    for (const flag of ["--host", "--port", "--user", "--listen", "--json", "--no-reconnect", "--help", "--tls", "--tls-ca", "--tls-insecure", "default: 5050", "5443 with --tls", "PARLEY_USER", "NO_COLOR"]) {
       expect(help.stdout).toContain(flag);
     }
   });

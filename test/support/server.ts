@@ -24,19 +24,22 @@ export type TestCertificate = { readonly cert: string; readonly key: string };
 
 let certificate: Promise<TestCertificate> | undefined;
 
-/** A self-signed certificate for localhost and 127.0.0.1, made once per test process by openssl. */
+/** The self-signed certificate of this test process, made once. */
 export function testCertificate(): Promise<TestCertificate> {
-  certificate ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), "parley-tls-"));
-    const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
-    const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert];
-    const openssl = Bun.spawn(["openssl", ...args, "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stderr: "pipe" });
-    if ((await openssl.exited) !== 0) throw new Error(`openssl failed: ${await new Response(openssl.stderr).text()}`);
-    const made = { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
-    rmSync(dir, { recursive: true });
-    return made;
-  })();
+  certificate ??= makeCertificate();
   return certificate;
+}
+
+/** A fresh self-signed certificate for localhost and 127.0.0.1, made by openssl (on Debian; ~10 ms). */
+export async function makeCertificate(): Promise<TestCertificate> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-tls-"));
+  const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
+  const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert];
+  const openssl = Bun.spawn(["openssl", ...args, "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stderr: "pipe" });
+  if ((await openssl.exited) !== 0) throw new Error(`openssl failed: ${await new Response(openssl.stderr).text()}`);
+  const made = { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
+  rmSync(dir, { recursive: true });
+  return made;
 }
 
 /** A server on port 0; with `tls`, a TLS listener on port 0 too (then `server.tlsPort`). */
