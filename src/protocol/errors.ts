@@ -78,7 +78,7 @@ export class ProtocolError extends Error {
   readonly reason: ProtocolReason;
   readonly detail: string;
 
-  constructor(code: ErrorCode, detail: string, reason: ProtocolReason = ProtocolReason.BadHeaderLine) {
+  constructor(code: ErrorCode, detail: string, reason: ProtocolReason) {
     super(`${code} ${errorText[code]}: ${detail}`);
     this.code = code;
     this.reason = reason;

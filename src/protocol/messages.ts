@@ -3,7 +3,7 @@
 // no sockets here.
 
 import { ascii, isLineSpace, latin1 } from "./ascii.ts";
-import { ErrorCode, ProtocolError } from "./errors.ts";
+import { ErrorCode, ProtocolError, ProtocolReason } from "./errors.ts";
 import { decodeHotClientHead } from "./hot-path.ts";
 import { maxInteger, parseInteger } from "./integer.ts";
 
@@ -38,8 +38,8 @@ export type HeadDecoder<H extends Sized> = (bytes: Uint8Array, start?: number, e
 /** `argsAt` is the offset of `args` in the decoded bytes, for numbers parsed straight from them. */
 type Fields = { verb: string; args: string; argsAt: number; length: number | undefined };
 
-function malformed(detail: string): ProtocolError {
-  return new ProtocolError(ErrorCode.HeaderIncomplete, detail);
+function malformed(reason: ProtocolReason, detail: string): ProtocolError {
+  return new ProtocolError(ErrorCode.HeaderIncomplete, detail, reason);
 }
 
 /** docs/protocol.md §1: trailing spaces, tabs and the \r of \r\n are not part of a line. */
@@ -65,7 +65,7 @@ function isFieldName(name: string): boolean {
 function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | ProtocolError {
   const lines = latin1(bytes.subarray(start, end)).split("\n");
   const first = trimLineEnd(lines[0] ?? "");
-  if (first.length === 0) return malformed("empty first line");
+  if (first.length === 0) return malformed(ProtocolReason.EmptyFirstLine, "empty first line");
   const space = first.indexOf(" ");
   const verb = space < 0 ? first : first.slice(0, space);
   const args = space < 0 ? "" : first.slice(space + 1);
@@ -77,16 +77,16 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
     if (line.length === 0) break;
     const colon = line.indexOf(":");
     const name = colon < 0 ? "" : line.slice(0, colon);
-    if (!isFieldName(name)) return malformed(`not a header field: ${JSON.stringify(line.slice(0, 40))}`);
+    if (!isFieldName(name)) return malformed(ProtocolReason.BadHeaderLine, `not a header field: ${JSON.stringify(line.slice(0, 40))}`);
     // docs/protocol.md §1: field names are case-insensitive; unknown fields are ignored.
     if (name.length !== 14 || name.toLowerCase() !== "content-length") continue;
     let digits = colon + 1;
     while (line.charCodeAt(digits) === 0x20 || line.charCodeAt(digits) === 0x09) digits++;
     // docs/protocol.md D3; maxBodyBytes is the framer's bound, checked before any body byte.
     const value = parseInteger(bytes, maxInteger, at + digits, at + line.length);
-    if (value < 0) return malformed(`bad Content-length: ${JSON.stringify(line.slice(0, 40))}`);
+    if (value < 0) return malformed(ProtocolReason.BadContentLength, `bad Content-length: ${JSON.stringify(line.slice(0, 40))}`);
     // Two different lengths would let two readers frame the stream differently.
-    if (length !== undefined && length !== value) return malformed("conflicting Content-length fields");
+    if (length !== undefined && length !== value) return malformed(ProtocolReason.ConflictingContentLength, "conflicting Content-length fields");
     length = value;
   }
   return { verb, args, argsAt: start + space + 1, length };
@@ -120,20 +120,20 @@ export const parseClientHead: HeadDecoder<ClientHead> = (bytes, start, end) => {
   switch (verb) {
     case "SEND":
       // docs/protocol.md §4: no recipient or no Content-length means the stream cannot be trusted.
-      if (args.length === 0) return malformed("SEND without a recipient");
-      if (fields.length === undefined) return malformed("SEND without Content-length");
+      if (args.length === 0) return malformed(ProtocolReason.MissingRecipient, "SEND without a recipient");
+      if (fields.length === undefined) return malformed(ProtocolReason.MissingContentLength, "SEND without Content-length");
       return { verb, to: args, length };
     case "RECEIVED":
       return { verb, from: args, length };
     case "REGISTER": {
       const { role, name } = splitRole(args);
-      if (!isRole(role)) return malformed(`REGISTER with unknown role ${JSON.stringify(role.slice(0, 16))}`);
+      if (!isRole(role)) return malformed(ProtocolReason.UnknownRole, `REGISTER with unknown role ${JSON.stringify(role.slice(0, 16))}`);
       return { verb, role, name, length };
     }
     case "ERROR":
       return { verb, ...parseErrorArgs(bytes, fields), length };
     default:
-      return malformed(`unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
+      return malformed(ProtocolReason.UnknownVerb, `unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
   }
 };
 
@@ -147,18 +147,18 @@ export const decodeServerHead: HeadDecoder<ServerHead> = (bytes, start, end) => 
     case "SEND": // docs/protocol.md D8: the original design's table spells the success reply SEND.
       return { verb: "SENT", to: args, length };
     case "FORWARD":
-      if (args.length === 0) return malformed("FORWARD without a sender");
-      if (fields.length === undefined) return malformed("FORWARD without Content-length");
+      if (args.length === 0) return malformed(ProtocolReason.MissingSender, "FORWARD without a sender");
+      if (fields.length === undefined) return malformed(ProtocolReason.MissingContentLength, "FORWARD without Content-length");
       return { verb, from: args, length };
     case "REGISTERED": {
       const { role, name } = splitRole(args);
-      if (!isRole(role)) return malformed(`REGISTERED with unknown role ${JSON.stringify(role.slice(0, 16))}`);
+      if (!isRole(role)) return malformed(ProtocolReason.UnknownRole, `REGISTERED with unknown role ${JSON.stringify(role.slice(0, 16))}`);
       return { verb, role, name, length };
     }
     case "ERROR":
       return { verb, ...parseErrorArgs(bytes, fields), length };
     default:
-      return malformed(`unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
+      return malformed(ProtocolReason.UnknownVerb, `unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
   }
 };
 

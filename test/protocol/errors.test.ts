@@ -2,7 +2,7 @@
 // close the connection, ProtocolError's own wire reply, and log snippets.
 
 import { describe, expect, test } from "bun:test";
-import { encodeError, errorCloses, ErrorCode, errorText, isErrorCode, ProtocolError, snippet } from "../../src/protocol/errors.ts";
+import { encodeError, errorCloses, ErrorCode, errorText, isErrorCode, ProtocolError, snippet, ProtocolReason } from "../../src/protocol/errors.ts";
 
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("latin1");
 
@@ -34,13 +34,13 @@ describe("errors", () => {
   for (const [code, text] of wire) {
     test(`writes ${code} as ${JSON.stringify(text)}`, () => {
       expect(latin1(encodeError(code))).toBe(text);
-      expect(latin1(new ProtocolError(code, "detail").toWire())).toBe(text);
+      expect(latin1(new ProtocolError(code, "detail", ProtocolReason.Internal).toWire())).toBe(text);
     });
   }
 
   test("closes the connection after 103 only", () => {
     expect(Object.entries(errorCloses).filter(([, closes]) => closes).map(([code]) => Number(code))).toEqual([103]);
-    for (const [code] of wire) expect(new ProtocolError(code, "x").closes, `${code}`).toBe(code === ErrorCode.HeaderIncomplete);
+    for (const [code] of wire) expect(new ProtocolError(code, "x", ProtocolReason.Internal).closes, `${code}`).toBe(code === ErrorCode.HeaderIncomplete);
   });
 
   test("knows which numbers are error codes", () => {
@@ -49,10 +49,11 @@ describe("errors", () => {
   });
 
   test("makes ProtocolError a named Error with its code and detail, and keeps the detail off the wire", () => {
-    const error = new ProtocolError(ErrorCode.HeaderIncomplete, "unknown verb \"HELLO\"");
+    const error = new ProtocolError(ErrorCode.HeaderIncomplete, "unknown verb \"HELLO\"", ProtocolReason.UnknownVerb);
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe("ProtocolError");
     expect(error.code).toBe(103);
+    expect(error.reason).toBe("unknown-verb");
     expect(error.detail).toBe("unknown verb \"HELLO\"");
     expect(error.message).toBe("103 Header incomplete: unknown verb \"HELLO\"");
     expect(latin1(error.toWire())).not.toContain("HELLO");

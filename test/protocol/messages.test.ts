@@ -9,6 +9,7 @@ import { Framer } from "../../src/protocol/framer.ts";
 import { defaultLimits } from "../../src/protocol/limits.ts";
 import {
   decodeClientHead,
+  parseClientHead,
   decodeServerHead,
   encodeForward,
   encodeForwardHead,
@@ -226,4 +227,24 @@ describe("messages", () => {
       expect(() => encodeSent("a\rb")).toThrow(RangeError);
     });
   });
+});
+
+describe("the stable reason of each refusal", () => {
+  const rows: [string, string][] = [
+    ["\n\n", "empty-first-line"],
+    ["SEND bob\nno colon here\n\n", "bad-header-line"],
+    ["SEND bob\nContent-length: -1\n\n", "bad-content-length"],
+    ["SEND bob\nContent-length: 1\nContent-length: 2\n\n", "conflicting-content-length"],
+    ["SEND\nContent-length: 1\n\n", "missing-recipient"],
+    ["SEND bob\n\n", "missing-content-length"],
+    ["REGISTER TOSPEAK bob\n\n", "unknown-role"],
+    ["HELLO bob\n\n", "unknown-verb"],
+  ];
+  for (const [wire, reason] of rows) {
+    test(`refuses ${JSON.stringify(wire)} as ${reason}`, () => {
+      const head = parseClientHead(new TextEncoder().encode(wire));
+      expect(head).toBeInstanceOf(ProtocolError);
+      expect((head as ProtocolError).reason).toBe(reason as never);
+    });
+  }
 });
