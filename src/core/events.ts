@@ -23,6 +23,7 @@ export type ServerEvent =
   | { readonly type: "socket.error"; readonly id: number | undefined; readonly error: string }
   | { readonly type: "recipient.timeout"; readonly id: number; readonly user: string | undefined; readonly deadline: "ack" | "write"; readonly waitedMs: number }
   | { readonly type: "user.registered"; readonly user: string; readonly address: string }
+  | { readonly type: "auth.refused"; readonly id: number; readonly user: string; readonly reason: "plaintext" | "malformed" | "refused" | "busy" }
   | { readonly type: "send.failed"; readonly from: string; readonly to: string; readonly reason: FailReason };
 
 export type EventType = ServerEvent["type"];
@@ -50,6 +51,7 @@ export const eventLevel: { readonly [T in EventType]: LogLevel } = {
   "socket.error": "warn",
   "recipient.timeout": "warn",
   "user.registered": "info",
+  "auth.refused": "info",
   "send.failed": "debug",
 };
 

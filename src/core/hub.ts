@@ -4,7 +4,8 @@
 // plug in here as equals.
 
 import { defaultLimits, type LimitValues } from "../protocol/limits.ts";
-import type { AddressRange } from "./address.ts";
+import { parseRange, type AddressRange } from "./address.ts";
+import { openAuthority, type Authority } from "./authority.ts";
 import { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import { silentEvents, type EventSink } from "./events.ts";
@@ -17,6 +18,8 @@ import { AddressBook, SharedBudget } from "./policy.ts";
  */
 export interface Wire {
   readonly address: string;
+  /** Whether the bytes are protected on the way (TLS): passwords may travel only so, or from trusted addresses. */
+  readonly secure: boolean;
   /** Writes one complete protocol message. */
   write(message: Uint8Array): void;
   /** Writes `FORWARD <from>` with `body` as one message; the transport encodes (and may cache) the header. */
@@ -50,6 +53,10 @@ export type Hub = {
   readonly held: SharedBudget;
   /** One sender's share of one recipient's queue: never less than one largest message (§6). */
   readonly shareBytes: number;
+  /** Who may hold which name (§7 "Accounts"). */
+  readonly authority: Authority;
+  /** Addresses whose passwords are accepted without TLS (§7). */
+  readonly trustPlaintext: readonly AddressRange[];
 };
 
 export type HubOptions = {
@@ -59,7 +66,14 @@ export type HubOptions = {
   readonly exempt?: readonly AddressRange[];
   /** Default: one process's own directory. */
   readonly directory?: Directory;
+  /** Default: no accounts, every name open. */
+  readonly authority?: Authority;
+  /** Default: loopback. */
+  readonly trustPlaintext?: readonly AddressRange[];
 };
+
+/** docs/protocol.md §7: passwords in clear are accepted from loopback only, unless a flag says otherwise. */
+export const loopback: readonly AddressRange[] = [parseRange("127.0.0.0/8")!, parseRange("::1")!];
 
 // `FORWARD <32-letter name>\nContent-length: <15 digits>\n\n`, the largest header a FORWARD can have.
 const maxForwardHead = 8 + 32 + 17 + 15 + 2;
@@ -82,5 +96,7 @@ export function createHub(options: HubOptions = {}): Hub {
     addresses,
     held: new SharedBudget(limits.maxTotalQueuedBytes),
     shareBytes: Math.max(limits.maxShareBytes, limits.maxBodyBytes + maxForwardHead),
+    authority: options.authority ?? openAuthority,
+    trustPlaintext: options.trustPlaintext ?? loopback,
   };
 }

@@ -7,6 +7,8 @@
 import { ErrorCode, encodeError, type ProtocolError } from "../protocol/errors.ts";
 import { Role, encodeRegistered, type ClientHead } from "../protocol/messages.ts";
 import { isValidUsername, sameName } from "../protocol/names.ts";
+import { passwordProblem } from "../protocol/password.ts";
+import { inRanges } from "./address.ts";
 import type { Admit } from "./delivery.ts";
 import type { ClaimRefusal, User } from "./directory.ts";
 import type { Endpoint } from "./endpoint.ts";
@@ -22,6 +24,7 @@ const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
 const usernameTaken = encodeError(ErrorCode.UsernameTaken);
 const malformedUsername = encodeError(ErrorCode.MalformedUsername);
 const serverBusy = encodeError(ErrorCode.ServerBusy);
+const notAuthorized = encodeError(ErrorCode.NotAuthorized);
 
 /** Why the server is not reading a connection; each a bit, reading resumes when none is set. */
 const Pause = { Registering: 1, Throttled: 2, Backlogged: 4 } as const;
@@ -99,7 +102,7 @@ export class Peer implements Endpoint {
     if (head.verb !== "SEND") this.#spend(1, cost);
     switch (head.verb) {
       case "REGISTER":
-        return this.#register(head.role, head.name);
+        return this.#register(head.role, head.name, head.password);
       case "SEND":
         // docs/protocol.md §3: only a registered user's sending connection may SEND.
         if (!this.#user?.registered || !this.#sends) {
@@ -168,16 +171,24 @@ export class Peer implements Endpoint {
     return refused ?? (this.#closed ? FailReason.SlowConsumer : undefined);
   }
 
-  #register(role: Role, name: string): void {
+  #register(role: Role, name: string, password: Uint8Array | undefined): void {
     if (!isValidUsername(name)) return this.#reply(malformedUsername);
     // docs/protocol.md §3: one connection, one name (§6: in any case).
     if (this.#name !== undefined && !sameName(this.#name, name)) return this.#reply(usernameTaken);
     if (role === Role.ToSend ? this.#sends : this.#receives) return this.#reply(encodeRegistered(role, this.#name!));
+    if (password !== undefined) {
+      // docs/protocol.md §7: a password only over TLS or from an address trusted with it, and only a well-formed one.
+      const unfit = !this.#wire.secure && !inRanges(this.address, this.#hub.trustPlaintext) ? "plaintext" : passwordProblem(password) !== undefined ? "malformed" : undefined;
+      if (unfit !== undefined) {
+        this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: unfit });
+        return this.#reply(notAuthorized);
+      }
+    }
     const reply = new DeferredReply(name.length + 20);
     this.#reply(reply);
     this.#held = [];
     this.#pause(Pause.Registering);
-    this.#hub.directory.claim(name, role, this).then(
+    this.#authorizeAndClaim(role, name, password).then(
       (user) => this.#claimed(role, name, user, reply),
       (error: unknown) => {
         this.#hub.events.emit({ type: "connection.bug", id: this.id, error: String((error as Error)?.stack ?? error) });
@@ -186,13 +197,23 @@ export class Peer implements Endpoint {
     );
   }
 
-  #claimed(role: Role, name: string, user: User | ClaimRefusal, reply: DeferredReply): void {
+  async #authorizeAndClaim(role: Role, name: string, password: Uint8Array | undefined): Promise<User | ClaimRefusal | "refused" | "busy"> {
+    const authorized = await this.#hub.authority.authorize(name, password, this.address);
+    if (authorized !== "ok") return authorized;
+    return this.#closed ? "taken" : this.#hub.directory.claim(name, role, this);
+  }
+
+  #claimed(role: Role, name: string, user: User | ClaimRefusal | "refused" | "busy", reply: DeferredReply): void {
     if (this.#closed) {
       // The connection went while the directory decided: give the role back.
       if (typeof user === "object") this.#hub.directory.release(name, this, false);
       return;
     }
-    if (user === "taken") {
+    if (user === "refused" || user === "busy") {
+      // docs/protocol.md §7: ERROR 105 leaves the connection open, so the client may try again.
+      this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: user });
+      reply.settle(user === "busy" ? serverBusy : notAuthorized);
+    } else if (user === "taken") {
       reply.settle(usernameTaken);
     } else if (user === "address-full") {
       // docs/protocol.md §6: a names cap answers ERROR 106 and leaves the connection open.

@@ -16,7 +16,7 @@ type Sized = { readonly length: number };
 /** What a client sends; the server decodes these. */
 export type ClientHead = Sized &
   (
-    | { readonly verb: "REGISTER"; readonly role: Role; readonly name: string }
+    | { readonly verb: "REGISTER"; readonly role: Role; readonly name: string; readonly password?: Uint8Array }
     | { readonly verb: "SEND"; readonly to: string }
     | { readonly verb: "RECEIVED"; readonly from: string }
     | { readonly verb: "ERROR"; readonly code: number; readonly text: string }
@@ -36,7 +36,8 @@ export type HeadDecoder<H extends Sized> = (bytes: Uint8Array, start?: number, e
 
 
 /** `argsAt` is the offset of `args` in the decoded bytes, for numbers parsed straight from them. */
-type Fields = { verb: string; args: string; argsAt: number; length: number | undefined };
+/** `password` is the Password field's raw bytes, copied (docs/protocol.md §7: never decoded). */
+type Fields = { verb: string; args: string; argsAt: number; length: number | undefined; password: Uint8Array | undefined };
 
 function malformed(reason: ProtocolReason, detail: string): ProtocolError {
   return new ProtocolError(ErrorCode.HeaderIncomplete, detail, reason);
@@ -70,6 +71,7 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
   const verb = space < 0 ? first : first.slice(0, space);
   const args = space < 0 ? "" : first.slice(space + 1);
   let length: number | undefined;
+  let password: Uint8Array | undefined;
   // latin1 maps one byte to one char, so `at` is both the line's offset in the text and in `bytes`.
   let at = start + lines[0]!.length + 1;
   for (let i = 1; i < lines.length; at += lines[i]!.length + 1, i++) {
@@ -79,6 +81,13 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
     const name = colon < 0 ? "" : line.slice(0, colon);
     if (!isFieldName(name)) return malformed(ProtocolReason.BadHeaderLine, `not a header field: ${JSON.stringify(line.slice(0, 40))}`);
     // docs/protocol.md §1: field names are case-insensitive; unknown fields are ignored.
+    if (name.length === 8 && name.toLowerCase() === "password") {
+      let value = colon + 1;
+      while (line.charCodeAt(value) === 0x20 || line.charCodeAt(value) === 0x09) value++;
+      // A copy: the block may be the framer's scratch, which the next message reuses.
+      password = bytes.slice(at + value, at + line.length);
+      continue;
+    }
     if (name.length !== 14 || name.toLowerCase() !== "content-length") continue;
     let digits = colon + 1;
     while (line.charCodeAt(digits) === 0x20 || line.charCodeAt(digits) === 0x09) digits++;
@@ -89,7 +98,7 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
     if (length !== undefined && length !== value) return malformed(ProtocolReason.ConflictingContentLength, "conflicting Content-length fields");
     length = value;
   }
-  return { verb, args, argsAt: start + space + 1, length };
+  return { verb, args, argsAt: start + space + 1, length, password };
 }
 
 function splitRole(args: string): { role: string; name: string } {
@@ -128,7 +137,7 @@ export const parseClientHead: HeadDecoder<ClientHead> = (bytes, start, end) => {
     case "REGISTER": {
       const { role, name } = splitRole(args);
       if (!isRole(role)) return malformed(ProtocolReason.UnknownRole, `REGISTER with unknown role ${JSON.stringify(role.slice(0, 16))}`);
-      return { verb, role, name, length };
+      return { verb, role, name, length, password: fields.password };
     }
     case "ERROR":
       return { verb, ...parseErrorArgs(bytes, fields), length };
@@ -169,8 +178,15 @@ function withBody(head: Uint8Array, body: Uint8Array): Uint8Array {
   return out;
 }
 
-export function encodeRegister(role: Role, name: string): Uint8Array {
-  return ascii(`REGISTER ${role} ${name}\n\n`);
+/** With `password`, its bytes as they are in a Password field (docs/protocol.md §7). */
+export function encodeRegister(role: Role, name: string, password?: Uint8Array): Uint8Array {
+  if (password === undefined) return ascii(`REGISTER ${role} ${name}\n\n`);
+  const head = ascii(`REGISTER ${role} ${name}\nPassword: `);
+  const out = new Uint8Array(head.length + password.length + 2);
+  out.set(head);
+  out.set(password, head.length);
+  out.set([0x0a, 0x0a], head.length + password.length);
+  return out;
 }
 
 export function encodeRegistered(role: Role, name: string): Uint8Array {

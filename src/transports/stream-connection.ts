@@ -14,6 +14,7 @@ const tlsHandshakeRecord = 0x16;
 
 export class StreamConnection implements Wire, TransportHandler {
   readonly address: string;
+  readonly secure: boolean;
   readonly peer: Peer;
   readonly #hub: Hub;
   readonly #transport: Transport;
@@ -29,6 +30,7 @@ export class StreamConnection implements Wire, TransportHandler {
     this.#transport = transport;
     this.#framer = new Framer(hub.limits, decodeClientHead);
     this.#checkFirstByte = options.plain;
+    this.secure = !options.plain;
     this.peer = new Peer(this, hub);
   }
 

@@ -14,6 +14,7 @@ import type { Role } from "../../src/protocol/messages.ts";
 
 class RecordingWire implements Wire {
   readonly address = "127.0.0.1";
+  readonly secure = false;
   readonly queuedBytes = 0;
   queuedTotal = 0;
   /** Everything written has left at once; the test tells the peer with onFlushed(). */
@@ -61,8 +62,9 @@ class GatedDirectory implements Directory {
   }
   /** Lets the oldest claim through and waits until the peer has handled its answer. */
   async open(): Promise<void> {
+    await settle();
     this.#gates.shift()!();
-    for (let i = 0; i < 5; i++) await Promise.resolve();
+    await settle();
   }
   release(name: string, endpoint: Endpoint, reserve: boolean): void {
     this.inner.release(name, endpoint, reserve);
@@ -73,6 +75,11 @@ class GatedDirectory implements Directory {
   receivers(except: string) {
     return this.inner.receivers(except);
   }
+}
+
+/** Lets every promise already on its way settle: the peer asks its authority, then the directory. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
 const peers: Peer[] = [];
@@ -105,6 +112,7 @@ describe("Peer", () => {
     say("SEND alice\nContent-length: 2\n\nhi");
     say("REGISTER TORECV alice\n\n");
     expect(wire.paused).toBe(true);
+    await settle();
     expect(wire.written).toBe("");
     expect(directory.waiting).toBe(1);
     await directory.open();
@@ -138,6 +146,8 @@ describe("Peer", () => {
   test("gives the name back when the connection closed while its claim was pending", async () => {
     const { directory, peer, say } = setup();
     say("REGISTER TOSEND alice\n\n");
+    await settle();
+    expect(directory.waiting).toBe(1);
     peer.onClose();
     await directory.open();
     expect(directory.size).toBe(0);
