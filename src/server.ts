@@ -4,6 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import type { AddressRange } from "./core/address.ts";
+import type { Authority } from "./core/authority.ts";
 import type { EventSink } from "./core/events.ts";
 import { createHub } from "./core/hub.ts";
 import type { LimitValues } from "./protocol/limits.ts";
@@ -21,6 +22,10 @@ export type ServerOptions = {
   readonly events?: EventSink;
   /** Addresses the per-address caps do not apply to. */
   readonly exempt?: readonly AddressRange[];
+  /** Who may hold which name; default: no accounts. */
+  readonly authority?: Authority;
+  /** Addresses whose passwords are accepted without TLS; default: loopback. */
+  readonly trustPlaintext?: readonly AddressRange[];
 };
 
 export type RunningServer = {
@@ -69,7 +74,13 @@ export function connectionCap(files: number | undefined): number {
 export function startServer(options: ServerOptions = {}): RunningServer {
   const files = fileLimit();
   const maxConnections = options.limits?.maxConnections || connectionCap(files);
-  const hub = createHub({ limits: { ...options.limits, maxConnections }, events: options.events, exempt: options.exempt });
+  const hub = createHub({
+    limits: { ...options.limits, maxConnections },
+    events: options.events,
+    exempt: options.exempt,
+    authority: options.authority,
+    trustPlaintext: options.trustPlaintext,
+  });
   const { events, peers, directory } = hub;
   const hostname = options.hostname ?? "127.0.0.1";
   const listeners: Listener[] = [];

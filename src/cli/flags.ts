@@ -5,6 +5,9 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { parseInteger } from "../protocol/integer.ts";
 
+/** The environment, as the entry point hands it down. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
 /** What was wrong with a value, in words for the one line on stderr. */
 export class Invalid {
   constructor(readonly reason: string) {}

@@ -7,12 +7,15 @@ import { runClient } from "../client/terminal.ts";
 import { parseRange, type AddressRange } from "../core/address.ts";
 import { Limits, type LimitValues } from "../protocol/limits.ts";
 import { LogLevels } from "../core/events.ts";
+import { loopback } from "../core/hub.ts";
 import { createLogger, LogFormats } from "../core/log.ts";
+import { FileAuthority } from "../accounts/authority.ts";
+import { runAccounts } from "./accounts.ts";
+import { passwordProblem, passwordProblemText } from "../protocol/password.ts";
 import { startServer } from "../server.ts";
 import packageJson from "../../package.json" with { type: "json" };
-import { helpFlag, helpText, integer, Invalid, mapValues, nonEmpty, oneOf, option, optional, readFlags, text, toggle, UsageError, type Rule } from "./flags.ts";
+import { helpFlag, helpText, integer, Invalid, type Env, mapValues, nonEmpty, oneOf, option, optional, readFlags, text, toggle, UsageError, type Rule } from "./flags.ts";
 
-export type Env = Readonly<Record<string, string | undefined>>;
 
 export const exitUsage = 2;
 export const exitFailure = 1;
@@ -39,6 +42,9 @@ export const serverFlags = {
   tlsHandshakeTimeoutMs: option("time for a TLS client to finish its handshake (ms)", integer(1, 2 ** 31 - 1), 10_000),
   ...limitFlags,
   exemptAddresses: option("CIDR ranges, comma-separated, that the per-address caps do not apply to (default: none)", ranges, []),
+  accounts: optional("the accounts file: names with an account need their password (reloaded on SIGHUP)", nonEmpty),
+  requireAccounts: toggle("refuse names that have no account (with --accounts)"),
+  trustPlaintextPasswordsFrom: option("CIDR ranges whose passwords are accepted without TLS (default: loopback)", ranges, loopback),
   logLevel: option(`one of ${LogLevels.join(", ")}`, oneOf(LogLevels), "info"),
   logFormat: option(`one of ${LogFormats.join(", ")}`, oneOf(LogFormats), "text"),
   help: helpFlag,
@@ -50,6 +56,7 @@ export const clientFlags = {
   tls: toggle("connect over TLS"),
   tlsCa: optional("trust this CA or self-signed certificate (a PEM file) besides the system's", nonEmpty),
   tlsInsecure: toggle("TLS without checking the certificate: for testing only (warns on stderr)"),
+  passwordFile: optional("your password is this file's first line (or set PARLEY_PASSWORD; never a flag's value, which ps would show)", nonEmpty),
   user: optional("your username, 1 to 32 letters and digits (default: asked for on a terminal; needed otherwise)", nonEmpty),
   listen: toggle("keep receiving after input ends, until SIGINT/SIGTERM"),
   json: toggle("one JSON object per event on stdout (received, delivered, failed, connected, disconnected)"),
@@ -72,6 +79,7 @@ const mainHelp = `parley ${packageJson.version}: a small chat relay
 Usage:
   parley server [flags]   run the relay server (parley server --help)
   parley client [flags]   chat from a terminal (parley client --help)
+  parley accounts ...     add, change, remove and list accounts (parley accounts --help)
   parley --version        print the version
 `;
 
@@ -93,6 +101,12 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
   if (options.noPlain && options.tlsCert === undefined) throw new UsageError("--no-plain needs --tls-cert and --tls-key", "parley server --help");
   const readTls = () => (options.tlsCert === undefined ? undefined : { cert: readPem(options.tlsCert, "--tls-cert"), key: readPem(options.tlsKey!, "--tls-key") });
   const tls = readTls();
+  if (options.requireAccounts && options.accounts === undefined) throw new UsageError("--require-accounts needs --accounts FILE", "parley server --help");
+  const accounts =
+    options.accounts === undefined
+      ? undefined
+      : FileAuthority.open({ path: options.accounts, requireAccounts: options.requireAccounts, maxClaimsPerAddress: options.maxClaimsPerAddress });
+  for (const problem of accounts?.problems ?? []) events.emit({ type: "accounts.problem", file: options.accounts!, problem });
   let server;
   try {
     server = startServer({
@@ -103,6 +117,8 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
       limits,
       events,
       exempt: options.exemptAddresses,
+      authority: accounts?.authority,
+      trustPlaintext: options.trustPlaintextPasswordsFrom,
     });
   } catch (error) {
     const inUse = error instanceof Error && "code" in error && error.code === "EADDRINUSE";
@@ -116,19 +132,34 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  // A certificate that fails to load keeps the old one, and says why.
-  if (tls !== undefined) {
-    process.on("SIGHUP", () => {
-      events.emit({ type: "server.signal", signal: "SIGHUP" });
+  process.on("SIGHUP", () => {
+    events.emit({ type: "server.signal", signal: "SIGHUP" });
+    // A certificate that fails to load keeps the old one, and says why.
+    if (tls !== undefined) {
       try {
         server.reloadTls(readTls()!);
         events.emit({ type: "tls.reloaded", cert: options.tlsCert! });
       } catch (error) {
         events.emit({ type: "tls.reload-failed", error: error instanceof Error ? error.message : String(error) });
       }
-    });
-  }
+    }
+    if (accounts !== undefined) {
+      const { added, removed, changed, problems } = accounts.authority.reload();
+      for (const problem of problems) events.emit({ type: "accounts.problem", file: options.accounts!, problem });
+      events.emit({ type: "accounts.reloaded", accounts: accounts.authority.size, added: added.join(","), removed: removed.join(","), changed: changed.join(",") });
+    }
+  });
   return stopped;
+}
+
+/** The client's password: --password-file's first line, else PARLEY_PASSWORD, as the bytes typed; checked against the password rule. */
+function clientPassword(file: string | undefined, env: Env): Uint8Array | undefined {
+  const text = file !== undefined ? (readPem(file, "--password-file").split(/\r?\n/)[0] ?? "") : env.PARLEY_PASSWORD;
+  if (text === undefined || text === "") return undefined;
+  const password = new TextEncoder().encode(text);
+  const problem = passwordProblem(password);
+  if (problem !== undefined) throw new UsageError(`${file !== undefined ? "--password-file" : "PARLEY_PASSWORD"}: ${passwordProblemText[problem]}`, "parley client --help");
+  return password;
 }
 
 function readPem(path: string, flag: string): string {
@@ -164,11 +195,14 @@ async function runClientCommand(args: readonly string[], env: Env): Promise<numb
     process.stdout.write(helpText(clientUsage, clientFlags));
     return 0;
   }
+  const password = clientPassword(options.passwordFile, env);
+  if (password !== undefined && options.tlsInsecure) throw new UsageError("--tls-insecure never goes with a password: anyone in between could read it", "parley client --help");
   if (options.tlsInsecure) process.stderr.write("parley: warning: --tls-insecure accepts any certificate; anyone between you and the server can read and change everything\n");
   const tls = options.tls || options.tlsInsecure || options.tlsCa !== undefined;
   return runClient({
     host: options.host,
     port: options.port ?? (tls ? 5443 : 5050),
+    password,
     tls: tls ? { ca: options.tlsCa === undefined ? undefined : readPem(options.tlsCa, "--tls-ca"), insecure: options.tlsInsecure } : undefined,
     user: options.user,
     listen: options.listen,
@@ -186,6 +220,8 @@ async function dispatch(argv: readonly string[], env: Env): Promise<number> {
       return runServer(rest, env);
     case "client":
       return runClientCommand(rest, env);
+    case "accounts":
+      return runAccounts(rest, env);
     case "--version":
     case "-v":
       process.stdout.write(`parley ${packageJson.version}\n`);

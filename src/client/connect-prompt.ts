@@ -61,6 +61,7 @@ export async function promptAndConnect(prompt: ConnectPrompt): Promise<Connected
       host: here.host,
       port: here.port,
       tls: options.tls,
+      password: options.password,
       user: name,
       reconnect: options.reconnect ? undefined : false,
       onEvent: prompt.onEvent(here, name),

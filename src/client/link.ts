@@ -8,11 +8,13 @@ import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { Role, decodeServerHead, encodeRegister, type ServerHead } from "../protocol/messages.ts";
+import { sameName } from "../protocol/names.ts";
 
 export type ConnectError =
   | { readonly kind: "unreachable"; readonly detail: string }
   | { readonly kind: "malformed-name" }
   | { readonly kind: "name-taken" }
+  | { readonly kind: "not-authorized" }
   | { readonly kind: "refused"; readonly detail: string };
 
 /** Opens one connection to the server and hands its events to `handler`; rejects when it cannot. */
@@ -89,7 +91,7 @@ class Channel implements TransportHandler {
   }
 }
 
-export type LinkOptions = { readonly connect: Connector; readonly user: string; readonly connectTimeoutMs: number };
+export type LinkOptions = { readonly connect: Connector; readonly user: string; readonly password?: Uint8Array; readonly connectTimeoutMs: number };
 
 export type LinkHandlers = {
   onReply(link: Link, head: ServerHead): void;
@@ -180,14 +182,15 @@ export class Link {
     channel.waiter = (head) => {
       channel.waiter = undefined;
       if (typeof head === "string") return resolve({ kind: "refused", detail: head });
-      if (head.verb === "REGISTERED" && head.role === channel.role && head.name === user) return resolve(undefined);
+      if (head.verb === "REGISTERED" && head.role === channel.role && sameName(head.name, user)) return resolve(undefined);
       if (head.verb === "ERROR" && head.code === ErrorCode.MalformedUsername) return resolve({ kind: "malformed-name" });
       if (head.verb === "ERROR" && head.code === ErrorCode.UsernameTaken) return resolve({ kind: "name-taken" });
+      if (head.verb === "ERROR" && head.code === ErrorCode.NotAuthorized) return resolve({ kind: "not-authorized" });
       const what = head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb;
       resolve({ kind: "refused", detail: `unexpected answer to REGISTER: ${what}` });
     };
     if (channel.isClosed) channel.waiter("the server closed the connection");
-    else channel.write(encodeRegister(channel.role, user));
+    else channel.write(encodeRegister(channel.role, user, this.#options.password));
     return promise;
   }
 

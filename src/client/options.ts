@@ -7,6 +7,8 @@ export type ClientOptions = {
   /** Asked for on a terminal when missing; otherwise `localhost`. */
   readonly host: string | undefined;
   readonly port: number;
+  /** Sent with REGISTER (docs/protocol.md §7). */
+  readonly password: Uint8Array | undefined;
   /** Over TLS, with these trust settings. */
   readonly tls: TlsClient | undefined;
   /** Asked for on a terminal when missing; required otherwise. */

@@ -89,6 +89,8 @@ export function connectErrorText(error: ConnectError, address: string, user: str
       return `"${user}" is not a valid username: use 1 to 32 letters and digits (not ALL)`;
     case "name-taken":
       return `the name "${user}" is already in use on ${address}; choose another`;
+    case "not-authorized":
+      return `the server at ${address} needs the password of "${user}" (--password-file FILE or PARLEY_PASSWORD), and that was not it`;
     case "refused":
       return `the server at ${address} refused the connection: ${error.detail}`;
   }

@@ -31,6 +31,7 @@ export async function runScripted(options: ClientOptions): Promise<number> {
     host: address.host,
     port: address.port,
     tls: options.tls,
+    password: options.password,
     user,
     reconnect: options.reconnect ? undefined : false,
     onEvent: (event) => {

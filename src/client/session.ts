@@ -43,7 +43,11 @@ export type SessionOptions = {
   readonly port: number;
   /** How each connection is opened. Default: TCP to host:port, over TLS with `tls`. */
   readonly connect?: Connector;
+  /** With a `connect` of its own: whether it protects the bytes on the way (TLS, wss:). */
+  readonly secure?: boolean;
   readonly tls?: TlsClient;
+  /** Sent with REGISTER, as these bytes (docs/protocol.md §7); only over TLS or to this machine. */
+  readonly password?: Uint8Array;
   readonly user: string;
   /** Reconnect after losing an established connection; false to stay down. Default 0.5 s doubling to 10 s. */
   readonly reconnect?: Backoff | false;
@@ -71,6 +75,11 @@ function isEchoable(name: string): boolean {
   return /^[\x21-\x7e]+$/.test(name);
 }
 
+/** This machine, by name or address: the only place a password may go in clear. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 function failed(to: string, reason: FailReason): Outcome {
   return { kind: "failed", to, reason };
 }
@@ -80,6 +89,9 @@ export class Session {
   readonly port: number;
   readonly user: string;
   readonly #connect: Connector;
+  // docs/protocol.md §7: passwords only over TLS or to loopback.
+  readonly #secure: boolean;
+  readonly #password: Uint8Array | undefined;
   readonly #backoff: Backoff | false;
   readonly #connectTimeoutMs: number;
   readonly #maxBodyBytes: number;
@@ -97,6 +109,8 @@ export class Session {
     this.port = options.port;
     this.user = options.user;
     this.#connect = options.connect ?? tcpConnector(options.host, options.port, options.tls);
+    this.#secure = options.connect === undefined ? options.tls !== undefined : options.secure === true;
+    this.#password = options.password;
     this.#backoff = options.reconnect ?? defaultBackoff;
     this.#retryDelayMs = this.#backoff ? this.#backoff.initialMs : 0;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
@@ -118,6 +132,10 @@ export class Session {
   async connect(): Promise<ConnectError | undefined> {
     if (this.#state !== "idle") return { kind: "refused", detail: `cannot connect a session that is ${this.#state}` };
     if (!isValidUsername(this.user)) return { kind: "malformed-name" };
+    // docs/protocol.md §7: a password never leaves in clear for another machine, not even one byte.
+    if (this.#password !== undefined && !this.#secure && !isLoopback(this.host)) {
+      return { kind: "refused", detail: `a password is sent only over TLS (--tls) or to this machine, not in clear to ${this.host}` };
+    }
     this.#state = "connecting";
     const result = await this.#open();
     // close() may have run while this was waiting.
@@ -163,7 +181,7 @@ export class Session {
   }
 
   async #open(): Promise<Link | ConnectError> {
-    const link = new Link({ connect: this.#connect, user: this.user, connectTimeoutMs: this.#connectTimeoutMs }, this.#limits, this.#handlers);
+    const link = new Link({ connect: this.#connect, user: this.user, password: this.#password, connectTimeoutMs: this.#connectTimeoutMs }, this.#limits, this.#handlers);
     try {
       const error = await link.open();
       return error ?? link;

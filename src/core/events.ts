@@ -9,6 +9,8 @@ export type ServerEvent =
   | { readonly type: "server.limits"; readonly fileLimit: number | "unknown"; readonly maxConnections: number }
   | { readonly type: "server.signal"; readonly signal: string }
   | { readonly type: "tls.reloaded"; readonly cert: string }
+  | { readonly type: "accounts.reloaded"; readonly accounts: number; readonly added: string; readonly removed: string; readonly changed: string }
+  | { readonly type: "accounts.problem"; readonly file: string; readonly problem: string }
   | { readonly type: "tls.reload-failed"; readonly error: string }
   | { readonly type: "server.stopping"; readonly connections: number }
   | { readonly type: "server.stopped" }
@@ -37,6 +39,8 @@ export const eventLevel: { readonly [T in EventType]: LogLevel } = {
   "server.limits": "info",
   "server.signal": "info",
   "tls.reloaded": "info",
+  "accounts.reloaded": "info",
+  "accounts.problem": "warn",
   "tls.reload-failed": "warn",
   "server.stopping": "info",
   "server.stopped": "info",

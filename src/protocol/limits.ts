@@ -25,6 +25,7 @@ export const Limits = {
   maxConnections: { default: 0, min: 0, max: 10_000_000, unit: "connections", what: "open connections; 0: the file-descriptor limit less a reserve; past it: ERROR 106 and close" },
   maxConnectionsPerAddress: { default: 64, min: 1, max: 10_000_000, unit: "connections", what: "open connections from one address (IPv6: one /64); past it: ERROR 106 and close" },
   maxNamesPerAddress: { default: 32, min: 1, max: 10_000_000, unit: "names", what: "names held from one address (IPv6: one /64); past it: ERROR 106" },
+  maxClaimsPerAddress: { default: 3, min: 0, max: 1_000_000, unit: "names", what: "names one address may claim by registering them with a password (with --accounts); past it: ERROR 106" },
   nameGraceMs: { default: 5000, min: 0, max: maxTimerMs, unit: "ms", what: "how long a name lost uncleanly stays reserved for its last address" },
   keepAliveMs: { default: 30_000, min: 1000, max: maxTimerMs, unit: "ms", what: "TCP keepalive idle time before the first probe" },
   logLinesPerSecond: { default: 10, min: 1, max: 1_000_000, unit: "lines/s", what: "log lines one connection may cause per second (burst: 10 s worth); the rest are counted, not written" },
