@@ -4,7 +4,7 @@
 import { ascii } from "../src/protocol/ascii.ts";
 import { Framer } from "../src/protocol/framer.ts";
 import { Role, decodeServerHead, encodeReceived, encodeRegister, encodeSend, type HeadDecoder, type ServerHead } from "../src/protocol/messages.ts";
-import { Pump, connect, die, pool, repeated, type Client, type GeneratorConfig } from "./load.ts";
+import { Pump, attack, connect, die, pool, repeated, type Client, type GeneratorConfig } from "./load.ts";
 
 type ParleyClient = Client & { onFrame: (head: ServerHead, body: Uint8Array) => void };
 
@@ -22,13 +22,16 @@ function cachedDecoder(known: Uint8Array[]): HeadDecoder<ServerHead> {
   };
 }
 
-function framerFor(config: GeneratorConfig, known: Uint8Array[]): Framer<ServerHead> {
+/** What a connection's framer needs to know: the generator's config, or the attacker's. */
+type FramerConfig = Pick<GeneratorConfig, "port" | "body" | "decoder">;
+
+function framerFor(config: FramerConfig, known: Uint8Array[]): Framer<ServerHead> {
   const limits = { maxHeaderBytes: 8192, maxBodyBytes: Math.max(65536, config.body) };
   return new Framer(limits, config.decoder === "cached" ? cachedDecoder(known) : decodeServerHead);
 }
 
-export async function connectParley(config: GeneratorConfig, known: Uint8Array[]): Promise<ParleyClient> {
-  const client = (await connect(config.port)) as ParleyClient;
+export async function connectParley(config: FramerConfig, known: Uint8Array[], localAddress?: string): Promise<ParleyClient> {
+  const client = (await connect(config.port, localAddress)) as ParleyClient;
   const framer = framerFor(config, known);
   const sink = (head: ServerHead, body: Uint8Array) => client.onFrame(head, body);
   client.onFrame = (head) => die(`unexpected ${head.verb}`);
@@ -84,6 +87,28 @@ function answerForwards(config: GeneratorConfig, user: ParleyUser, from: string)
   };
 }
 
+/**
+ * The attack scenario's victim: answers each FORWARD with RECEIVED and that
+ * FORWARD's own sender, its pair's or the attacker's, as any honest client
+ * would, so the attacker's deliveries succeed; a chunk's answers in one write.
+ */
+function answerEach(user: ParleyUser, senders: string[]): void {
+  const answers = new Map(senders.map((name) => [name, encodeReceived(name)]));
+  const pending: Uint8Array[] = [];
+  user.receiving.onFrame = (head) => {
+    const answer = head.verb === "FORWARD" ? answers.get(head.from) : undefined;
+    if (answer === undefined) die(`receiver ${user.name} got ${head.verb}`);
+    pending.push(answer);
+  };
+  const parse = user.receiving.onBytes;
+  user.receiving.onBytes = (chunk) => {
+    parse(chunk);
+    if (pending.length === 0) return;
+    user.receiving.write(Buffer.concat(pending));
+    pending.length = 0;
+  };
+}
+
 /** The sending side: a pump of SENDs to `to`, completed by SENT (or an ERROR, counted) once per chunk, then refilled in one write. */
 function pumpSends(config: GeneratorConfig, user: ParleyUser, to: string): Pump {
   const send = encodeSend(to, new Uint8Array(config.body).fill(0x61));
@@ -107,7 +132,7 @@ function pumpSends(config: GeneratorConfig, user: ParleyUser, to: string): Pump 
 }
 
 export async function setupParley(config: GeneratorConfig): Promise<Pump[]> {
-  const forwardFrom = (from: string) => ascii(`FORWARD ${from}\nContent-length: ${config.body}\n\n`);
+  const forwardFrom = (from: string, body = config.body) => ascii(`FORWARD ${from}\nContent-length: ${body}\n\n`);
   if (config.kind === "broadcast") {
     const sender = "b0";
     await pool(config.receivers, config.concurrency, async (i) => {
@@ -119,11 +144,13 @@ export async function setupParley(config: GeneratorConfig): Promise<Pump[]> {
   const pumps: Pump[] = [];
   await pool(config.pairs, config.concurrency, async (i) => {
     const [from, to] = [`s${i}`, `r${i}`];
+    const victim = config.answersAttacker && to === attack.victim;
     const [sender, receiver] = await Promise.all([
       registerUser(config, from, { sending: [ascii(`SENT ${to}\n\n`)], receiving: [] }),
-      registerUser(config, to, { sending: [], receiving: [forwardFrom(from)] }),
+      registerUser(config, to, { sending: [], receiving: [forwardFrom(from), ...(victim ? [forwardFrom(attack.name, attack.body)] : [])] }),
     ]);
-    answerForwards(config, receiver, from);
+    if (victim) answerEach(receiver, [from, attack.name]);
+    else answerForwards(config, receiver, from);
     pumps.push(pumpSends(config, sender, to));
   });
   return pumps;

@@ -30,6 +30,8 @@ export type GeneratorConfig = {
   readonly drainMs: number;
   /** "project": every header through decodeServerHead; "cached": a known header block maps to its decoded head, anything else goes through decodeServerHead. */
   readonly decoder: "project" | "cached";
+  /** attack: receiver attack.victim also answers the attacker's FORWARDs, in the quiet run too, so that the two runs differ only by the attacker. */
+  readonly answersAttacker: boolean;
   /** The process gives up (exit 1) after this long. */
   readonly deadlineMs: number;
 };
@@ -49,9 +51,19 @@ export type GeneratorEvent =
       abandoned: number;
     }
   | { event: "registered"; users: number; connections: number; startEpochMs: number; endEpochMs: number; cpuMicros: number }
+  /** bench/attacker.ts: its SENDs answered SENT and ERROR 102 in the window. */
+  | { event: "attacked"; sent: number; refused: number }
   | { event: "failed"; error: string };
 
 const host = "127.0.0.1";
+
+/**
+ * The attack scenario's flooder (bench/attacker.ts): one user from an address
+ * of its own (the honest users are all 127.0.0.1), as a real attacker would
+ * be; 64 KiB bodies (the default body limit), 256 in flight, all to one
+ * honest receiver.
+ */
+export const attack = { name: "mallory", address: "127.0.0.2", victim: "r0", body: 65536, inflight: 256 } as const;
 
 export function emit(event: GeneratorEvent, then?: () => void): void {
   process.stdout.write(JSON.stringify(event) + "\n", then);
@@ -81,6 +93,8 @@ export class Client {
   socket: Socket<Client> | undefined;
   outbox: Outbox | undefined;
   onBytes: (chunk: Uint8Array) => void = () => {};
+  /** The socket takes writes again; the attacker writes its flood straight to it. */
+  onDrain: () => void = () => {};
   expectClose = false;
 
   write(bytes: Uint8Array): void {
@@ -113,6 +127,7 @@ const handlers: SocketHandler<Client> = {
   },
   drain(socket) {
     socket.data.outbox?.onDrain();
+    socket.data.onDrain();
   },
   close(socket) {
     if (!socket.data.expectClose && !dying) die("the server closed a connection");
@@ -125,9 +140,11 @@ const handlers: SocketHandler<Client> = {
 
 export const clients: Client[] = [];
 
-export async function connect(port: number): Promise<Client> {
+/** `localAddress`: the address to connect from (the attacker's); Bun.connect takes it though its types omit it. */
+export async function connect(port: number, localAddress?: string): Promise<Client> {
   const client = new Client();
-  const socket = await Bun.connect<Client>({ hostname: host, port, data: client, socket: handlers });
+  const from = localAddress === undefined ? {} : { localAddress };
+  const socket = await Bun.connect<Client>({ hostname: host, port, data: client, socket: handlers, ...from });
   client.socket = socket;
   client.outbox = new Outbox(socket, Number.MAX_SAFE_INTEGER, () => die("outbox overflow"));
   clients.push(client);

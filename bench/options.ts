@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Target } from "./load.ts";
 
-export const Scenarios = ["closed", "pipelined", "broadcast", "scale", "large"] as const;
+export const Scenarios = ["closed", "pipelined", "broadcast", "scale", "large", "attack"] as const;
 export type Scenario = (typeof Scenarios)[number];
 
 export type Options = {
@@ -36,7 +36,7 @@ const flagHelp: Record<string, string> = {
   duration: "measured window per run, seconds (default 3)",
   "broadcast-duration": "measured window of a broadcast run, seconds: one SEND ALL at a time gives few samples per second (default 10)",
   warmup: "load before the window, seconds (default 0.5)",
-  pairs: "closed and pipelined: sender/receiver pairs, comma-separated (default 1,10,100)",
+  pairs: "closed and pipelined: sender/receiver pairs, comma-separated; attack: the first value (default 1,10,100)",
   inflight: "pipelined and large: SENDs in flight per sender (default 32)",
   body: "body bytes for closed, pipelined and broadcast (default 64)",
   receivers: "broadcast: receivers, comma-separated (default 100,1000)",

@@ -9,6 +9,8 @@ import type { ServerLimits } from "./processes.ts";
 export type Plan = {
   scenario: Scenario;
   label: string;
+  /** attack: this run has the attacker (bench/attacker.ts) flooding one honest receiver. */
+  attacker?: boolean;
   config: Omit<GeneratorConfig, "target" | "port">;
   limits: ServerLimits;
   /** scale runs: users in this run and connections per user. */
@@ -31,6 +33,7 @@ function baseConfig(options: Options): Omit<GeneratorConfig, "target" | "port"> 
     durationMs: options.durationMs,
     drainMs: 3000,
     decoder: options.decoder,
+    answersAttacker: false,
     deadlineMs: options.warmupMs + options.durationMs + 120_000,
   };
 }
@@ -89,6 +92,17 @@ export function plans(options: Options): Plan[] {
           });
         }
         break;
+      case "attack": {
+        // One N, closed loop as in `closed`: each N is two runs, and what is
+        // measured is what the attacker costs the honest pairs. parley only:
+        // the raw relay has no shares. The server keeps its default shares,
+        // the thing under test; the raised rates and address caps stay, as
+        // the honest generator is still one address sending flat out.
+        const pairs = options.pairs[0]!;
+        const config = { ...base, pairs, inflight: 1, answersAttacker: true };
+        if (options.targets.includes("parley")) out.push({ scenario, label: `attack N=${pairs}`, config, limits: { maxShareBytes: "default" } });
+        break;
+      }
     }
   }
   return out;

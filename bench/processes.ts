@@ -1,6 +1,7 @@
 // The processes of a bench run: the relay under test (parley's CLI or the raw
-// baseline) and the generator, each spawned with the raised fd limit, their
-// output read line by line, and every wait bounded.
+// baseline), the generator and the attack scenario's attacker, each spawned
+// with the raised fd limit, their output read line by line, and every wait
+// bounded.
 
 import path from "node:path";
 import type { Subprocess } from "bun";
@@ -32,7 +33,8 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
 
 export type Relay = { proc: Subprocess<"ignore", "ignore", "pipe">; port: number; tail: string[] };
 
-export type ServerLimits = { maxPendingForwards?: number; maxBodyBytes?: number; maxQueuedBytes?: number };
+/** A plan's limits override the raised ones below; "default": the server's own, not raised (the attack scenario measures the shares). */
+export type ServerLimits = { maxPendingForwards?: number; maxBodyBytes?: number; maxQueuedBytes?: number; maxShareBytes?: "default" };
 
 /**
  * The bench is one address sending as fast as it can, which the fairness
@@ -81,8 +83,10 @@ export async function startRelay(target: Target, limits: ServerLimits, parleyDir
     cwd = parleyDir;
     const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`];
     const known = await serverFlags(parleyDir);
-    const raised = Object.entries(benchLimits).filter(([name]) => known.has(flag(name)));
-    const limitFlags = [...raised, ...Object.entries(limits)].flatMap(([name, value]) => [flag(name), String(value)]);
+    const raised = Object.fromEntries(Object.entries(benchLimits).filter(([name]) => known.has(flag(name))));
+    const limitFlags = Object.entries({ ...raised, ...limits })
+      .filter(([, value]) => value !== "default")
+      .flatMap(([name, value]) => [flag(name), String(value)]);
     argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", "--log-level", "info", ...limitFlags];
   }
   const proc = Bun.spawn(withRaisedFdLimit(argv), { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
@@ -112,10 +116,20 @@ export async function stopProcess(proc: Subprocess<"ignore" | "pipe", "ignore" |
   }
 }
 
-export type Generator = { proc: Subprocess<"pipe", "pipe", "pipe">; events: AsyncIterator<GeneratorEvent>; stderr: string[] };
+/** A generator or the attacker: a process that prints one JSON event per line. */
+export type Generator = { name: string; proc: Subprocess<"pipe", "pipe", "pipe">; events: AsyncIterator<GeneratorEvent>; stderr: string[] };
 
 export function startGenerator(config: GeneratorConfig): Generator {
-  const proc = Bun.spawn(withRaisedFdLimit([bun, "bench/generator.ts", JSON.stringify(config)]), { cwd: root, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  return startEvents("generator", ["bench/generator.ts", JSON.stringify(config)]);
+}
+
+/** bench/attacker.ts against the server on `port`; its stdin steps it (see there). */
+export function startAttacker(port: number): Generator {
+  return startEvents("attacker", ["bench/attacker.ts", String(port)]);
+}
+
+function startEvents(name: string, args: string[]): Generator {
+  const proc = Bun.spawn(withRaisedFdLimit([bun, ...args]), { cwd: root, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   const stderr: string[] = [];
   void readLines(proc.stderr, (line) => {
     stderr.push(line);
@@ -139,16 +153,16 @@ export function startGenerator(config: GeneratorConfig): Generator {
       return event === undefined ? { done: true, value: undefined } : { done: false, value: event };
     },
   };
-  return { proc, events, stderr };
+  return { name, proc, events, stderr };
 }
 
 /** The next event from a generator; a failure or an early exit becomes an error with its stderr. */
 export async function nextEvent(generator: Generator, deadlineMs: number): Promise<GeneratorEvent> {
-  const next = await withDeadline(generator.events.next(), deadlineMs, "generator");
+  const next = await withDeadline(generator.events.next(), deadlineMs, generator.name);
   if (next.done) {
     const code = await generator.proc.exited;
-    throw new Error(`generator exited with ${code}: ${generator.stderr.join(" | ")}`);
+    throw new Error(`${generator.name} exited with ${code}: ${generator.stderr.join(" | ")}`);
   }
-  if (next.value.event === "failed") throw new Error(`generator failed: ${next.value.error}`);
+  if (next.value.event === "failed") throw new Error(`${generator.name} failed: ${next.value.error}`);
   return next.value;
 }

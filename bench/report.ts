@@ -24,6 +24,13 @@ export type Row = {
   ratio?: number;
   /** parley only: the raw relay's serverMicrosPerTx in the same repeat, printed beside the ratio. */
   rawServerMicrosPerTx?: number;
+  /** attack, flooded run: its honest tx/s and p99 over the quiet run's in the same repeat. */
+  quietTxRatio?: number;
+  quietP99Ratio?: number;
+  /** attack, flooded run: the attacker's SENDs answered SENT and ERROR 102 in the window, and its CPU% as srv CPU%. */
+  attackerSent?: number;
+  attackerRefused?: number;
+  attackerCpuPct?: number;
   mbPerSec?: number;
   rssPerUserKiB?: number;
   rssBeforeKiB?: number;
@@ -56,6 +63,8 @@ function vsRaw(row: Row): string {
 function extra(row: Row): string {
   if (row.error !== undefined) return `FAILED: ${row.error.slice(0, 160)}`;
   const parts: string[] = [];
+  if (row.quietTxRatio !== undefined) parts.push(`vs quiet: ${fixed(row.quietTxRatio, 2)}x tx/s, ${fixed(row.quietP99Ratio, 2)}x p99`);
+  if (row.attackerSent !== undefined) parts.push(`attacker: ${row.attackerSent} SENT, ${row.attackerRefused} ERROR 102, ${fixed(row.attackerCpuPct, 0)}% CPU`);
   if (row.mbPerSec !== undefined) parts.push(`${row.mbPerSec.toFixed(1)} MB/s`);
   if (row.rssPerUserKiB !== undefined) parts.push(`RSS ${row.rssPerUserKiB.toFixed(2)} KiB/user (${Math.round(row.rssBeforeKiB! / 1024)}->${Math.round(row.rssAfterKiB! / 1024)} MiB, ${row.serverFds} fds, ${row.generatorProcesses} gen)`);
   if (row.errors > 0) parts.push(`${row.errors} errors`);

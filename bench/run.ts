@@ -1,8 +1,9 @@
 // `bun run bench`: starts the parley server, the raw baseline relay
 // (bench/baseline.ts) and the load generator (bench/generator.ts) each as its
 // own process, runs every scenario against both targets in the same run, and
-// prints a table with parley's figures as ratios to the baseline. Server CPU
-// comes from /proc/<pid>/stat, the generator's from its own process.cpuUsage().
+// prints a table with parley's figures as ratios to the baseline; the attack
+// scenario compares parley with itself, quiet and flooded by bench/attacker.ts.
+// Server CPU comes from /proc/<pid>/stat, the generator's from its own process.cpuUsage().
 //
 //   bun bench/run.ts [--scenario closed,pipelined] [--duration 3] [--pairs 1,10,100] ...
 //   bun bench/run.ts --help
@@ -13,7 +14,7 @@ import type { GeneratorConfig, Target } from "./load.ts";
 import { parseOptions, type Options } from "./options.ts";
 import { plans, serverFdReserve, type Plan } from "./plans.ts";
 import { childFdLimit, cpuSeconds, describeMachine, machineLine, openFds, rssKiB } from "./proc.ts";
-import { nextEvent, startGenerator, startRelay, stopProcess, withDeadline, type Generator, type Relay } from "./processes.ts";
+import { nextEvent, startAttacker, startGenerator, startRelay, stopProcess, withDeadline, type Generator, type Relay } from "./processes.ts";
 import { table, type Results, type Row } from "./report.ts";
 
 const root = path.resolve(import.meta.dir, "..");
@@ -29,20 +30,37 @@ const ms = (micros: number): number => Math.round(micros) / 1000;
 
 async function runLoad(plan: Plan, target: Target, relay: Relay): Promise<Omit<Row, "repeat" | "scenario" | "label" | "target">> {
   const config: GeneratorConfig = { ...plan.config, target, port: relay.port };
+  const setupDeadline = 60_000;
+  // The attacker registers while the honest users do and floods from the end
+  // of their setup (its victim exists then), so the warmup and the window
+  // both see the flood.
+  const attacker = plan.attacker ? startAttacker(relay.port) : undefined;
+  const step = () => {
+    attacker?.proc.stdin.write("\n");
+    attacker?.proc.stdin.flush();
+  };
   const generator = startGenerator(config);
   const pid = relay.proc.pid;
   try {
-    const setupDeadline = 60_000;
+    if (attacker !== undefined && (await nextEvent(attacker, setupDeadline)).event !== "ready") throw new Error("attacker: expected ready");
     let event = await nextEvent(generator, setupDeadline);
     if (event.event !== "ready") throw new Error(`expected ready, got ${event.event}`);
+    step();
     event = await nextEvent(generator, config.warmupMs + 10_000);
     if (event.event !== "start") throw new Error(`expected start, got ${event.event}`);
+    step();
     const cpuStart = cpuSeconds(pid);
+    // The attacker's CPU as the server's, from /proc over the same window: on a small machine it is CPU the others lack.
+    const attackerCpuStart = attacker === undefined ? 0 : cpuSeconds(attacker.proc.pid);
     const wallStart = performance.now();
     event = await nextEvent(generator, config.durationMs + 10_000);
     if (event.event !== "stop") throw new Error(`expected stop, got ${event.event}`);
     const serverCpu = cpuSeconds(pid) - cpuStart;
+    const attackerCpu = attacker === undefined ? 0 : cpuSeconds(attacker.proc.pid) - attackerCpuStart;
     const wall = (performance.now() - wallStart) / 1000;
+    attacker?.proc.stdin.end();
+    const attacked = attacker === undefined ? undefined : await nextEvent(attacker, 10_000);
+    if (attacked !== undefined && attacked.event !== "attacked") throw new Error(`attacker: expected attacked, got ${attacked.event}`);
     event = await nextEvent(generator, config.drainMs + 10_000);
     if (event.event !== "result") throw new Error(`expected result, got ${event.event}`);
     const latency = event.latencyMicros;
@@ -58,10 +76,12 @@ async function runLoad(plan: Plan, target: Target, relay: Relay): Promise<Omit<R
       completed: event.completed,
       errors: event.errors,
       ...(plan.config.body >= 4096 ? { mbPerSec: (txPerSec * plan.config.body) / 1e6 } : {}),
+      ...(attacked !== undefined ? { attackerSent: attacked.sent, attackerRefused: attacked.refused, attackerCpuPct: (attackerCpu / wall) * 100 } : {}),
       ...(event.abandoned > 0 ? { note: `${event.abandoned} round trips still in flight after the drain` } : {}),
     };
   } finally {
     await stopProcess(generator.proc);
+    if (attacker !== undefined) await stopProcess(attacker.proc);
   }
 }
 
@@ -122,6 +142,7 @@ async function runScale(plan: Plan, target: Target, relay: Relay, options: Optio
 }
 
 async function runOne(plan: Plan, target: Target, repeat: number, options: Options): Promise<Row> {
+  log(options, `${plan.label} ${target}${options.repeat > 1 ? ` #${repeat}` : ""}`);
   const head = { scenario: plan.scenario, label: plan.label, target, repeat };
   const profileName = `${plan.label.replace(/[^A-Za-z0-9=]+/g, "-")}-r${repeat}`;
   let relay: Relay | undefined;
@@ -135,6 +156,30 @@ async function runOne(plan: Plan, target: Target, repeat: number, options: Optio
   } finally {
     if (relay !== undefined) await stopProcess(relay.proc);
   }
+}
+
+/** Every target in turn against the same load; parley's row gets its ratio to the raw relay's. */
+async function runTargets(plan: Plan, repeat: number, options: Options): Promise<Row[]> {
+  const byTarget = new Map<Target, Row>();
+  for (const target of options.targets) byTarget.set(target, await runOne(plan, target, repeat, options));
+  const raw = byTarget.get("raw");
+  const parley = byTarget.get("parley");
+  if (raw !== undefined && parley !== undefined && raw.txPerSec > 0) {
+    parley.ratio = parley.txPerSec / raw.txPerSec;
+    parley.rawServerMicrosPerTx = raw.serverMicrosPerTx;
+  }
+  return [...byTarget.values()];
+}
+
+/** The same honest load against two fresh servers back to back, quiet then flooded; the flooded row gets its ratios to the quiet one. */
+async function runAttack(plan: Plan, repeat: number, options: Options): Promise<Row[]> {
+  const quiet = await runOne({ ...plan, label: `${plan.label} quiet` }, "parley", repeat, options);
+  const flooded = await runOne({ ...plan, label: `${plan.label} flooded`, attacker: true }, "parley", repeat, options);
+  if (quiet.txPerSec > 0 && quiet.p99Ms && flooded.p99Ms !== null) {
+    flooded.quietTxRatio = flooded.txPerSec / quiet.txPerSec;
+    flooded.quietP99Ratio = flooded.p99Ms / quiet.p99Ms;
+  }
+  return [quiet, flooded];
 }
 
 /** The commit of the parley tree measured, and whether its src/ had uncommitted changes (others edit it while the bench runs). */
@@ -156,19 +201,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const plan of plans(options)) {
     for (let repeat = 1; repeat <= options.repeat; repeat++) {
-      const byTarget = new Map<Target, Row>();
-      for (const target of options.targets) {
-        log(options, `${plan.label} ${target}${options.repeat > 1 ? ` #${repeat}` : ""}`);
-        const row = await runOne(plan, target, repeat, options);
-        byTarget.set(target, row);
-        rows.push(row);
-      }
-      const raw = byTarget.get("raw");
-      const parley = byTarget.get("parley");
-      if (raw !== undefined && parley !== undefined && raw.txPerSec > 0) {
-        parley.ratio = parley.txPerSec / raw.txPerSec;
-        parley.rawServerMicrosPerTx = raw.serverMicrosPerTx;
-      }
+      rows.push(...(await (plan.scenario === "attack" ? runAttack : runTargets)(plan, repeat, options)));
     }
   }
   const results: Results = { machine, machineLine: machineLine(machine), revision: revision(options.parleyDir), startedAt, finishedAt: new Date().toISOString(), options, rows };

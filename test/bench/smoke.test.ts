@@ -1,6 +1,7 @@
-// A one-second run of `bun run bench` with everything small (N = 2): it must
-// finish and report numbers for every scenario and both targets. Speed is
-// never asserted here; the figures only have to exist.
+// A short run of `bun run bench` with everything small (N = 2): it must
+// finish and report numbers for every scenario and both targets (the attack
+// scenario: parley quiet and flooded). Speed is never asserted here; the
+// figures only have to exist, and a flood may leave the honest pairs none.
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -44,15 +45,25 @@ describe("bench", () => {
         "scale U=4 parley",
         "large 16KiB x2 raw",
         "large 16KiB x2 parley",
+        "attack N=2 quiet parley",
+        "attack N=2 flooded parley",
       ]);
       for (const row of results.rows) {
         expect(row.error).toBeUndefined();
-        expect(row.txPerSec).toBeGreaterThan(0);
         expect(Number.isFinite(row.serverCpuPct)).toBe(true);
         expect(Number.isFinite(row.generatorCpuPct)).toBe(true);
+        if (row.label.endsWith("flooded")) {
+          expect(Number.isFinite(row.quietTxRatio)).toBe(true);
+          expect(Number.isFinite(row.quietP99Ratio)).toBe(true);
+          expect(row.attackerSent).toBeGreaterThanOrEqual(0);
+          expect(row.attackerRefused).toBeGreaterThanOrEqual(0);
+          expect(Number.isFinite(row.attackerCpuPct)).toBe(true);
+          continue;
+        }
+        expect(row.txPerSec).toBeGreaterThan(0);
         if (row.scenario === "scale") expect(Number.isFinite(row.rssPerUserKiB)).toBe(true);
         else expect(row.p99Ms).toBeGreaterThan(0);
-        if (row.target === "parley") {
+        if (row.target === "parley" && row.scenario !== "attack") {
           expect(row.ratio).toBeGreaterThan(0);
           expect(Number.isFinite(row.rawServerMicrosPerTx)).toBe(true);
         }
