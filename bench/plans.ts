@@ -95,12 +95,14 @@ export function plans(options: Options): Plan[] {
       case "attack": {
         // One N, closed loop as in `closed`: each N is two runs, and what is
         // measured is what the attacker costs the honest pairs. parley only:
-        // the raw relay has no shares. The server keeps its default shares,
-        // the thing under test; the raised rates and address caps stay, as
-        // the honest generator is still one address sending flat out.
+        // the raw relay has no shares. The server keeps its default shares
+        // and rates, the things under test (so the quiet run is capped by the
+        // rate too: ~1000 round trips/s per pair); the raised address caps
+        // stay, as the honest generator is one address.
         const pairs = options.pairs[0]!;
         const config = { ...base, pairs, inflight: 1, answersAttacker: true };
-        if (options.targets.includes("parley")) out.push({ scenario, label: `attack N=${pairs}`, config, limits: { maxShareBytes: "default" } });
+        const defaults = { maxShareBytes: "default", rateMessages: "default", burstMessages: "default", rateBytes: "default", burstBytes: "default" } as const;
+        if (options.targets.includes("parley")) out.push({ scenario, label: `attack N=${pairs}`, config, limits: defaults });
         break;
       }
     }

@@ -34,7 +34,16 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
 export type Relay = { proc: Subprocess<"ignore", "ignore", "pipe">; port: number; tail: string[] };
 
 /** A plan's limits override the raised ones below; "default": the server's own, not raised (the attack scenario measures the shares). */
-export type ServerLimits = { maxPendingForwards?: number; maxBodyBytes?: number; maxQueuedBytes?: number; maxShareBytes?: "default" };
+export type ServerLimits = {
+  maxPendingForwards?: number;
+  maxBodyBytes?: number;
+  maxQueuedBytes?: number;
+  maxShareBytes?: "default";
+  rateMessages?: "default";
+  burstMessages?: "default";
+  rateBytes?: "default";
+  burstBytes?: "default";
+};
 
 /**
  * The bench is one address sending as fast as it can, which the fairness
