@@ -15,6 +15,7 @@ const allowed: Record<string, readonly string[]> = {
   net: ["protocol"],
   transports: ["core", "net", "protocol"],
   client: ["net", "protocol"],
+  accounts: ["core", "protocol"],
   "server.ts": ["core", "transports", "protocol"],
 };
 

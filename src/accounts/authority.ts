@@ -39,7 +39,7 @@ export class FileAuthority implements Authority {
   readonly #remembered = new Map<string, { digest: string; address: string; until: number }>();
   readonly #failures = new Map<string, Failures>();
   readonly #claims = new Map<string, number>();
-  // A user's two roles usually arrive together: the second waits for the first one's check.
+  // A user's two roles usually arrive together: the second waits for the first one's check (or claim).
   readonly #checking = new Map<string, Promise<Authorization>>();
   // One slow hash at a time; addresses waiting for their turn, each at most once.
   #busy = false;
@@ -77,25 +77,26 @@ export class FileAuthority implements Authority {
   async authorize(name: string, password: Uint8Array | undefined, address: string): Promise<Authorization> {
     const key = nameKey(name);
     const account = this.#accounts.get(key);
-    if (account === undefined) {
-      if (password === undefined || this.#options.maxClaimsPerAddress === 0) return this.#options.requireAccounts ? "refused" : "ok";
-      if (this.#options.requireAccounts) return "refused";
-      return this.#claim(name, password, address);
-    }
-    if (password === undefined) return "refused";
+    if (password === undefined) return account === undefined && !this.#options.requireAccounts ? "ok" : "refused";
+    if (account === undefined && (this.#options.requireAccounts || this.#options.maxClaimsPerAddress === 0)) return this.#options.requireAccounts ? "refused" : "ok";
     const digest = new Bun.CryptoHasher("sha256").update(password).digest("hex");
     const remembered = this.#remembered.get(key);
     if (remembered !== undefined && remembered.until > performance.now() && remembered.address === address && remembered.digest === digest) return "ok";
     const same = `${key}@${address}#${digest}`;
     let check = this.#checking.get(same);
     if (check === undefined) {
-      check = this.#check(key, account.hash, password, digest, address).finally(() => this.#checking.delete(same));
+      check = (account === undefined ? this.#claim(name, password, address) : this.#check(key, account.hash, password, address))
+        .then((result) => {
+          if (result === "ok") this.#remembered.set(key, { digest, address, until: performance.now() + rememberMs });
+          return result;
+        })
+        .finally(() => this.#checking.delete(same));
       this.#checking.set(same, check);
     }
     return check;
   }
 
-  async #check(key: string, hash: string, password: Uint8Array, digest: string, address: string): Promise<Authorization> {
+  async #check(key: string, hash: string, password: Uint8Array, address: string): Promise<Authorization> {
     const where = addressKey(address);
     const pair = `${key}@${where}`;
     const verified = await this.#slowly(where, Math.max(this.#delay(pair), this.#delay(where)), () => verifyPassword(password, hash));
@@ -106,7 +107,6 @@ export class FileAuthority implements Authority {
       return "refused";
     }
     this.#failures.delete(pair);
-    this.#remembered.set(key, { digest, address, until: performance.now() + rememberMs });
     return "ok";
   }
 
