@@ -13,6 +13,8 @@ export class User {
   readonly address: string;
   sender: Endpoint | undefined;
   receiver: Endpoint | undefined;
+  /** Whether its registration was logged: both roles' answers may arrive after both claims. */
+  announced = false;
 
   constructor(name: string, address: string) {
     this.name = name;

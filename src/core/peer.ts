@@ -227,7 +227,10 @@ export class Peer implements Endpoint {
       else this.#receives = true;
       clearTimeout(this.#registerTimer);
       this.#registerTimer = undefined;
-      if (user.registered) this.#hub.events.emit({ type: "user.registered", user: user.name, address: this.address });
+      if (user.registered && !user.announced) {
+        user.announced = true;
+        this.#hub.events.emit({ type: "user.registered", user: user.name, address: this.address });
+      }
       reply.settle(encodeRegistered(role, user.name));
     }
     const held = this.#held!;
