@@ -152,4 +152,20 @@ describe("Peer", () => {
     await directory.open();
     expect(directory.size).toBe(0);
   });
+
+  test("logs a user's registration once, though both roles' answers arrive after both claims", async () => {
+    const registered: string[] = [];
+    const hub = createHub({ events: { emit: (event) => void (event.type === "user.registered" && registered.push(event.user)), wants: () => true } });
+    // Two connections, as parley's client registers: each role's claim is made before either answer is handled.
+    const wires = [new RecordingWire(), new RecordingWire()];
+    wires.forEach((wire, i) => {
+      const peer = new Peer(wire, hub);
+      peers.push(peer);
+      const bytes = ascii(`REGISTER ${i === 0 ? "TOSEND" : "TORECV"} alice\n\n`);
+      peer.onMessage(decodeClientHead(bytes) as never, new Uint8Array(0), bytes.length);
+    });
+    await settle();
+    expect(wires.map((wire) => wire.written)).toEqual(["REGISTERED TOSEND alice\n\n", "REGISTERED TORECV alice\n\n"]);
+    expect(registered).toEqual(["alice"]);
+  });
 });
