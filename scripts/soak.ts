@@ -33,9 +33,12 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
-// Limits small enough that every defence fires often within minutes.
+// Limits small enough that every defence fires often within minutes; the
+// fairness limits (docs/protocol.md §6) keep their defaults but the deadlines.
 const limits = {
   ackTimeoutMs: 3000,
+  deliveryDeadlineMs: 4000,
+  writeDeadlineMs: 6000,
   registerTimeoutMs: 1500,
   maxQueuedBytes: 1024 * 1024,
   maxHeaderBytes: 8192,
@@ -52,13 +55,14 @@ function attacks(port: number, r: Rng, next: () => number): Record<string, () =>
     silentCrowd: () => attack.silentCrowd(port, { count: 200, perAddress: 50, deadlineMs: limits.registerTimeoutMs + 10_000 }),
     halfRegistered: () => attack.halfRegistered(port, { prefix: n(), count: 50, perAddress: 25, deadlineMs: limits.registerTimeoutMs + 10_000 }),
     neverReads: () => attack.neverReads(port, { victim: n(), flooder: n(), messages: 120, bodyBytes: 60_000, deadlineMs: 15_000 }),
-    receivedFlood: () => attack.receivedFlood(port, { name: n(), names: ["honest0", "honest1", n()], count: 20_000, rng: r }),
-    registerFlood: () => attack.registerFlood(port, { name: n(), count: 2000, taken: [] }),
+    // Floods within one connection's burst (docs/protocol.md D32), so each attack ends in seconds.
+    receivedFlood: () => attack.receivedFlood(port, { name: n(), names: ["honest0", "honest1", n()], count: 1500, rng: r }),
+    registerFlood: () => attack.registerFlood(port, { name: n(), count: 1500, taken: [] }),
     hog: () => attack.hog(port, { name: n(), accomplice: n(), totalBytes: 32 * 1024 * 1024, boundBytes: 16 * 1024 * 1024, honest: () => Bun.sleep(1000) }),
     liar: () => attack.liar(port, { name: n(), sender: n(), ackTimeoutMs: limits.ackTimeoutMs }),
     unregisteredFlood: async () => {
       // RECEIVED on a connection with no user: ERROR 101 each, read and dropped by the attacker.
-      const flood = await attack.pour(port, { prefix: new Uint8Array(0), unit: new TextEncoder().encode("RECEIVED honest0\n\n"), total: 2 * 1024 * 1024 });
+      const flood = await attack.pour(port, { prefix: new Uint8Array(0), unit: new TextEncoder().encode("RECEIVED honest0\n\n"), total: 32 * 1024 });
       await flood.written;
       flood.end();
     },

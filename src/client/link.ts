@@ -86,7 +86,7 @@ class Channel implements TransportHandler {
   }
 
   terminate(): void {
-    if (!this.isClosed) this.transport?.close();
+    if (!this.isClosed) this.transport?.terminate();
     this.markClosed();
   }
 }
@@ -164,7 +164,7 @@ export class Link {
       const transport = await this.#options.connect(channel);
       // The deadline may have passed while connecting: the channel is already
       // marked closed, so drop this late connection directly.
-      if (this.#isLost) transport.close();
+      if (this.#isLost) transport.terminate();
       else channel.transport = transport;
       return undefined;
     } catch (error) {

@@ -42,6 +42,8 @@ export class Delivery {
     // The directory had to ask further: the SEND waits in its place in the reply order.
     receiver.then(
       (found) => {
+        // The SEND may have been answered meanwhile (its sender left): then it must not be delivered.
+        if (tx.settled) return;
         const failure = found === undefined ? FailReason.NoRecipient : found.forward(tx, body);
         if (failure !== undefined) tx.fail(failure);
       },

@@ -18,6 +18,7 @@ export type LoggerOptions = {
 };
 
 const reportEveryMs = 10_000;
+const maxBuckets = 10_000;
 
 export function createLogger(options: LoggerOptions): EventSink {
   const { format, write, linesPerSecond } = options;
@@ -35,7 +36,11 @@ export function createLogger(options: LoggerOptions): EventSink {
       if (!wants(event.type)) return;
       if (linesPerSecond !== undefined && id !== undefined) {
         let bucket = buckets.get(id);
-        if (bucket === undefined && event.type !== "connection.close") buckets.set(id, (bucket = new TokenBucket(linesPerSecond, linesPerSecond * 10)));
+        if (bucket === undefined && event.type !== "connection.close") {
+          // connection.close is not emitted when nobody logs it: the map is bounded by size instead.
+          if (buckets.size >= maxBuckets) buckets.clear();
+          buckets.set(id, (bucket = new TokenBucket(linesPerSecond, linesPerSecond * 10)));
+        }
         if (bucket !== undefined && bucket.spend(1) > 0) {
           suppressed++;
           return;

@@ -4,7 +4,7 @@
 // one way it closes. A transport hands it decoded messages and gives it a
 // Wire to write to.
 
-import { ErrorCode, encodeError, type ProtocolError } from "../protocol/errors.ts";
+import { ErrorCode, ProtocolError, ProtocolReason, encodeError } from "../protocol/errors.ts";
 import { Role, encodeRegistered, type ClientHead } from "../protocol/messages.ts";
 import { isValidUsername, sameName } from "../protocol/names.ts";
 import { passwordProblem } from "../protocol/password.ts";
@@ -25,13 +25,16 @@ const usernameTaken = encodeError(ErrorCode.UsernameTaken);
 const malformedUsername = encodeError(ErrorCode.MalformedUsername);
 const serverBusy = encodeError(ErrorCode.ServerBusy);
 const notAuthorized = encodeError(ErrorCode.NotAuthorized);
+// What a registration's pending answer may turn out to be besides REGISTERED, counted against the write cap.
+const longestRefusal = Math.max(usernameTaken.length, notAuthorized.length, serverBusy.length);
 
 /** Why the server is not reading a connection; each a bit, reading resumes when none is set. */
 const Pause = { Registering: 1, Throttled: 2, Backlogged: 4 } as const;
 
 let nextId = 1;
 
-type Held = [head: ClientHead, body: Uint8Array, headBytes: number];
+/** A message read while the connection waits (a registration in progress, a rate to pay off), or the stream's end in an error. */
+type Held = [head: ClientHead, body: Uint8Array, headBytes: number] | ProtocolError;
 
 export class Peer implements Endpoint {
   readonly id = nextId++;
@@ -53,10 +56,13 @@ export class Peer implements Endpoint {
   readonly #bytes: TokenBucket;
   // The cost of the SEND being admitted, per recipient (read by #admit).
   #sendCost = 0;
-  // Messages that arrived while a registration waits for the directory: they
-  // are handled after it, in order, so a pipelined REGISTER + SEND behaves as
-  // if the claim were instant. The wire is paused meanwhile, which bounds this.
-  #held: Held[] | undefined;
+  // Messages read while a registration waits for its answer, or while the
+  // connection pays off its rate: handled after, in order, so a pipelined
+  // REGISTER + SEND behaves as if the claim were instant. Reading is paused
+  // meanwhile, which bounds them to what was already read.
+  #held: Held[] = [];
+  #heldAt = 0;
+  #registering = false;
 
   constructor(wire: Wire, hub: Hub) {
     const { limits } = hub;
@@ -68,7 +74,7 @@ export class Peer implements Endpoint {
     this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten);
     this.#messages = new TokenBucket(limits.rateMessages, limits.burstMessages);
     this.#bytes = new TokenBucket(limits.rateBytes, limits.burstBytes);
-    hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
+    if (hub.events.wants("connection.open")) hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
     // docs/protocol.md §6 "Connections": over a cap, ERROR 106 and close; nothing else happens on it.
     const admitted = hub.addresses.admit(this.address);
     if (admitted !== "ok") {
@@ -94,10 +100,16 @@ export class Peer implements Endpoint {
   /** One decoded message from the transport; `headBytes` is the size of its header block. */
   readonly onMessage = (head: ClientHead, body: Uint8Array, headBytes: number): void => {
     if (this.#closed) return;
-    if (this.#held !== undefined) {
-      this.#held.push([head, body, headBytes]);
-      return;
-    }
+    if (this.#holding) this.#held.push([head, body, headBytes]);
+    else this.#handle(head, body, headBytes);
+  };
+
+  /** Whether messages must wait: a registration is in progress, the rate is being paid off, or others wait already. */
+  get #holding(): boolean {
+    return this.#registering || (this.#paused & Pause.Throttled) !== 0 || this.#heldAt < this.#held.length;
+  }
+
+  #handle(head: ClientHead, body: Uint8Array, headBytes: number): void {
     const cost = headBytes + body.length + this.#hub.limits.messageCostBytes;
     if (head.verb !== "SEND") this.#spend(1, cost);
     switch (head.verb) {
@@ -117,11 +129,30 @@ export class Peer implements Endpoint {
         if (this.#receives) this.#inbox.answer(head.verb === "RECEIVED" ? head.from : undefined);
         return;
     }
-  };
+  }
 
-  /** The stream could not be parsed: answer the error, then close (ERROR 103 always closes). */
+  /** Handles what was held, in order, until a registration or the rate makes the rest wait again. */
+  #drainHeld(): void {
+    const held = this.#held;
+    while (this.#heldAt < held.length && !this.#registering && (this.#paused & Pause.Throttled) === 0 && !this.#closed) {
+      const next = held[this.#heldAt++]!;
+      if (next instanceof ProtocolError) this.#refuse(next);
+      else this.#handle(next[0], next[1], next[2]);
+    }
+    if (this.#heldAt === held.length) {
+      this.#held = [];
+      this.#heldAt = 0;
+    }
+  }
+
+  /** The stream could not be parsed: answer the error, then close (ERROR 103 always closes); after what was held, in order. */
   onProtocolError(error: ProtocolError): void {
     if (this.#closed) return;
+    if (this.#holding) this.#held.push(error);
+    else this.#refuse(error);
+  }
+
+  #refuse(error: ProtocolError): void {
     this.#hub.events.emit({ type: "connection.refused", id: this.id, user: this.#name, reason: error.reason, detail: error.detail });
     this.#reply(error.toWire());
     if (error.closes) this.#close(CloseReason.ProtocolError, "flush");
@@ -184,17 +215,19 @@ export class Peer implements Endpoint {
         return this.#reply(notAuthorized);
       }
     }
-    const reply = new DeferredReply(name.length + 20);
+    const reply = new DeferredReply(Math.max(name.length + 20, longestRefusal));
     this.#reply(reply);
-    this.#held = [];
+    this.#registering = true;
     this.#pause(Pause.Registering);
-    this.#authorizeAndClaim(role, name, password).then(
-      (user) => this.#claimed(role, name, user, reply),
-      (error: unknown) => {
-        this.#hub.events.emit({ type: "connection.bug", id: this.id, error: String((error as Error)?.stack ?? error) });
-        this.#claimed(role, name, "taken", reply);
-      },
-    );
+    this.#authorizeAndClaim(role, name, password)
+      .then((user) => this.#claimed(role, name, user, reply))
+      .catch((bug: unknown) => {
+        // A bug in parley, not the client's doing: log it and end this connection only (Bun exits on an unhandled rejection).
+        this.#hub.events.emit({ type: "connection.bug", id: this.id, error: String((bug as Error)?.stack ?? bug) });
+        reply.settle(undefined);
+        this.#registering = false;
+        this.#refuse(new ProtocolError(ErrorCode.HeaderIncomplete, "internal error", ProtocolReason.Internal));
+      });
   }
 
   async #authorizeAndClaim(role: Role, name: string, password: Uint8Array | undefined): Promise<User | ClaimRefusal | "refused" | "busy"> {
@@ -233,19 +266,11 @@ export class Peer implements Endpoint {
       }
       reply.settle(encodeRegistered(role, user.name));
     }
-    const held = this.#held!;
-    this.#held = undefined;
-    for (let i = 0; i < held.length && !this.#closed; i++) {
-      const [head, body, headBytes] = held[i]!;
-      this.onMessage(head, body, headBytes);
-      // Another registration started: the rest waits for it in turn.
-      const again = this.#held as Held[] | undefined;
-      if (again !== undefined) {
-        for (let j = i + 1; j < held.length; j++) again.push(held[j]!);
-        return;
-      }
-    }
+    this.#registering = false;
+    // Writing the answer may have closed the connection (its write cap).
     if (this.#closed) return;
+    this.#drainHeld();
+    if (this.#closed || this.#registering) return;
     this.#unpause(Pause.Registering);
     this.#endIfDone();
   }
@@ -285,7 +310,14 @@ export class Peer implements Endpoint {
 
   readonly #endThrottle = (): void => {
     this.#throttleTimer = undefined;
-    this.#unpause(Pause.Throttled);
+    // Reading stays paused while what was held is handled: that may put the
+    // connection in debt again, or start a registration, which pause it anew.
+    this.#paused &= ~Pause.Throttled;
+    this.#drainHeld();
+    if (this.#paused !== 0 || this.#closed) return;
+    this.#inbox.resume();
+    this.#wire.resume();
+    this.#endIfDone();
   };
 
   /**
@@ -330,7 +362,7 @@ export class Peer implements Endpoint {
 
   /** docs/protocol.md D19: a half-closed receiver goes at once; a half-closed sender once its replies are written. */
   #endIfDone(): void {
-    if (this.#closed || !this.#peerEnded || this.#held !== undefined) return;
+    if (this.#closed || !this.#peerEnded || this.#holding) return;
     if (this.#receives || this.#replies.isEmpty) this.#close(CloseReason.PeerEnded, "flush");
   }
 
@@ -347,12 +379,16 @@ export class Peer implements Endpoint {
   #close(reason: CloseReason, how: "flush" | "drop" | "gone"): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#held = undefined;
     clearTimeout(this.#registerTimer);
     clearTimeout(this.#throttleTimer);
-    this.#hub.events.emit({ type: "connection.close", id: this.id, user: this.#name, reason });
+    if (this.#hub.events.wants("connection.close")) this.#hub.events.emit({ type: "connection.close", id: this.id, user: this.#name, reason });
     const failure = closeFailure[reason];
     this.#replies.abandon(failure, how === "flush");
+    // docs/protocol.md D18, D22: every SEND read is answered, the held ones too.
+    const held = this.#held.slice(this.#heldAt);
+    this.#held = [];
+    this.#heldAt = 0;
+    if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(unableToSend);
     this.#inbox.failAll(failure);
     if (this.#name !== undefined) this.#hub.directory.release(this.#name, this, closeReservesName[reason]);
     this.#hub.peers.delete(this);

@@ -39,4 +39,6 @@ export interface Transport {
   end(): void;
   /** Closes now, dropping what is queued. */
   close(): void;
+  /** Resets the connection: for one given up on before it was used. */
+  terminate(): void;
 }

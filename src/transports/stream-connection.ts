@@ -12,6 +12,22 @@ import type { Transport, TransportHandler } from "../net/transport.ts";
 
 const tlsHandshakeRecord = 0x16;
 
+// `FORWARD <from>\nContent-length: <n>\n\n`, the last one per sender, shared by
+// every connection: a sender mostly repeats a size, and a broadcast writes the
+// same header to every recipient. The bytes are shared and never mutated.
+// Cleared when full; a miss only costs encoding.
+const maxCachedSenders = 4096;
+const forwardHeads = new Map<string, { length: number; head: Uint8Array }>();
+
+function forwardHead(from: string, length: number): Uint8Array {
+  const last = forwardHeads.get(from);
+  if (last !== undefined && last.length === length) return last.head;
+  if (forwardHeads.size >= maxCachedSenders) forwardHeads.clear();
+  const head = encodeForwardHead(from, length);
+  forwardHeads.set(from, { length, head });
+  return head;
+}
+
 export class StreamConnection implements Wire, TransportHandler {
   readonly address: string;
   readonly secure: boolean;
@@ -19,8 +35,6 @@ export class StreamConnection implements Wire, TransportHandler {
   readonly #hub: Hub;
   readonly #transport: Transport;
   readonly #framer: Framer<ClientHead>;
-  // A recipient mostly hears from one sender at one size at a time: keep the last header.
-  #lastForward: { from: string; length: number; head: Uint8Array } | undefined;
   // On a plain port, whether the first byte is still to come.
   #checkFirstByte: boolean;
 
@@ -90,9 +104,7 @@ export class StreamConnection implements Wire, TransportHandler {
   }
 
   writeForward(from: string, body: Uint8Array): void {
-    const last = this.#lastForward;
-    const head = last !== undefined && last.from === from && last.length === body.length ? last.head : this.#forwardHead(from, body.length);
-    this.#transport.write(head);
+    this.#transport.write(forwardHead(from, body.length));
     if (body.length > 0) this.#transport.write(body);
   }
 
@@ -112,9 +124,4 @@ export class StreamConnection implements Wire, TransportHandler {
     this.#transport.close();
   }
 
-  #forwardHead(from: string, length: number): Uint8Array {
-    const head = encodeForwardHead(from, length);
-    this.#lastForward = { from, length, head };
-    return head;
-  }
 }

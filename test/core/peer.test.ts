@@ -9,6 +9,7 @@ import { createHub, type Wire } from "../../src/core/hub.ts";
 import { LocalDirectory } from "../../src/core/local-directory.ts";
 import { Peer } from "../../src/core/peer.ts";
 import { ascii, latin1 } from "../../src/protocol/ascii.ts";
+import { ErrorCode, ProtocolError, ProtocolReason } from "../../src/protocol/errors.ts";
 import { decodeClientHead } from "../../src/protocol/messages.ts";
 import type { Role } from "../../src/protocol/messages.ts";
 
@@ -16,6 +17,9 @@ class RecordingWire implements Wire {
   readonly address = "127.0.0.1";
   readonly secure = false;
   readonly queuedBytes = 0;
+  /** Past this many bytes written, tells `peer` it overflowed, as a transport's write queue does. */
+  overflowAt = Infinity;
+  peer: Peer | undefined;
   queuedTotal = 0;
   /** Everything written has left at once; the test tells the peer with onFlushed(). */
   get flushedTotal(): number {
@@ -26,6 +30,7 @@ class RecordingWire implements Wire {
   ended: "end" | "drop" | undefined;
   write(message: Uint8Array): void {
     this.written += latin1(message);
+    if (this.written.length > this.overflowAt) this.peer?.onOverflow();
   }
   writeForward(from: string, body: Uint8Array): void {
     this.queuedTotal += body.length;
@@ -167,5 +172,44 @@ describe("Peer", () => {
     await settle();
     expect(wires.map((wire) => wire.written)).toEqual(["REGISTERED TOSEND alice\n\n", "REGISTERED TORECV alice\n\n"]);
     expect(registered).toEqual(["alice"]);
+  });
+
+  test("survives a registration's answer that overflows the write cap: closed as a slow consumer, nothing thrown", async () => {
+    const { directory, wire, peer, say, connect } = setup();
+    const other = connect();
+    say("REGISTER TOSEND b\n\n");
+    await directory.open();
+    other.say("REGISTER TORECV b\n\n");
+    await directory.open();
+    // The answer will be ERROR 104 (TORECV b is held); writing it is what overflows.
+    wire.overflowAt = wire.written.length + 10;
+    wire.peer = peer;
+    say("REGISTER TORECV b\n\n");
+    await directory.open();
+    expect(peer.closed).toBe(true);
+    expect(wire.ended).toBe("drop");
+  });
+
+  test("answers a SEND held behind a registration when the connection closes before the claim is decided (D18, D22)", async () => {
+    const { directory, wire, peer, say } = setup();
+    say("REGISTER TOSEND alice\n\n");
+    say("SEND bob\nContent-length: 1\n\nx");
+    await settle();
+    expect(directory.waiting).toBe(1);
+    peer.shutdown();
+    expect(wire.written).toBe("ERROR 102 Unable to send\n\n");
+    expect(wire.ended).toBe("end");
+    await directory.open();
+  });
+
+  test("answers an unparseable message after the registration and the messages held before it", async () => {
+    const { directory, wire, peer, say } = setup();
+    say("REGISTER TOSEND alice\n\n");
+    say("SEND bob\nContent-length: 1\n\nx");
+    peer.onProtocolError(new ProtocolError(ErrorCode.HeaderIncomplete, "unknown verb", ProtocolReason.UnknownVerb));
+    expect(wire.written).toBe("");
+    await directory.open();
+    expect(wire.written).toBe("REGISTERED TOSEND alice\n\nERROR 101 No user registered\n\nERROR 103 Header incomplete\n\n");
+    expect(wire.ended).toBe("end");
   });
 });
