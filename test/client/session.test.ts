@@ -351,11 +351,24 @@ describe("Session", () => {
       expect(await new Session({ host: "127.0.0.1", port: 1, user: "a b" }).connect()).toEqual({ kind: "malformed-name" });
     });
 
-    test("a server that never answers, within the connect deadline", async () => {
-      const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    test("a server that never answers, within the connect deadline, leaving it no connection (a reset, not a FIN)", async () => {
+      const seen: string[] = [];
+      const closed = Promise.withResolvers<void>();
+      const silent = Bun.listen({
+        hostname: "127.0.0.1",
+        port: 0,
+        allowHalfOpen: true,
+        socket: {
+          data() {},
+          end: () => void seen.push("end"),
+          close: () => void (seen.push("close") === 2 && closed.resolve()),
+        },
+      });
       cleanups.push(() => silent.stop(true));
       const session = new Session({ host: "127.0.0.1", port: silent.port, user: "alice", connectTimeoutMs: 100 });
       expect(await session.connect()).toEqual({ kind: "unreachable", detail: "no answer within 100 ms" });
+      await closed.promise;
+      expect(seen).toEqual(["close", "close"]);
     });
   });
 });
