@@ -6,6 +6,7 @@
 import { defaultLimits, type LimitValues } from "../protocol/limits.ts";
 import { parseRange, type AddressRange } from "./address.ts";
 import { openAuthority, type Authority } from "./authority.ts";
+import { Clock } from "./clock.ts";
 import { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import { silentEvents, type EventSink } from "./events.ts";
@@ -57,6 +58,8 @@ export type Hub = {
   readonly authority: Authority;
   /** Addresses whose passwords are accepted without TLS (§7). */
   readonly trustPlaintext: readonly AddressRange[];
+  /** Read once per chunk by the transport (tick), by everyone else as `now`. */
+  readonly clock: Clock;
 };
 
 export type HubOptions = {
@@ -98,5 +101,6 @@ export function createHub(options: HubOptions = {}): Hub {
     shareBytes: Math.max(limits.maxShareBytes, limits.maxBodyBytes + maxForwardHead),
     authority: options.authority ?? openAuthority,
     trustPlaintext: options.trustPlaintext ?? loopback,
+    clock: new Clock(),
   };
 }

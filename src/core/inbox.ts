@@ -7,6 +7,7 @@
 // FORWARD not fully written (closes a slow consumer).
 
 import { sameName } from "../protocol/names.ts";
+import type { Clock } from "./clock.ts";
 import type { SharedBudget } from "./policy.ts";
 import { FailReason } from "./reasons.ts";
 import type { Transaction } from "./transaction.ts";
@@ -56,6 +57,7 @@ export class Inbox {
   readonly #sink: ForwardSink;
   readonly #budget: SharedBudget;
   readonly #onDeadline: (deadline: Deadline) => void;
+  readonly #clock: Clock;
   readonly #shares = new Map<string, Share>();
   /** Written, oldest first; the first `#flushed` of them have left. */
   #owed: Entry[] = [];
@@ -68,8 +70,9 @@ export class Inbox {
   #suspendedSince: number | undefined;
   #closed = false;
 
-  constructor(limits: InboxLimits, sink: ForwardSink, budget: SharedBudget, onDeadline: (deadline: Deadline) => void) {
+  constructor(limits: InboxLimits, sink: ForwardSink, budget: SharedBudget, clock: Clock, onDeadline: (deadline: Deadline) => void) {
     this.#limits = limits;
+    this.#clock = clock;
     this.#sink = sink;
     this.#budget = budget;
     this.#onDeadline = onDeadline;
@@ -96,7 +99,7 @@ export class Inbox {
     if (share === undefined) this.#shares.set(tx.from, (share = { bytes: 0, count: 0 }));
     share.bytes += size;
     share.count++;
-    const now = performance.now();
+    const now = this.#clock.now;
     const entry: Entry = { tx, share, size, queuedAt: now, body, end: -1, flushedAt: 0, suspendedAt: 0 };
     if (this.#waiting.length === 0 && this.#sink.queuedBytes < this.#limits.wireBytes) this.#write(entry);
     else this.#wait(entry);

@@ -70,10 +70,10 @@ export class Peer implements Endpoint {
     this.#hub = hub;
     this.#wire = wire;
     const inboxLimits = { ...limits, shareBytes: hub.shareBytes, wireBytes: hub.shareBytes };
-    this.#inbox = new Inbox(inboxLimits, wire, hub.held, this.#onDeadline);
+    this.#inbox = new Inbox(inboxLimits, wire, hub.held, hub.clock, this.#onDeadline);
     this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten);
-    this.#messages = new TokenBucket(limits.rateMessages, limits.burstMessages);
-    this.#bytes = new TokenBucket(limits.rateBytes, limits.burstBytes);
+    this.#messages = new TokenBucket(limits.rateMessages, limits.burstMessages, hub.clock.now);
+    this.#bytes = new TokenBucket(limits.rateBytes, limits.burstBytes, hub.clock.now);
     if (hub.events.wants("connection.open")) hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
     // docs/protocol.md §6 "Connections": over a cap, ERROR 106 and close; nothing else happens on it.
     const admitted = hub.addresses.admit(this.address);
@@ -133,6 +133,7 @@ export class Peer implements Endpoint {
 
   /** Handles what was held, in order, until a registration or the rate makes the rest wait again. */
   #drainHeld(): void {
+    this.#hub.clock.tick();
     const held = this.#held;
     while (this.#heldAt < held.length && !this.#registering && (this.#paused & Pause.Throttled) === 0 && !this.#closed) {
       const next = held[this.#heldAt++]!;
@@ -299,7 +300,7 @@ export class Peer implements Endpoint {
   };
 
   #spend(messages: number, bytes: number): void {
-    const now = performance.now();
+    const now = this.#hub.clock.now;
     const waitMs = Math.max(this.#messages.spend(messages, now), this.#bytes.spend(bytes, now));
     if (waitMs === 0) return;
     clearTimeout(this.#throttleTimer);

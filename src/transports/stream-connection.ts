@@ -50,6 +50,7 @@ export class StreamConnection implements Wire, TransportHandler {
 
   onData(chunk: Uint8Array): void {
     if (this.peer.closed) return;
+    this.#hub.clock.tick();
     if (this.#checkFirstByte && chunk.length > 0) {
       this.#checkFirstByte = false;
       // docs/protocol.md §7: a TLS ClientHello (0x16, which cannot start a verb) on the

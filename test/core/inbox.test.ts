@@ -3,6 +3,7 @@
 // the wire is full; and the ack, delivery and write deadlines each do their one thing.
 
 import { afterEach, describe, expect, test } from "bun:test";
+import type { Clock } from "../../src/core/clock.ts";
 import { Inbox, type Deadline, type ForwardSink, type InboxLimits } from "../../src/core/inbox.ts";
 import { SharedBudget } from "../../src/core/policy.ts";
 import { FailReason } from "../../src/core/reasons.ts";
@@ -39,7 +40,7 @@ const roomy: InboxLimits = {
 function setup(limits: Partial<InboxLimits> = {}, budget = new SharedBudget(1 << 30)) {
   const sink = new Sink();
   const deadline = Promise.withResolvers<Deadline>();
-  const inbox = new Inbox({ ...roomy, ...limits }, sink, budget, deadline.resolve);
+  const inbox = new Inbox({ ...roomy, ...limits }, sink, budget, liveClock, deadline.resolve);
   made.push(inbox);
   /** The network takes everything written so far. */
   const flush = () => {
@@ -48,6 +49,9 @@ function setup(limits: Partial<InboxLimits> = {}, budget = new SharedBudget(1 <<
   };
   return { inbox, sink, flush, deadline: deadline.promise, budget };
 }
+
+/** A clock that reads the time at every look, as if every offer came in a chunk of its own. */
+const liveClock = { get now() { return performance.now(); }, tick: () => performance.now() } as unknown as Clock;
 
 const text = (value: string) => new TextEncoder().encode(value);
 const tx = (from: string) => new Transaction(from, "bob", 1);
