@@ -5,10 +5,11 @@
 //
 //   bun bench/generator.ts '<GeneratorConfig as JSON>'
 // prints one JSON event per line on stdout: ready, start, stop, result (load
-// scenarios) or registered (scale, which then holds its users until stdin ends).
+// scenarios) or registered (scale and accounts, which then hold their users
+// until stdin ends).
 
 import { Role } from "../src/protocol/messages.ts";
-import { clients, die, emit, epochMs, pool, stats, type GeneratorConfig } from "./load.ts";
+import { clients, die, emit, epochMs, pool, stats, userName, type GeneratorConfig } from "./load.ts";
 import { connectParley, register, registerUser, setupParley } from "./load-parley.ts";
 import { joinRaw, setupRaw } from "./load-raw.ts";
 import { RawKind } from "./raw-wire.ts";
@@ -55,7 +56,7 @@ async function runScale(config: GeneratorConfig): Promise<void> {
   const cpuStart = process.cpuUsage();
   await pool(config.users, config.concurrency, async (i) => {
     const id = config.userOffset + i;
-    const name = `u${id}`;
+    const name = userName(id);
     if (config.connectionsPerUser === 2) {
       if (config.target === "parley") await registerUser(config, name, { sending: [], receiving: [] });
       else await Promise.all([joinRaw(config, RawKind.Idle, id), joinRaw(config, RawKind.Idle, id)]);

@@ -23,7 +23,7 @@ function cachedDecoder(known: Uint8Array[]): HeadDecoder<ServerHead> {
 }
 
 /** What a connection's framer needs to know: the generator's config, or the attacker's. */
-type FramerConfig = Pick<GeneratorConfig, "port" | "body" | "decoder">;
+type FramerConfig = Pick<GeneratorConfig, "port" | "body" | "decoder" | "tls">;
 
 function framerFor(config: FramerConfig, known: Uint8Array[]): Framer<ServerHead> {
   const limits = { maxHeaderBytes: 8192, maxBodyBytes: Math.max(65536, config.body) };
@@ -31,7 +31,7 @@ function framerFor(config: FramerConfig, known: Uint8Array[]): Framer<ServerHead
 }
 
 export async function connectParley(config: FramerConfig, known: Uint8Array[], localAddress?: string): Promise<ParleyClient> {
-  const client = (await connect(config.port, localAddress)) as ParleyClient;
+  const client = (await connect(config.port, config.tls, localAddress)) as ParleyClient;
   const framer = framerFor(config, known);
   const sink = (head: ServerHead, body: Uint8Array) => client.onFrame(head, body);
   client.onFrame = (head) => die(`unexpected ${head.verb}`);
@@ -42,14 +42,15 @@ export async function connectParley(config: FramerConfig, known: Uint8Array[], l
   return client;
 }
 
-export function register(client: ParleyClient, role: Role, name: string): Promise<void> {
+/** `password`: sent in a Password field (docs/protocol.md D39), for a name with an account. */
+export function register(client: ParleyClient, role: Role, name: string, password?: Uint8Array): Promise<void> {
   const { promise, resolve } = Promise.withResolvers<void>();
   client.onFrame = (head) => {
     if (head.verb !== "REGISTERED" || head.role !== role || head.name !== name) die(`REGISTER ${role} ${name} got ${head.verb}`);
     client.onFrame = (late) => die(`unexpected ${late.verb}`);
     resolve();
   };
-  client.write(encodeRegister(role, name));
+  client.write(encodeRegister(role, name, password));
   return promise;
 }
 
@@ -58,7 +59,9 @@ type ParleyUser = { name: string; sending: ParleyClient; receiving: ParleyClient
 /** Two connections, one role each (PROTOCOL.md §3). `known` are the header blocks its receiving side will see. */
 export async function registerUser(config: GeneratorConfig, name: string, known: { sending: Uint8Array[]; receiving: Uint8Array[] }): Promise<ParleyUser> {
   const [sending, receiving] = await Promise.all([connectParley(config, known.sending), connectParley(config, known.receiving)]);
-  await Promise.all([register(sending, Role.ToSend, name), register(receiving, Role.ToRecv, name)]);
+  // Both roles at once, so that the server checks the password once for the two (docs/protocol.md D42).
+  const password = config.password === undefined ? undefined : Buffer.from(config.password);
+  await Promise.all([register(sending, Role.ToSend, name, password), register(receiving, Role.ToRecv, name, password)]);
   return { name, sending, receiving };
 }
 

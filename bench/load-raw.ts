@@ -5,7 +5,7 @@ import { RawKind, ackBytes, encodeHello, helloBytes, recordOverhead } from "./ra
 import { Pump, connect, die, pool, repeated, type Client, type GeneratorConfig } from "./load.ts";
 
 export async function joinRaw(config: GeneratorConfig, kind: RawKind, group: number): Promise<Client> {
-  const client = await connect(config.port);
+  const client = await connect(config.port, undefined); // the raw relay is plain TCP only
   const { promise, resolve } = Promise.withResolvers<void>();
   let left = helloBytes;
   client.onBytes = (chunk) => {

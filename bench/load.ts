@@ -32,6 +32,10 @@ export type GeneratorConfig = {
   readonly decoder: "project" | "cached";
   /** attack: receiver attack.victim also answers the attacker's FORWARDs, in the quiet run too, so that the two runs differ only by the attacker. */
   readonly answersAttacker: boolean;
+  /** Connect over TLS to `port`, trusting the bench's own certificate (PEM). */
+  readonly tls?: { readonly ca: string };
+  /** accounts: every user registers with this password (one for all: see bench/fixtures.ts). */
+  readonly password?: string;
   /** The process gives up (exit 1) after this long. */
   readonly deadlineMs: number;
 };
@@ -86,6 +90,9 @@ export function die(error: unknown): never {
 
 export const epochMs = (): number => performance.timeOrigin + performance.now();
 
+/** The scale and accounts scenarios' users, named as bench/fixtures.ts writes them into an accounts file. */
+export const userName = (id: number): string => `u${id}`;
+
 // ---------------------------------------------------------------------------
 // Connections
 
@@ -95,6 +102,8 @@ export class Client {
   onBytes: (chunk: Uint8Array) => void = () => {};
   /** The socket takes writes again; the attacker writes its flood straight to it. */
   onDrain: () => void = () => {};
+  /** TLS: the handshake finished (see connect()). */
+  onHandshake: () => void = () => {};
   expectClose = false;
 
   write(bytes: Uint8Array): void {
@@ -129,6 +138,10 @@ const handlers: SocketHandler<Client> = {
     socket.data.outbox?.onDrain();
     socket.data.onDrain();
   },
+  handshake(socket, success, error) {
+    if (!success) die(`TLS handshake failed: ${error?.message ?? "no reason given"}`);
+    socket.data.onHandshake();
+  },
   close(socket) {
     if (!socket.data.expectClose && !dying) die("the server closed a connection");
   },
@@ -140,11 +153,18 @@ const handlers: SocketHandler<Client> = {
 
 export const clients: Client[] = [];
 
-/** `localAddress`: the address to connect from (the attacker's); Bun.connect takes it though its types omit it. */
-export async function connect(port: number, localAddress?: string): Promise<Client> {
+/**
+ * `localAddress`: the address to connect from (the attacker's); Bun.connect takes it though its types
+ * omit it. Over TLS, resolves after the handshake: a write before it is lost (BUN-NOTES.md).
+ */
+export async function connect(port: number, tls: GeneratorConfig["tls"], localAddress?: string): Promise<Client> {
   const client = new Client();
   const from = localAddress === undefined ? {} : { localAddress };
-  const socket = await Bun.connect<Client>({ hostname: host, port, data: client, socket: handlers, ...from });
+  const secure = tls === undefined ? {} : { tls: { ca: tls.ca, serverName: "localhost" } };
+  const handshake = Promise.withResolvers<void>();
+  client.onHandshake = handshake.resolve;
+  const socket = await Bun.connect<Client>({ hostname: host, port, data: client, socket: handlers, ...from, ...secure });
+  if (tls !== undefined) await handshake.promise;
   client.socket = socket;
   client.outbox = new Outbox(socket, Number.MAX_SAFE_INTEGER, () => die("outbox overflow"));
   clients.push(client);

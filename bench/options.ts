@@ -4,12 +4,18 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Target } from "./load.ts";
 
-export const Scenarios = ["closed", "pipelined", "broadcast", "scale", "large", "attack"] as const;
+export const Scenarios = ["closed", "pipelined", "broadcast", "scale", "large", "attack", "accounts"] as const;
 export type Scenario = (typeof Scenarios)[number];
+
+/** How the generator reaches parley in the closed and pipelined scenarios; the raw relay is plain TCP only. */
+export type Transport = "tcp" | "tls";
+// Plain TCP only by default: TLS adds six parley runs, ~30 s, which took the default run past three minutes (bench/README.md).
+const defaultTransports: readonly Transport[] = ["tcp"];
 
 export type Options = {
   scenarios: Scenario[];
   targets: Target[];
+  transports: Transport[];
   durationMs: number;
   broadcastDurationMs: number;
   warmupMs: number;
@@ -18,6 +24,7 @@ export type Options = {
   body: number;
   receivers: number[];
   users: number[];
+  accountUsers: number[];
   largeBodies: number[];
   concurrency: number;
   decoder: "cached" | "project";
@@ -33,6 +40,7 @@ export type Options = {
 const flagHelp: Record<string, string> = {
   scenario: `scenarios to run, comma-separated: ${Scenarios.join(",")} (default: all)`,
   targets: "targets, comma-separated: raw,parley (default: both; the ratio needs both)",
+  transport: `closed and pipelined: parley over tcp, tls or both (tcp,tls), back to back; the raw relay is tcp only (default ${defaultTransports.join(",")})`,
   duration: "measured window per run, seconds (default 3)",
   "broadcast-duration": "measured window of a broadcast run, seconds: one SEND ALL at a time gives few samples per second (default 10)",
   warmup: "load before the window, seconds (default 0.5)",
@@ -41,6 +49,7 @@ const flagHelp: Record<string, string> = {
   body: "body bytes for closed, pipelined and broadcast (default 64)",
   receivers: "broadcast: receivers, comma-separated (default 100,1000)",
   users: "scale: users to register, comma-separated (default 1000,10000)",
+  "account-users": "accounts: users to register, without and with accounts, comma-separated (default 200)",
   "large-bodies": "large: body bytes, comma-separated (default 16384,65536)",
   concurrency: "users registering at once (default 64)",
   decoder: "generator header decoding: cached (known header blocks recognised by their bytes, the rest through decodeServerHead) or project (all through decodeServerHead) (default cached)",
@@ -63,6 +72,7 @@ export function parseOptions(args: string[]): Options {
   const options: Options = {
     scenarios: [...Scenarios],
     targets: ["raw", "parley"],
+    transports: [...defaultTransports],
     durationMs: 3000,
     broadcastDurationMs: 10_000,
     warmupMs: 500,
@@ -71,6 +81,7 @@ export function parseOptions(args: string[]): Options {
     body: 64,
     receivers: [100, 1000],
     users: [1000, 10000],
+    accountUsers: [200],
     largeBodies: [16384, 65536],
     concurrency: 64,
     decoder: "cached",
@@ -109,6 +120,12 @@ export function parseOptions(args: string[]): Options {
         options.targets = targets as Target[];
         break;
       }
+      case "transport": {
+        const transports = value.split(",");
+        if (transports.some((transport) => transport !== "tcp" && transport !== "tls")) throw new Error("--transport: expected tcp, tls or tcp,tls");
+        options.transports = transports as Transport[];
+        break;
+      }
       case "duration":
         options.durationMs = list(value)[0]! * 1000;
         break;
@@ -132,6 +149,9 @@ export function parseOptions(args: string[]): Options {
         break;
       case "users":
         options.users = list(value);
+        break;
+      case "account-users":
+        options.accountUsers = list(value);
         break;
       case "large-bodies":
         options.largeBodies = list(value);

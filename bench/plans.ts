@@ -11,9 +11,13 @@ export type Plan = {
   label: string;
   /** attack: this run has the attacker (bench/attacker.ts) flooding one honest receiver. */
   attacker?: boolean;
+  /** closed and pipelined: this run reaches parley over TLS (bench/run.ts adds it after the plain one). */
+  tls?: boolean;
+  /** accounts: this run's server has an accounts file with every user, who registers with the password. */
+  accounts?: boolean;
   config: Omit<GeneratorConfig, "target" | "port">;
   limits: ServerLimits;
-  /** scale runs: users in this run and connections per user. */
+  /** scale and accounts runs: users in this run. */
   users?: number;
   note?: string;
 };
@@ -105,6 +109,18 @@ export function plans(options: Options): Plan[] {
         if (options.targets.includes("parley")) out.push({ scenario, label: `attack N=${pairs}`, config, limits: defaults });
         break;
       }
+      case "accounts":
+        // Each U is two runs, without and with accounts; parley only. Two users
+        // in flight, from the one address: the server checks one password at a
+        // time and lets an address have one check running and one waiting
+        // (docs/protocol.md D42), a third being ERROR 106. Two keep its checker
+        // busy, the next check waiting while one runs, so more addresses
+        // would not register faster. The run without accounts has the same two.
+        for (const users of options.accountUsers) {
+          const config = { ...base, kind: "scale" as const, users, concurrency: 2, durationMs: 0, warmupMs: 0 };
+          if (options.targets.includes("parley")) out.push({ scenario, label: `accounts U=${users}`, config, limits: {}, users });
+        }
+        break;
     }
   }
   return out;

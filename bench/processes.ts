@@ -31,7 +31,8 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-export type Relay = { proc: Subprocess<"ignore", "ignore", "pipe">; port: number; tail: string[] };
+/** `tlsPort`: parley's TLS listener, when it was given a certificate. */
+export type Relay = { proc: Subprocess<"ignore", "ignore", "pipe">; port: number; tlsPort?: number; tail: string[] };
 
 /** A plan's limits override the raised ones below; "default": the server's own, not raised (the attack scenario measures the shares). */
 export type ServerLimits = {
@@ -81,9 +82,17 @@ function flag(name: string): string {
 /**
  * Starts parley (`bun src/cli.ts server --port 0` in `parleyDir`, which may be
  * another checkout: its own tsconfig and node_modules apply) or the baseline;
- * resolves once it logged its port. `profile`: run parley under `bun --cpu-prof`.
+ * resolves once it logged its port, and its TLS port if `serverArgs` (more
+ * flags for parley: a certificate, an accounts file) ask for TLS. `profile`:
+ * run parley under `bun --cpu-prof`.
  */
-export async function startRelay(target: Target, limits: ServerLimits, parleyDir: string, profile: { dir: string; name: string } | undefined): Promise<Relay> {
+export async function startRelay(
+  target: Target,
+  limits: ServerLimits,
+  parleyDir: string,
+  profile: { dir: string; name: string } | undefined,
+  serverArgs: string[] = [],
+): Promise<Relay> {
   let argv: string[];
   let cwd = root;
   if (target === "raw") {
@@ -96,22 +105,26 @@ export async function startRelay(target: Target, limits: ServerLimits, parleyDir
     const limitFlags = Object.entries({ ...raised, ...limits })
       .filter(([, value]) => value !== "default")
       .flatMap(([name, value]) => [flag(name), String(value)]);
-    argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", "--log-level", "info", ...limitFlags];
+    argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", "--log-level", "info", ...limitFlags, ...serverArgs];
   }
+  const tls = serverArgs.includes("--tls-cert");
   const proc = Bun.spawn(withRaisedFdLimit(argv), { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   const tail: string[] = [];
-  const { promise: listening, resolve, reject } = Promise.withResolvers<number>();
+  const ports = new Map<string, number>();
+  const { promise: listening, resolve, reject } = Promise.withResolvers<void>();
   // Keep reading stderr for the whole run: a full pipe would block the server's log writes.
   void readLines(proc.stderr, (line) => {
     tail.push(line);
     if (tail.length > 20) tail.shift();
-    const match = /\.listening .*port=(\d+)/.exec(line);
-    if (match) resolve(Number(match[1]));
+    // parley logs one line per listener (transport=tcp, transport=tls); the baseline names none.
+    const match = /\.listening (?:transport=(\w+) )?.*port=(\d+)/.exec(line);
+    if (match) ports.set(match[1] ?? "tcp", Number(match[2]));
+    if (ports.has("tcp") && (!tls || ports.has("tls"))) resolve();
   });
   // Settling an already-resolved promise is a no-op, so a later exit is not an error here.
   void proc.exited.then((code) => reject(new Error(`${target} exited with ${code} before listening: ${tail.join(" | ")}`)));
-  const port = await withDeadline(listening, 15_000, `${target} start`);
-  return { proc, port, tail };
+  await withDeadline(listening, 15_000, `${target} start`);
+  return { proc, port: ports.get("tcp")!, ...(tls ? { tlsPort: ports.get("tls")! } : {}), tail };
 }
 
 export async function stopProcess(proc: Subprocess<"ignore" | "pipe", "ignore" | "pipe", "pipe">): Promise<void> {

@@ -2,13 +2,15 @@
 // table printed at the end, and the JSON document written beside it.
 
 import type { Target } from "./load.ts";
-import type { Options, Scenario } from "./options.ts";
+import type { Options, Scenario, Transport } from "./options.ts";
 import type { Machine } from "./proc.ts";
 
 export type Row = {
   scenario: Scenario;
   label: string;
   target: Target;
+  /** How the generator reached the server: tls only for parley's closed and pipelined runs with --transport tls. */
+  transport: Transport;
   repeat: number;
   txPerSec: number;
   p50Ms: number | null;
@@ -16,7 +18,7 @@ export type Row = {
   p999Ms: number | null;
   serverCpuPct: number;
   generatorCpuPct: number;
-  /** Server CPU time per transaction (per registration for scale), in microseconds: steadier than tx/s on a busy machine. */
+  /** Server CPU time per transaction (per user registered for scale and accounts), in microseconds: steadier than tx/s on a busy machine. */
   serverMicrosPerTx: number;
   completed: number;
   errors: number;
@@ -31,6 +33,14 @@ export type Row = {
   attackerSent?: number;
   attackerRefused?: number;
   attackerCpuPct?: number;
+  /** TLS run: its tx/s and its srv µs/tx over the plain TCP run's in the same repeat. */
+  tcpTxRatio?: number;
+  tcpMicrosRatio?: number;
+  /** accounts, run with accounts: its users/s and srv µs/user over the run without's in the same repeat. */
+  withoutTxRatio?: number;
+  withoutMicrosRatio?: number;
+  /** accounts, run with accounts: the CPU time of one password check, measured in the bench's own process (ms); one at a time, it bounds the server at 1000 / checkCpuMs users/s. */
+  checkCpuMs?: number;
   mbPerSec?: number;
   rssPerUserKiB?: number;
   rssBeforeKiB?: number;
@@ -64,6 +74,12 @@ function extra(row: Row): string {
   if (row.error !== undefined) return `FAILED: ${row.error.slice(0, 160)}`;
   const parts: string[] = [];
   if (row.quietTxRatio !== undefined) parts.push(`vs quiet: ${fixed(row.quietTxRatio, 2)}x tx/s, ${fixed(row.quietP99Ratio, 2)}x p99`);
+  if (row.tcpTxRatio !== undefined) parts.push(`vs tcp: ${fixed(row.tcpTxRatio, 2)}x tx/s, ${fixed(row.tcpMicrosRatio, 2)}x µs/tx`);
+  if (row.withoutTxRatio !== undefined) parts.push(`vs without: ${fixed(row.withoutTxRatio, 3)}x users/s, ${fixed(row.withoutMicrosRatio, 0)}x µs/user`);
+  if (row.checkCpuMs !== undefined) {
+    const bound = 1000 / row.checkCpuMs;
+    parts.push(`bound 1000/${fixed(row.checkCpuMs, 1)} ms = ${fixed(bound, 1)} users/s, reached ${fixed(row.txPerSec / bound, 2)}x`);
+  }
   if (row.attackerSent !== undefined) parts.push(`attacker: ${row.attackerSent} SENT, ${row.attackerRefused} ERROR 102, ${fixed(row.attackerCpuPct, 0)}% CPU`);
   if (row.mbPerSec !== undefined) parts.push(`${row.mbPerSec.toFixed(1)} MB/s`);
   if (row.rssPerUserKiB !== undefined) parts.push(`RSS ${row.rssPerUserKiB.toFixed(2)} KiB/user (${Math.round(row.rssBeforeKiB! / 1024)}->${Math.round(row.rssAfterKiB! / 1024)} MiB, ${row.serverFds} fds, ${row.generatorProcesses} gen)`);

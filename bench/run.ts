@@ -1,8 +1,10 @@
 // `bun run bench`: starts the parley server, the raw baseline relay
 // (bench/baseline.ts) and the load generator (bench/generator.ts) each as its
 // own process, runs every scenario against both targets in the same run, and
-// prints a table with parley's figures as ratios to the baseline; the attack
-// scenario compares parley with itself, quiet and flooded by bench/attacker.ts.
+// prints a table with parley's figures as ratios to the baseline; parley over
+// TLS is compared with itself over plain TCP, the attack scenario with itself
+// quiet and flooded by bench/attacker.ts, the accounts scenario with itself
+// without accounts.
 // Server CPU comes from /proc/<pid>/stat, the generator's from its own process.cpuUsage().
 //
 //   bun bench/run.ts [--scenario closed,pipelined] [--duration 3] [--pairs 1,10,100] ...
@@ -10,11 +12,13 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { benchPassword, Fixtures } from "./fixtures.ts";
 import type { GeneratorConfig, Target } from "./load.ts";
-import { parseOptions, type Options } from "./options.ts";
-import { plans, serverFdReserve, type Plan } from "./plans.ts";
-import { childFdLimit, cpuSeconds, describeMachine, machineLine, openFds, rssKiB } from "./proc.ts";
-import { nextEvent, startAttacker, startGenerator, startRelay, stopProcess, withDeadline, type Generator, type Relay } from "./processes.ts";
+import { parseOptions, type Options, type Scenario, type Transport } from "./options.ts";
+import { runLoad, runScale } from "./measure.ts";
+import { plans, type Plan } from "./plans.ts";
+import { describeMachine, machineLine } from "./proc.ts";
+import { startRelay, stopProcess, type Relay } from "./processes.ts";
 import { table, type Results, type Row } from "./report.ts";
 
 const root = path.resolve(import.meta.dir, "..");
@@ -26,129 +30,21 @@ function log(options: Options, line: string): void {
 // ---------------------------------------------------------------------------
 // Runs
 
-const ms = (micros: number): number => Math.round(micros) / 1000;
-
-async function runLoad(plan: Plan, target: Target, relay: Relay): Promise<Omit<Row, "repeat" | "scenario" | "label" | "target">> {
-  const config: GeneratorConfig = { ...plan.config, target, port: relay.port };
-  const setupDeadline = 60_000;
-  // The attacker registers while the honest users do and floods from the end
-  // of their setup (its victim exists then), so the warmup and the window
-  // both see the flood.
-  const attacker = plan.attacker ? startAttacker(relay.port) : undefined;
-  const step = () => {
-    attacker?.proc.stdin.write("\n");
-    attacker?.proc.stdin.flush();
-  };
-  const generator = startGenerator(config);
-  const pid = relay.proc.pid;
-  try {
-    if (attacker !== undefined && (await nextEvent(attacker, setupDeadline)).event !== "ready") throw new Error("attacker: expected ready");
-    let event = await nextEvent(generator, setupDeadline);
-    if (event.event !== "ready") throw new Error(`expected ready, got ${event.event}`);
-    step();
-    event = await nextEvent(generator, config.warmupMs + 10_000);
-    if (event.event !== "start") throw new Error(`expected start, got ${event.event}`);
-    step();
-    const cpuStart = cpuSeconds(pid);
-    // The attacker's CPU as the server's, from /proc over the same window: on a small machine it is CPU the others lack.
-    const attackerCpuStart = attacker === undefined ? 0 : cpuSeconds(attacker.proc.pid);
-    const wallStart = performance.now();
-    event = await nextEvent(generator, config.durationMs + 10_000);
-    if (event.event !== "stop") throw new Error(`expected stop, got ${event.event}`);
-    const serverCpu = cpuSeconds(pid) - cpuStart;
-    const attackerCpu = attacker === undefined ? 0 : cpuSeconds(attacker.proc.pid) - attackerCpuStart;
-    const wall = (performance.now() - wallStart) / 1000;
-    attacker?.proc.stdin.end();
-    const attacked = attacker === undefined ? undefined : await nextEvent(attacker, 10_000);
-    if (attacked !== undefined && attacked.event !== "attacked") throw new Error(`attacker: expected attacked, got ${attacked.event}`);
-    event = await nextEvent(generator, config.drainMs + 10_000);
-    if (event.event !== "result") throw new Error(`expected result, got ${event.event}`);
-    const latency = event.latencyMicros;
-    const txPerSec = event.completed / (event.windowMs / 1000);
-    return {
-      txPerSec,
-      p50Ms: ms(latency.p50),
-      p99Ms: ms(latency.p99),
-      p999Ms: ms(latency.p999),
-      serverCpuPct: (serverCpu / wall) * 100,
-      generatorCpuPct: (event.cpuMicros / 1000 / event.windowMs) * 100,
-      serverMicrosPerTx: ((serverCpu / wall) * 1e6) / txPerSec,
-      completed: event.completed,
-      errors: event.errors,
-      ...(plan.config.body >= 4096 ? { mbPerSec: (txPerSec * plan.config.body) / 1e6 } : {}),
-      ...(attacked !== undefined ? { attackerSent: attacked.sent, attackerRefused: attacked.refused, attackerCpuPct: (attackerCpu / wall) * 100 } : {}),
-      ...(event.abandoned > 0 ? { note: `${event.abandoned} round trips still in flight after the drain` } : {}),
-    };
-  } finally {
-    await stopProcess(generator.proc);
-    if (attacker !== undefined) await stopProcess(attacker.proc);
-  }
-}
-
-async function runScale(plan: Plan, target: Target, relay: Relay, options: Options): Promise<Omit<Row, "repeat" | "scenario" | "label" | "target">> {
-  const users = plan.users!;
-  const pid = relay.proc.pid;
-  await Bun.sleep(300);
-  const rssBeforeKiB = rssKiB(pid);
-  // Each generator process stays under the fd limit too.
-  const perProcess = Math.floor((childFdLimit - serverFdReserve) / plan.config.connectionsPerUser);
-  const processes = Math.ceil(users / perProcess);
-  const generators: Generator[] = [];
-  const cpuStart = cpuSeconds(pid);
-  const wallStart = performance.now();
-  try {
-    for (let i = 0; i < processes; i++) {
-      const offset = i * perProcess;
-      const count = Math.min(perProcess, users - offset);
-      const concurrency = Math.max(1, Math.round(plan.config.concurrency / processes));
-      generators.push(startGenerator({ ...plan.config, target, port: relay.port, users: count, userOffset: offset, concurrency }));
-    }
-    const registered = await Promise.all(
-      generators.map(async (generator) => {
-        const event = await nextEvent(generator, 120_000);
-        if (event.event !== "registered") throw new Error(`expected registered, got ${event.event}`);
-        return event;
-      }),
-    );
-    const serverCpu = cpuSeconds(pid) - cpuStart;
-    const wall = (performance.now() - wallStart) / 1000;
-    await Bun.sleep(options.settleMs);
-    const rssAfterKiB = rssKiB(pid);
-    const serverFds = openFds(pid);
-    const start = Math.min(...registered.map((event) => event.startEpochMs));
-    const end = Math.max(...registered.map((event) => event.endEpochMs));
-    const generatorCpu = registered.reduce((sum, event) => sum + event.cpuMicros, 0) / 1e6;
-    return {
-      txPerSec: users / ((end - start) / 1000),
-      serverMicrosPerTx: (serverCpu * 1e6) / users,
-      p50Ms: null,
-      p99Ms: null,
-      p999Ms: null,
-      serverCpuPct: (serverCpu / wall) * 100,
-      generatorCpuPct: (generatorCpu / ((end - start) / 1000)) * 100,
-      completed: users,
-      errors: 0,
-      rssBeforeKiB,
-      rssAfterKiB,
-      rssPerUserKiB: (rssAfterKiB - rssBeforeKiB) / users,
-      serverFds,
-      generatorProcesses: processes,
-      ...(plan.note ? { note: plan.note } : {}),
-    };
-  } finally {
-    for (const generator of generators) generator.proc.stdin.end();
-    await Promise.all(generators.map((generator) => withDeadline(generator.proc.exited, 10_000, "generator exit").catch(() => stopProcess(generator.proc))));
-  }
-}
-
-async function runOne(plan: Plan, target: Target, repeat: number, options: Options): Promise<Row> {
+async function runOne(plan: Plan, target: Target, repeat: number, options: Options, fixtures: Fixtures): Promise<Row> {
   log(options, `${plan.label} ${target}${options.repeat > 1 ? ` #${repeat}` : ""}`);
-  const head = { scenario: plan.scenario, label: plan.label, target, repeat };
+  const transport: Transport = plan.tls ? "tls" : "tcp";
+  const head = { scenario: plan.scenario, label: plan.label, target, transport, repeat };
   const profileName = `${plan.label.replace(/[^A-Za-z0-9=]+/g, "-")}-r${repeat}`;
   let relay: Relay | undefined;
   try {
-    relay = await startRelay(target, plan.limits, options.parleyDir, options.cpuProf === undefined ? undefined : { dir: options.cpuProf, name: profileName });
-    const measured = plan.scenario === "scale" ? await runScale(plan, target, relay, options) : await runLoad(plan, target, relay);
+    // Plain TCP stays on beside TLS: the server is as users start it, and the generator uses one port.
+    const tls = plan.tls ? fixtures.tls() : undefined;
+    const accounts = plan.accounts ? await fixtures.accountsFile(plan.users!) : undefined;
+    const serverArgs = [...(tls ? ["--tls-cert", tls.certPath, "--tls-key", tls.keyPath, "--tls-port", "0"] : []), ...(accounts ? ["--accounts", accounts] : [])];
+    relay = await startRelay(target, plan.limits, options.parleyDir, options.cpuProf === undefined ? undefined : { dir: options.cpuProf, name: profileName }, serverArgs);
+    // Passwords go over plain TCP: the server trusts loopback's (--trust-plaintext-passwords-from), and the accounts runs measure the check, not TLS.
+    const config: GeneratorConfig = { ...plan.config, target, port: tls ? relay.tlsPort! : relay.port, ...(tls ? { tls: { ca: tls.ca } } : {}), ...(accounts ? { password: benchPassword } : {}) };
+    const measured = plan.config.kind === "scale" ? await runScale(plan, config, relay, options) : await runLoad(plan, config, relay);
     return { ...head, ...measured };
   } catch (error) {
     const text = (error as Error).message;
@@ -158,29 +54,73 @@ async function runOne(plan: Plan, target: Target, repeat: number, options: Optio
   }
 }
 
-/** Every target in turn against the same load; parley's row gets its ratio to the raw relay's. */
-async function runTargets(plan: Plan, repeat: number, options: Options): Promise<Row[]> {
-  const byTarget = new Map<Target, Row>();
-  for (const target of options.targets) byTarget.set(target, await runOne(plan, target, repeat, options));
-  const raw = byTarget.get("raw");
-  const parley = byTarget.get("parley");
-  if (raw !== undefined && parley !== undefined && raw.txPerSec > 0) {
-    parley.ratio = parley.txPerSec / raw.txPerSec;
-    parley.rawServerMicrosPerTx = raw.serverMicrosPerTx;
+/**
+ * Every target in turn against the same load, parley over each of --transport
+ * in closed and pipelined (the raw relay is plain TCP only); parley's rows get
+ * their ratio to the raw relay's, and a TLS row its ratios to the plain one.
+ */
+async function runTargets(plan: Plan, repeat: number, options: Options, fixtures: Fixtures): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const target of options.targets) {
+    const transports = target === "parley" && (plan.scenario === "closed" || plan.scenario === "pipelined") ? options.transports : ["tcp"];
+    for (const transport of transports) {
+      const run = transport === "tls" ? { ...plan, label: `${plan.label} tls`, tls: true } : plan;
+      rows.push(await runOne(run, target, repeat, options, fixtures));
+    }
   }
-  return [...byTarget.values()];
+  const raw = rows.find((row) => row.target === "raw");
+  const tcp = rows.find((row) => row.target === "parley" && row.transport === "tcp");
+  for (const parley of rows.filter((row) => row.target === "parley")) {
+    if (raw !== undefined && raw.txPerSec > 0) {
+      parley.ratio = parley.txPerSec / raw.txPerSec;
+      parley.rawServerMicrosPerTx = raw.serverMicrosPerTx;
+    }
+    if (parley.transport === "tls" && tcp !== undefined && tcp.txPerSec > 0) {
+      parley.tcpTxRatio = parley.txPerSec / tcp.txPerSec;
+      parley.tcpMicrosRatio = parley.serverMicrosPerTx / tcp.serverMicrosPerTx;
+    }
+  }
+  return rows;
 }
 
 /** The same honest load against two fresh servers back to back, quiet then flooded; the flooded row gets its ratios to the quiet one. */
-async function runAttack(plan: Plan, repeat: number, options: Options): Promise<Row[]> {
-  const quiet = await runOne({ ...plan, label: `${plan.label} quiet` }, "parley", repeat, options);
-  const flooded = await runOne({ ...plan, label: `${plan.label} flooded`, attacker: true }, "parley", repeat, options);
+async function runAttack(plan: Plan, repeat: number, options: Options, fixtures: Fixtures): Promise<Row[]> {
+  const quiet = await runOne({ ...plan, label: `${plan.label} quiet` }, "parley", repeat, options, fixtures);
+  const flooded = await runOne({ ...plan, label: `${plan.label} flooded`, attacker: true }, "parley", repeat, options, fixtures);
   if (quiet.txPerSec > 0 && quiet.p99Ms && flooded.p99Ms !== null) {
     flooded.quietTxRatio = flooded.txPerSec / quiet.txPerSec;
     flooded.quietP99Ratio = flooded.p99Ms / quiet.p99Ms;
   }
   return [quiet, flooded];
 }
+
+/**
+ * The same U users registered on two fresh servers back to back, without
+ * accounts then with an account each; the second row gets its ratios to the
+ * first and the bound that one password check at a time sets.
+ */
+async function runAccounts(plan: Plan, repeat: number, options: Options, fixtures: Fixtures): Promise<Row[]> {
+  const without = await runOne({ ...plan, label: `${plan.label} without` }, "parley", repeat, options, fixtures);
+  const withAccounts = await runOne({ ...plan, label: `${plan.label} with`, accounts: true }, "parley", repeat, options, fixtures);
+  if (withAccounts.error === undefined) {
+    withAccounts.checkCpuMs = await fixtures.checkCpuMs();
+    if (without.txPerSec > 0) {
+      withAccounts.withoutTxRatio = withAccounts.txPerSec / without.txPerSec;
+      withAccounts.withoutMicrosRatio = withAccounts.serverMicrosPerTx / without.serverMicrosPerTx;
+    }
+  }
+  return [without, withAccounts];
+}
+
+const pairings: Record<Scenario, typeof runTargets> = {
+  closed: runTargets,
+  pipelined: runTargets,
+  broadcast: runTargets,
+  scale: runTargets,
+  large: runTargets,
+  attack: runAttack,
+  accounts: runAccounts,
+};
 
 /** The commit of the parley tree measured, and whether its src/ had uncommitted changes (others edit it while the bench runs). */
 function revision(dir: string): string {
@@ -199,10 +139,13 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   log(options, machineLine(machine));
   const rows: Row[] = [];
-  for (const plan of plans(options)) {
-    for (let repeat = 1; repeat <= options.repeat; repeat++) {
-      rows.push(...(await (plan.scenario === "attack" ? runAttack : runTargets)(plan, repeat, options)));
+  const fixtures = new Fixtures();
+  try {
+    for (const plan of plans(options)) {
+      for (let repeat = 1; repeat <= options.repeat; repeat++) rows.push(...(await pairings[plan.scenario](plan, repeat, options, fixtures)));
     }
+  } finally {
+    fixtures.remove();
   }
   const results: Results = { machine, machineLine: machineLine(machine), revision: revision(options.parleyDir), startedAt, finishedAt: new Date().toISOString(), options, rows };
   const out = options.jsonOut ?? path.join(root, "bench", "results", `${startedAt.replace(/[:.]/g, "-")}.json`);

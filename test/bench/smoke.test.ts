@@ -1,7 +1,9 @@
 // A short run of `bun run bench` with everything small (N = 2): it must
-// finish and report numbers for every scenario and both targets (the attack
-// scenario: parley quiet and flooded). Speed is never asserted here; the
-// figures only have to exist, and a flood may leave the honest pairs none.
+// finish and report numbers for every scenario and both targets (closed and
+// pipelined: parley over TLS too; the attack scenario: parley quiet and
+// flooded; accounts: parley without and with accounts). Speed is never
+// asserted here; the figures only have to exist, and a flood may leave the
+// honest pairs none.
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -19,12 +21,12 @@ afterEach(() => {
 
 describe("bench", () => {
   test(
-    "runs every scenario against parley and the raw relay and reports numbers",
+    "runs every scenario against parley and the raw relay, over TCP and TLS, and reports numbers",
     async () => {
       dir = mkdtempSync(path.join(tmpdir(), "parley-bench-"));
       const out = path.join(dir, "results.json");
       const args = ["--duration", "0.25", "--broadcast-duration", "0.25", "--warmup", "0.05", "--settle", "0.05", "--pairs", "2", "--inflight", "2"];
-      args.push("--receivers", "2", "--users", "4", "--large-bodies", "16384", "--quiet", "--json-out", out);
+      args.push("--receivers", "2", "--users", "4", "--account-users", "4", "--large-bodies", "16384", "--transport", "tcp,tls", "--quiet", "--json-out", out);
       const proc = Bun.spawn([process.execPath, "bench/run.ts", ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
       expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
@@ -37,8 +39,10 @@ describe("bench", () => {
       expect(labels).toEqual([
         "closed N=2 raw",
         "closed N=2 parley",
+        "closed N=2 tls parley",
         "pipelined N=2 x2 raw",
         "pipelined N=2 x2 parley",
+        "pipelined N=2 x2 tls parley",
         "broadcast M=2 raw",
         "broadcast M=2 parley",
         "scale U=4 raw",
@@ -47,6 +51,8 @@ describe("bench", () => {
         "large 16KiB x2 parley",
         "attack N=2 quiet parley",
         "attack N=2 flooded parley",
+        "accounts U=4 without parley",
+        "accounts U=4 with parley",
       ]);
       for (const row of results.rows) {
         expect(row.error).toBeUndefined();
@@ -61,9 +67,20 @@ describe("bench", () => {
           continue;
         }
         expect(row.txPerSec).toBeGreaterThan(0);
+        expect(row.transport).toBe(row.label.endsWith(" tls") ? "tls" : "tcp");
+        if (row.transport === "tls") {
+          expect(row.tcpTxRatio).toBeGreaterThan(0);
+          expect(row.tcpMicrosRatio).toBeGreaterThan(0);
+        }
+        if (row.label.endsWith(" with")) {
+          expect(row.checkCpuMs).toBeGreaterThan(0);
+          expect(row.withoutTxRatio).toBeGreaterThan(0);
+          expect(row.withoutMicrosRatio).toBeGreaterThan(0);
+        }
         if (row.scenario === "scale") expect(Number.isFinite(row.rssPerUserKiB)).toBe(true);
+        else if (row.scenario === "accounts") expect(row.serverMicrosPerTx).toBeGreaterThan(0);
         else expect(row.p99Ms).toBeGreaterThan(0);
-        if (row.target === "parley" && row.scenario !== "attack") {
+        if (row.target === "parley" && row.scenario !== "attack" && row.scenario !== "accounts") {
           expect(row.ratio).toBeGreaterThan(0);
           expect(Number.isFinite(row.rawServerMicrosPerTx)).toBe(true);
         }
