@@ -5,6 +5,7 @@ import type { GeneratorConfig } from "./load.ts";
 import type { Options, Scenario } from "./options.ts";
 import { childFdLimit } from "./proc.ts";
 import type { ServerLimits } from "./processes.ts";
+import { connectionCap } from "../src/server.ts";
 
 export type Plan = {
   scenario: Scenario;
@@ -70,9 +71,10 @@ export function plans(options: Options): Plan[] {
         break;
       case "scale":
         for (const users of options.users) {
-          // Two connections per user: the server holds 2U sockets. If the fd limit cannot
-          // be raised that far, run as many users as fit, and U users on one connection each.
-          const fit = Math.floor((childFdLimit - serverFdReserve) / 2);
+          // Two connections per user: the server holds 2U sockets, and takes at most
+          // its connection cap, which stays a reserve below the fd limit (docs/protocol.md
+          // D33). If that cannot hold 2U, run as many users as fit, and U users on one connection each.
+          const fit = Math.floor(Math.min(childFdLimit - serverFdReserve, connectionCap(childFdLimit)) / 2);
           const scale = { ...base, kind: "scale" as const, durationMs: 0, warmupMs: 0 };
           if (users <= fit) {
             out.push({ scenario, label: `scale U=${users}`, config: { ...scale, users }, limits: {}, users });
