@@ -67,6 +67,9 @@ export class Inbox {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = 0;
   #suspendedMs = 0;
+  // A recipient that keeps answering is alive, however much the kernel holds before it.
+  #answeredAt = 0;
+  #suspendedAtAnswer = 0;
   #suspendedSince: number | undefined;
   #closed = false;
 
@@ -130,6 +133,8 @@ export class Inbox {
     if (this.#flushed === 0) return; // nothing the recipient can have read: ignored (docs/protocol.md §4)
     const entry = this.#owed.shift()!;
     this.#flushed--;
+    this.#answeredAt = this.#clock.now;
+    this.#suspendedAtAnswer = this.#suspendedNow(this.#answeredAt);
     this.#release(entry);
     const tx = entry.tx;
     if (from === undefined) tx.fail(FailReason.RecipientError);
@@ -213,10 +218,14 @@ export class Inbox {
     let next = Infinity;
 
     // Ack: answers come in order, so only the oldest FORWARD that left can be the first to miss it.
-    // While suspended the clock stands still; resume() sets it going again.
+    // While suspended the clock stands still; resume() sets it going again. It
+    // runs from when the oldest FORWARD left or from the last answer, whichever
+    // is later: a slow reader answering what it has read is not dead, though
+    // the kernel's buffers (megabytes on loopback) hold more for it.
     const oldest = this.#flushed > 0 && this.#suspendedSince === undefined ? this.#owed[0]! : undefined;
     if (oldest !== undefined) {
-      const waited = now - oldest.flushedAt - (this.#suspendedMs - oldest.suspendedAt);
+      const since = Math.max(oldest.flushedAt, this.#answeredAt);
+      const waited = now - since - (this.#suspendedMs - (since === oldest.flushedAt ? oldest.suspendedAt : this.#suspendedAtAnswer));
       if (waited >= ackTimeoutMs - 1) return this.#onDeadline({ kind: "ack", waitedMs: waited });
       next = Math.min(next, now + ackTimeoutMs - waited);
     }

@@ -54,8 +54,9 @@ export class Peer implements Endpoint {
   #throttleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #messages: TokenBucket;
   readonly #bytes: TokenBucket;
-  // The cost of the SEND being admitted, per recipient (read by #admit).
+  // The cost of the SEND being admitted, per recipient, and whether #admit charged it.
   #sendCost = 0;
+  #admitted = false;
   // Messages read while a registration waits for its answer, or while the
   // connection pays off its rate: handled after, in order, so a pipelined
   // REGISTER + SEND behaves as if the claim were instant. Reading is paused
@@ -69,7 +70,9 @@ export class Peer implements Endpoint {
     this.address = wire.address;
     this.#hub = hub;
     this.#wire = wire;
-    const inboxLimits = { ...limits, shareBytes: hub.shareBytes, wireBytes: hub.shareBytes };
+    // FORWARDs must never trip the write cap (docs/protocol.md D20, D27): the
+    // wire is topped up to half of it at most, so one more FORWARD still fits.
+    const inboxLimits = { ...limits, shareBytes: hub.shareBytes, wireBytes: Math.min(hub.shareBytes, Math.floor(limits.maxQueuedBytes / 2)) };
     this.#inbox = new Inbox(inboxLimits, wire, hub.held, hub.clock, this.#onDeadline);
     this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten);
     this.#messages = new TokenBucket(limits.rateMessages, limits.burstMessages, hub.clock.now);
@@ -278,7 +281,10 @@ export class Peer implements Endpoint {
 
   #send(to: string, body: Uint8Array, cost: number): void {
     this.#sendCost = cost;
+    this.#admitted = false;
     const sent = this.#hub.delivery.send(this.#name!, to, body, this.#admit);
+    // docs/protocol.md D32: every message costs, a SEND refused before any recipient too.
+    if (!this.#admitted) this.#spend(1, cost);
     if (sent instanceof Transaction) return this.#reply(sent);
     if (this.#hub.events.wants("send.failed")) this.#hub.events.emit({ type: "send.failed", from: this.#name!, to, reason: sent });
     this.#reply(unableToSend);
@@ -290,6 +296,7 @@ export class Peer implements Endpoint {
    * and a connection in debt is not read until it is paid off.
    */
   readonly #admit: Admit = (recipients) => {
+    this.#admitted = true;
     const cost = this.#sendCost * recipients;
     if (recipients > this.#messages.burst || cost > this.#bytes.burst) {
       this.#spend(1, this.#sendCost);
