@@ -66,6 +66,7 @@ export class Inbox {
   #waiting: Entry[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = 0;
+  #wireBytes = 0;
   #suspendedMs = 0;
   // A recipient that keeps answering is alive, however much the kernel holds before it.
   #answeredAt = 0;
@@ -84,6 +85,11 @@ export class Inbox {
   /** FORWARDs owed an answer or still queued. */
   get size(): number {
     return this.#owed.length + this.#waiting.length;
+  }
+
+  /** FORWARD bytes handed to the wire that have not left it yet. */
+  get unflushedBytes(): number {
+    return this.#wireBytes;
   }
 
   /**
@@ -119,6 +125,7 @@ export class Inbox {
     while (this.#flushed < owed.length && owed[this.#flushed]!.end <= flushedTotal) {
       const entry = owed[this.#flushed++]!;
       entry.flushedAt = now ||= performance.now();
+      this.#wireBytes -= entry.size;
       entry.suspendedAt = this.#suspendedNow(now);
       this.#unhold(entry);
     }
@@ -165,6 +172,7 @@ export class Inbox {
     this.#owed = [];
     this.#waiting = [];
     this.#flushed = 0;
+    this.#wireBytes = 0;
     for (const entry of entries) this.#unhold(entry);
     for (const entry of [...answered, ...entries]) {
       this.#release(entry);
@@ -176,6 +184,7 @@ export class Inbox {
     this.#sink.writeForward(entry.tx.from, entry.body!);
     entry.body = undefined;
     entry.end = this.#sink.queuedTotal;
+    this.#wireBytes += entry.size;
     this.#owed.push(entry);
   }
 

@@ -332,8 +332,13 @@ export class Peer implements Endpoint {
    * Backpressure for replies: a connection that does not read what it asked
    * for is not read either, once an eighth of its write cap is waiting.
    */
+  /** Replies waiting to be written: FORWARDs in the wire are others' doing, and have their own deadlines (D28). */
+  #ownBacklog(): number {
+    return this.#replies.bytes + Math.max(0, this.#wire.queuedBytes - this.#inbox.unflushedBytes);
+  }
+
   #checkBacklog(): void {
-    const waiting = this.#replies.bytes + this.#wire.queuedBytes;
+    const waiting = this.#ownBacklog();
     const cap = this.#hub.limits.maxQueuedBytes;
     if (waiting > cap / 8) this.#pause(Pause.Backlogged);
     else if (waiting <= cap / 16) this.#unpause(Pause.Backlogged);
@@ -364,7 +369,7 @@ export class Peer implements Endpoint {
 
   #reply(reply: Uint8Array | Transaction | DeferredReply): void {
     this.#replies.add(reply);
-    if (this.#replies.bytes > 0 && this.#replies.bytes + this.#wire.queuedBytes > this.#hub.limits.maxQueuedBytes) this.onOverflow();
+    if (this.#replies.bytes > 0 && this.#ownBacklog() > this.#hub.limits.maxQueuedBytes) this.onOverflow();
     else this.#checkBacklog();
   }
 

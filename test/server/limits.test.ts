@@ -127,9 +127,10 @@ describe("limits", () => {
     cast.expectNothingUnread();
   }, 15_000);
 
-  test("drops a receiver that stops reading once maxQueuedBytes is passed, failing the SENDs in flight to it with ERROR 102", async () => {
+  test("closes a receiver that stops reading by the write deadline, not the write cap, failing the SENDs in flight to it with ERROR 102 (D28)", async () => {
     const size = defaultLimits.maxBodyBytes;
-    await using cast = openCast({ maxQueuedBytes: 256 * 1024 });
+    // Shares and burst raised so all of them queue; a write cap far below what is queued, which FORWARDs must not trip.
+    await using cast = openCast({ maxQueuedBytes: 256 * 1024, maxShareBytes: 64 * MiB, burstBytes: 64 * MiB, writeDeadlineMs: 500 });
     const alice = await cast.join("alice");
     const bob = await cast.join("bob");
     const carol = await cast.join("carol");
@@ -140,8 +141,8 @@ describe("limits", () => {
     await carol.receiver.receives("FORWARD alice\nContent-length: 4\n\nsync");
     carol.receiver.send("RECEIVED alice\n\n");
 
-    // The first SENDs were in flight (their FORWARDs sit in bob's socket), the
-    // rest found bob gone: every one is ERROR 102, and only then the SENT.
+    // Some FORWARDs sit in bob's socket, the rest in the server; when the oldest
+    // not fully written passes the deadline bob is closed, every one is ERROR 102, and only then the SENT.
     await alice.sender.receives(ERROR_102.repeat(count) + "SENT carol\n\n", 5000);
     // Dropping bob's receiving connection ended bob's registration.
     await bob.sender.closes();
