@@ -65,8 +65,8 @@ export async function openArena(options: ArenaOptions) {
     rss,
     /** The honest users plus this many connections: the server holds nothing else. */
     honestConnections: () => names.length * 2 - 1,
-    /** Proves the invariants held, the server logged no bug and memory stayed under the bound. */
-    async finish(): Promise<void> {
+    /** Proves the invariants held, the server logged no bug and memory stayed under the bound; returns the peak RSS growth in MiB. */
+    async finish(): Promise<number> {
       finished = true;
       const problems: string[] = [];
       await group.quiesce(5000).catch((error: Error) => problems.push(error.message));
@@ -80,6 +80,7 @@ export async function openArena(options: ArenaOptions) {
       // PARLEY_ARENA_STATS=1 prints what each arena saw, for choosing bounds.
       if (process.env.PARLEY_ARENA_STATS) console.error(`arena: ${checker.summary()}; peak RSS +${growth.toFixed(1)} MiB`);
       if (problems.length > 0) throw new Error(`PARLEY_SEED=${seed}: ${checker.summary()}\n  ${problems.slice(0, 20).join("\n  ")}`);
+      return growth;
     },
     async [Symbol.asyncDispose](): Promise<void> {
       if (!finished) console.error(`arena not finished; PARLEY_SEED=${seed}: ${checker.summary()}`);

@@ -3,6 +3,7 @@
 // documented reaction, and returns what it saw, or throws saying what the
 // server failed to do. All are bounded in bytes, connections and time.
 
+import { Changes } from "./changes.ts";
 import { Peer, register, registered, show } from "./peer.ts";
 import type { Rng } from "./prng.ts";
 
@@ -279,4 +280,52 @@ export async function liar(port: number, options: { name: string; sender: string
   await liar.receives(forward("three"));
   await sender.receives("ERROR 102 Unable to send\n\n", deadline);
   await liar.closes(deadline);
+}
+
+/**
+ * The victim of floods: a user on one connection that answers every FORWARD it
+ * reads, reading at most pace() bytes a second (its socket paused in between:
+ * its own pace, not synchronisation). `got` holds the sender of each FORWARD read.
+ */
+export async function slowReader(port: number, name: string, from = attackerAddress()) {
+  const peer = await registered(port, name, name, from);
+  const changes = new Changes();
+  const got: string[] = [];
+  let bytes = 0;
+  let pace = { rate: 0, at: 0, bytes: 0 };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const next = (): void => {
+    clearTimeout(timer);
+    const aheadMs = pace.rate === 0 ? Infinity : ((bytes - pace.bytes) / pace.rate) * 1000 - (performance.now() - pace.at);
+    if (aheadMs <= 0 || peer.isClosed) return peer.resume();
+    peer.pause();
+    if (aheadMs < Infinity) timer = setTimeout(next, aheadMs);
+  };
+  peer.pause();
+  peer.listen({
+    message({ verb, arg, body }) {
+      if (verb === "FORWARD") got.push(arg);
+      if (verb === "FORWARD") peer.send(`RECEIVED ${arg}\n\n`);
+      bytes += body.length + arg.length + 32;
+      next();
+      changes.changed();
+    },
+    garbled: () => peer.close(),
+    closed: () => changes.changed(),
+  });
+  return {
+    peer,
+    got,
+    /** Reads `rate` bytes a second from now on: Infinity as fast as it can, 0 nothing. */
+    pace(rate: number): void {
+      pace = { rate, at: performance.now(), bytes };
+      next();
+    },
+    /** Waits until it has read `count` FORWARDs in all; throws if the server closed it first. */
+    async until(count: number, deadlineMs = 10_000): Promise<void> {
+      await changes.until(() => got.length >= count || peer.isClosed, deadlineMs, () => `${peer.label}: ${got.length} of ${count} FORWARDs`);
+      if (got.length < count) throw new Error(`${peer.label}: closed by the server after ${got.length} of ${count} FORWARDs`);
+    },
+    [Symbol.dispose]: () => (clearTimeout(timer), peer.close()),
+  };
 }

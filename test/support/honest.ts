@@ -48,6 +48,9 @@ export class HonestGroup {
   broadcast: number;
   /** Problems outside the checker's rules: a garbled stream, an unexpected message, a failed reconnect. */
   readonly faults: string[] = [];
+  /** The latest round trips (SEND to reply) of raw members in ms: a ring of 64 Ki, so the soak stays bounded. */
+  readonly latencies: number[] = [];
+  roundTrips = 0;
   readonly #changes = new Changes();
 
   private constructor(options: HonestOptions) {
@@ -152,6 +155,8 @@ export class HonestMember {
   connects = 0;
   /** FORWARDs seen and not answered because the member holds its answers. */
   heldCount = 0;
+  /** When each SEND in flight was written. */
+  #sentAt: number[] = [];
   #holding = false;
   /** Lost its registration, still reading the replies owed on its sending connection. */
   #owed = false;
@@ -216,6 +221,7 @@ export class HonestMember {
     if ((verb === "SENT" || verb === "ERROR") && (side === "send" || this.single)) {
       this.#group.checker.reply(this.#conn, verb, verb === "ERROR" ? arg.split(" ")[0]! : arg);
       this.inFlight--;
+      this.#group.latencies[this.#group.roundTrips++ % 65_536] = performance.now() - this.#sentAt.shift()!;
       this.#group.changed();
       this.pump();
       return;
@@ -243,6 +249,7 @@ export class HonestMember {
       group.checker.send(this.#conn, this.name, to, body);
       sender.send(`SEND ${to}\nContent-length: ${body.length}\n\n`);
       sender.send(body);
+      this.#sentAt.push(performance.now());
       this.inFlight++;
     }
   }
@@ -278,6 +285,7 @@ export class HonestMember {
   #drop(): void {
     this.up = false;
     this.inFlight = 0;
+    this.#sentAt = [];
     this.heldCount = 0;
     for (const peer of [this.#sender, this.#receiver]) peer?.close();
     this.#sender = this.#receiver = undefined;

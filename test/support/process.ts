@@ -143,6 +143,8 @@ export type ServerOptions = ChildOptions & {
   readonly parley?: readonly string[];
   /** false: resolve at once, with the arguments exactly as given (runs that must fail). */
   readonly listen?: boolean;
+  /** Runs it under `ulimit -n` this many files (soft and hard). */
+  readonly fileLimit?: number;
 };
 
 /**
@@ -153,7 +155,8 @@ export type ServerOptions = ChildOptions & {
 export async function spawnServer(args: readonly string[] = [], options: ServerOptions = {}): Promise<Child & { readonly port: number }> {
   const listen = options.listen ?? true;
   const portGiven = args.some((arg) => arg.startsWith("--port")) || options.env?.PARLEY_PORT !== undefined;
-  const command = [...(options.parley ?? fromSource), "server", ...(listen && !portGiven ? ["--port", "0"] : []), ...args];
+  const limit = options.fileLimit === undefined ? [] : ["sh", "-c", `ulimit -n ${options.fileLimit} && exec "$@"`, "sh"];
+  const command = [...limit, ...(options.parley ?? fromSource), "server", ...(listen && !portGiven ? ["--port", "0"] : []), ...args];
   const server = Object.assign(new Child(command, options, "server"), { port: 0 });
   if (!listen) return server;
   try {
