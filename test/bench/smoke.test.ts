@@ -78,7 +78,8 @@ describe("bench", () => {
           expect(row.withoutMicrosRatio).toBeGreaterThan(0);
         }
         if (row.scenario === "scale") expect(Number.isFinite(row.rssPerUserKiB)).toBe(true);
-        else if (row.scenario === "accounts") expect(row.serverMicrosPerTx).toBeGreaterThan(0);
+        // CPU comes from /proc in 10 ms ticks: a smoke-sized run without accounts may take less than one.
+        else if (row.scenario === "accounts") expect(row.serverMicrosPerTx).toBeGreaterThanOrEqual(row.label.endsWith(" with") ? 1 : 0);
         else expect(row.p99Ms).toBeGreaterThan(0);
         if (row.target === "parley" && row.scenario !== "attack" && row.scenario !== "accounts") {
           expect(row.ratio).toBeGreaterThan(0);
