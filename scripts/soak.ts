@@ -10,6 +10,7 @@ import { InvariantChecker } from "../test/support/invariants.ts";
 import { rng, randomSeed, type Rng } from "../test/support/prng.ts";
 import { spawnServer } from "../test/support/process.ts";
 import * as attack from "../test/support/attackers.ts";
+import { Peer, registered } from "../test/support/peer.ts";
 
 type Options = { minutes: number; seed: number; users: number; rssLimitMiB: number; reportSeconds: number };
 
@@ -42,6 +43,7 @@ const limits = {
   registerTimeoutMs: 1500,
   maxQueuedBytes: 1024 * 1024,
   maxHeaderBytes: 8192,
+  maxNamesPerAddress: 32,
 };
 
 /** The hostile rotation: each entry attacks once and throws if the server did not defend itself as documented. */
@@ -60,6 +62,34 @@ function attacks(port: number, r: Rng, next: () => number): Record<string, () =>
     registerFlood: () => attack.registerFlood(port, { name: n(), count: 1500, taken: [] }),
     hog: () => attack.hog(port, { name: n(), accomplice: n(), totalBytes: 32 * 1024 * 1024, boundBytes: 16 * 1024 * 1024, honest: () => Bun.sleep(1000) }),
     liar: () => attack.liar(port, { name: n(), sender: n(), ackTimeoutMs: limits.ackTimeoutMs }),
+    // docs/protocol.md §6: a flood to one slow reader costs the flooder its share, never the reader its connection or its name.
+    eviction: async () => {
+      using victim = await attack.slowReader(port, n());
+      const flooderName = n();
+      using flooder = await registered(port, flooderName, flooderName, attack.attackerAddress());
+      const body = "f".repeat(64 * 1024);
+      flooder.send(`SEND ${victim.peer.label}\nContent-length: ${body.length}\n\n${body}`.repeat(100));
+      await flooder.flushed();
+      victim.pace(Infinity);
+      await victim.until(1, 15_000);
+      if (victim.peer.isClosed) throw new Error("eviction: the flooded reader was closed");
+    },
+    // §6 "Connections": one address claiming names past its share gets ERROR 106 and keeps the connection.
+    squat: async () => {
+      const from = attack.attackerAddress();
+      const opened: Peer[] = [];
+      try {
+        for (let i = 0; i < 40; i++) {
+          const name = n();
+          const peer = await Peer.connect(port, name, from);
+          opened.push(peer);
+          peer.send(`REGISTER TOSEND ${name}\n\n`);
+          await peer.receives(i < limits.maxNamesPerAddress ? `REGISTERED TOSEND ${name}\n\n` : "ERROR 106 Server busy\n\n");
+        }
+      } finally {
+        for (const peer of opened) peer.close();
+      }
+    },
     unregisteredFlood: async () => {
       // RECEIVED on a connection with no user: ERROR 101 each, read and dropped by the attacker.
       const flood = await attack.pour(port, { prefix: new Uint8Array(0), unit: new TextEncoder().encode("RECEIVED honest0\n\n"), total: 32 * 1024 });
