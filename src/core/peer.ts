@@ -7,34 +7,25 @@
 import { ErrorCode, ProtocolError, ProtocolReason, encodeError } from "../protocol/errors.ts";
 import { Role, encodeRegistered, type ClientHead } from "../protocol/messages.ts";
 import { isValidUsername, sameName } from "../protocol/names.ts";
-import { passwordProblem } from "../protocol/password.ts";
-import { inRanges } from "./address.ts";
 import type { Admit } from "./delivery.ts";
-import type { ClaimRefusal, User } from "./directory.ts";
+import type { User } from "./directory.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Hub, Wire } from "./hub.ts";
+import { HeldMessages } from "./held.ts";
 import { Inbox, type Deadline } from "./inbox.ts";
-import { TokenBucket } from "./policy.ts";
+import { Pacing } from "./pacing.ts";
+import { Pause, ReadGate } from "./reading.ts";
 import { CloseReason, FailReason, closeFailure, closeReservesName } from "./reasons.ts";
+import { authorizeAndClaim, longestRefusal, refusalAnswer, unfitPassword, type ClaimOutcome } from "./registration.ts";
 import { DeferredReply, ReplyQueue } from "./replies.ts";
 import { Transaction } from "./transaction.ts";
 
 const unableToSend = encodeError(ErrorCode.UnableToSend);
 const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
-const usernameTaken = encodeError(ErrorCode.UsernameTaken);
 const malformedUsername = encodeError(ErrorCode.MalformedUsername);
 const serverBusy = encodeError(ErrorCode.ServerBusy);
-const notAuthorized = encodeError(ErrorCode.NotAuthorized);
-// What a registration's pending answer may turn out to be besides REGISTERED, counted against the write cap.
-const longestRefusal = Math.max(usernameTaken.length, notAuthorized.length, serverBusy.length);
-
-/** Why the server is not reading a connection; each a bit, reading resumes when none is set. */
-const Pause = { Registering: 1, Throttled: 2, Backlogged: 4 } as const;
 
 let nextId = 1;
-
-/** A message read while the connection waits (a registration in progress, a rate to pay off), or the stream's end in an error. */
-type Held = [head: ClientHead, body: Uint8Array, headBytes: number] | ProtocolError;
 
 export class Peer implements Endpoint {
   readonly id = nextId++;
@@ -50,10 +41,8 @@ export class Peer implements Endpoint {
   #peerEnded = false;
   #closed = false;
   #registerTimer: ReturnType<typeof setTimeout> | undefined;
-  #paused = 0;
-  #throttleTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #messages: TokenBucket;
-  readonly #bytes: TokenBucket;
+  readonly #reading: ReadGate;
+  readonly #pacing: Pacing;
   // The cost of the SEND being admitted, per recipient, and whether #admit charged it.
   #sendCost = 0;
   #admitted = false;
@@ -61,8 +50,7 @@ export class Peer implements Endpoint {
   // connection pays off its rate: handled after, in order, so a pipelined
   // REGISTER + SEND behaves as if the claim were instant. Reading is paused
   // meanwhile, which bounds them to what was already read.
-  #held: Held[] = [];
-  #heldAt = 0;
+  readonly #held = new HeldMessages();
   #registering = false;
 
   constructor(wire: Wire, hub: Hub) {
@@ -75,8 +63,8 @@ export class Peer implements Endpoint {
     const inboxLimits = { ...limits, shareBytes: hub.shareBytes, wireBytes: Math.min(hub.shareBytes, Math.floor(limits.maxQueuedBytes / 2)) };
     this.#inbox = new Inbox(inboxLimits, wire, hub.held, hub.clock, this.#onDeadline);
     this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten);
-    this.#messages = new TokenBucket(limits.rateMessages, limits.burstMessages, hub.clock.now);
-    this.#bytes = new TokenBucket(limits.rateBytes, limits.burstBytes, hub.clock.now);
+    this.#reading = new ReadGate(wire, this.#inbox);
+    this.#pacing = new Pacing(limits, hub.clock, this.#paidOff);
     if (hub.events.wants("connection.open")) hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
     // docs/protocol.md §6 "Connections": over a cap, ERROR 106 and close; nothing else happens on it.
     const admitted = hub.addresses.admit(this.address);
@@ -109,7 +97,7 @@ export class Peer implements Endpoint {
 
   /** Whether messages must wait: a registration is in progress, the rate is being paid off, or others wait already. */
   get #holding(): boolean {
-    return this.#registering || (this.#paused & Pause.Throttled) !== 0 || this.#heldAt < this.#held.length;
+    return this.#registering || this.#pacing.inDebt || !this.#held.isEmpty;
   }
 
   #handle(head: ClientHead, body: Uint8Array, headBytes: number): void {
@@ -137,15 +125,11 @@ export class Peer implements Endpoint {
   /** Handles what was held, in order, until a registration or the rate makes the rest wait again. */
   #drainHeld(): void {
     this.#hub.clock.tick();
-    const held = this.#held;
-    while (this.#heldAt < held.length && !this.#registering && (this.#paused & Pause.Throttled) === 0 && !this.#closed) {
-      const next = held[this.#heldAt++]!;
+    while (!this.#registering && !this.#pacing.inDebt && !this.#closed) {
+      const next = this.#held.next();
+      if (next === undefined) return;
       if (next instanceof ProtocolError) this.#refuse(next);
       else this.#handle(next[0], next[1], next[2]);
-    }
-    if (this.#heldAt === held.length) {
-      this.#held = [];
-      this.#heldAt = 0;
     }
   }
 
@@ -209,21 +193,18 @@ export class Peer implements Endpoint {
   #register(role: Role, name: string, password: Uint8Array | undefined): void {
     if (!isValidUsername(name)) return this.#reply(malformedUsername);
     // docs/protocol.md §3: one connection, one name (§6: in any case).
-    if (this.#name !== undefined && !sameName(this.#name, name)) return this.#reply(usernameTaken);
+    if (this.#name !== undefined && !sameName(this.#name, name)) return this.#reply(refusalAnswer.taken);
     if (role === Role.ToSend ? this.#sends : this.#receives) return this.#reply(encodeRegistered(role, this.#name!));
-    if (password !== undefined) {
-      // docs/protocol.md §7: a password only over TLS or from an address trusted with it, and only a well-formed one.
-      const unfit = !this.#wire.secure && !inRanges(this.address, this.#hub.trustPlaintext) ? "plaintext" : passwordProblem(password) !== undefined ? "malformed" : undefined;
-      if (unfit !== undefined) {
-        this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: unfit });
-        return this.#reply(notAuthorized);
-      }
+    const unfit = password === undefined ? undefined : unfitPassword(this.#hub, this.#wire.secure, this.address, password);
+    if (unfit !== undefined) {
+      this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: unfit });
+      return this.#reply(refusalAnswer.refused);
     }
     const reply = new DeferredReply(Math.max(name.length + 20, longestRefusal));
     this.#reply(reply);
     this.#registering = true;
-    this.#pause(Pause.Registering);
-    this.#authorizeAndClaim(role, name, password)
+    this.#reading.hold(Pause.Registering);
+    authorizeAndClaim(this.#hub, this, role, name, password)
       .then((user) => this.#claimed(role, name, user, reply))
       .catch((bug: unknown) => {
         // A bug in parley, not the client's doing: log it and end this connection only (Bun exits on an unhandled rejection).
@@ -234,28 +215,16 @@ export class Peer implements Endpoint {
       });
   }
 
-  async #authorizeAndClaim(role: Role, name: string, password: Uint8Array | undefined): Promise<User | ClaimRefusal | "refused" | "busy"> {
-    const authorized = await this.#hub.authority.authorize(name, password, this.address);
-    if (authorized !== "ok") return authorized;
-    return this.#closed ? "taken" : this.#hub.directory.claim(name, role, this);
-  }
-
-  #claimed(role: Role, name: string, user: User | ClaimRefusal | "refused" | "busy", reply: DeferredReply): void {
+  #claimed(role: Role, name: string, user: ClaimOutcome, reply: DeferredReply): void {
     if (this.#closed) {
       // The connection went while the directory decided: give the role back.
       if (typeof user === "object") this.#hub.directory.release(name, this, false);
       return;
     }
-    if (user === "refused" || user === "busy") {
-      // docs/protocol.md §7: ERROR 105 leaves the connection open, so the client may try again.
-      this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: user });
-      reply.settle(user === "busy" ? serverBusy : notAuthorized);
-    } else if (user === "taken") {
-      reply.settle(usernameTaken);
-    } else if (user === "address-full") {
-      // docs/protocol.md §6: a names cap answers ERROR 106 and leaves the connection open.
-      this.#hub.events.emit({ type: "connection.busy", id: this.id, address: this.address, cap: "names" });
-      reply.settle(serverBusy);
+    if (typeof user === "string") {
+      if (user === "refused" || user === "busy") this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: user });
+      if (user === "address-full") this.#hub.events.emit({ type: "connection.busy", id: this.id, address: this.address, cap: "names" });
+      reply.settle(refusalAnswer[user]);
     } else {
       // docs/protocol.md §6: the spelling that registered first is the name's.
       this.#name = user.name;
@@ -275,7 +244,7 @@ export class Peer implements Endpoint {
     if (this.#closed) return;
     this.#drainHeld();
     if (this.#closed || this.#registering) return;
-    this.#unpause(Pause.Registering);
+    this.#reading.release(Pause.Registering);
     this.#endIfDone();
   }
 
@@ -297,75 +266,52 @@ export class Peer implements Endpoint {
    */
   readonly #admit: Admit = (recipients) => {
     this.#admitted = true;
-    const cost = this.#sendCost * recipients;
-    if (recipients > this.#messages.burst || cost > this.#bytes.burst) {
+    if (!this.#pacing.affords(recipients, this.#sendCost)) {
       this.#spend(1, this.#sendCost);
       return FailReason.RateLimited;
     }
-    this.#spend(recipients, cost);
+    this.#spend(recipients, this.#sendCost * recipients);
     return undefined;
   };
 
   #spend(messages: number, bytes: number): void {
-    const now = this.#hub.clock.now;
-    const waitMs = Math.max(this.#messages.spend(messages, now), this.#bytes.spend(bytes, now));
-    if (waitMs === 0) return;
-    clearTimeout(this.#throttleTimer);
-    this.#throttleTimer = setTimeout(this.#endThrottle, waitMs);
-    if ((this.#paused & Pause.Throttled) === 0) this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.#name, waitMs: Math.ceil(waitMs) });
-    this.#pause(Pause.Throttled);
+    const wasInDebt = this.#pacing.inDebt;
+    const waitMs = this.#pacing.spend(messages, bytes);
+    if (waitMs === 0 || wasInDebt) return;
+    this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.#name, waitMs: Math.ceil(waitMs) });
+    this.#reading.hold(Pause.Throttled);
   }
 
-  readonly #endThrottle = (): void => {
-    this.#throttleTimer = undefined;
+  readonly #paidOff = (): void => {
     // Reading stays paused while what was held is handled: that may put the
-    // connection in debt again, or start a registration, which pause it anew.
-    this.#paused &= ~Pause.Throttled;
+    // connection in debt again, or start a registration, which hold it anew.
+    this.#reading.lift(Pause.Throttled);
     this.#drainHeld();
-    if (this.#paused !== 0 || this.#closed) return;
-    this.#inbox.resume();
-    this.#wire.resume();
+    if (this.#closed) return;
+    this.#reading.reopen();
     this.#endIfDone();
   };
 
-  /**
-   * Backpressure for replies: a connection that does not read what it asked
-   * for is not read either, once an eighth of its write cap is waiting.
-   */
   /** Replies waiting to be written: FORWARDs in the wire are others' doing, and have their own deadlines (D28). */
   #ownBacklog(): number {
     return this.#replies.bytes + Math.max(0, this.#wire.queuedBytes - this.#inbox.unflushedBytes);
   }
 
+  /**
+   * Backpressure for replies (D30): a connection that does not read what it
+   * asked for is not read either, once an eighth of its write cap is waiting.
+   */
   #checkBacklog(): void {
     const waiting = this.#ownBacklog();
     const cap = this.#hub.limits.maxQueuedBytes;
-    if (waiting > cap / 8) this.#pause(Pause.Backlogged);
-    else if (waiting <= cap / 16) this.#unpause(Pause.Backlogged);
+    if (waiting > cap / 8) this.#reading.hold(Pause.Backlogged);
+    else if (waiting <= cap / 16 && !this.#closed) this.#reading.release(Pause.Backlogged);
   }
 
   readonly #onRepliesWritten = (): void => {
     this.#checkBacklog();
     this.#endIfDone();
   };
-
-  // While the server withholds reading, the connection's ack clocks stop: a
-  // throttled user must not look dead (docs/protocol.md §6 "Rates").
-  #pause(reason: number): void {
-    if (this.#paused === 0) {
-      this.#wire.pause();
-      this.#inbox.suspend();
-    }
-    this.#paused |= reason;
-  }
-
-  #unpause(reason: number): void {
-    if ((this.#paused & reason) === 0) return;
-    this.#paused &= ~reason;
-    if (this.#paused !== 0 || this.#closed) return;
-    this.#inbox.resume();
-    this.#wire.resume();
-  }
 
   #reply(reply: Uint8Array | Transaction | DeferredReply): void {
     this.#replies.add(reply);
@@ -393,14 +339,12 @@ export class Peer implements Endpoint {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#registerTimer);
-    clearTimeout(this.#throttleTimer);
+    this.#pacing.stop();
     if (this.#hub.events.wants("connection.close")) this.#hub.events.emit({ type: "connection.close", id: this.id, user: this.#name, reason });
     const failure = closeFailure[reason];
     this.#replies.abandon(failure, how === "flush");
     // docs/protocol.md D18, D22: every SEND read is answered, the held ones too.
-    const held = this.#held.slice(this.#heldAt);
-    this.#held = [];
-    this.#heldAt = 0;
+    const held = this.#held.takeAll();
     if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(unableToSend);
     this.#inbox.failAll(failure);
     if (this.#name !== undefined) this.#hub.directory.release(this.#name, this, closeReservesName[reason]);

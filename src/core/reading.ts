@@ -1,0 +1,51 @@
+// Why the server is not reading a connection, each reason a bit: reading
+// resumes when none is left. While it withholds reading, the connection's ack
+// clocks stand still: a throttled user must not look dead (docs/protocol.md D32).
+
+import type { Wire } from "./hub.ts";
+import type { Inbox } from "./inbox.ts";
+
+export const Pause = { Registering: 1, Throttled: 2, Backlogged: 4 } as const;
+export type Pause = (typeof Pause)[keyof typeof Pause];
+
+export class ReadGate {
+  readonly #wire: Wire;
+  readonly #inbox: Inbox;
+  #reasons = 0;
+
+  constructor(wire: Wire, inbox: Inbox) {
+    this.#wire = wire;
+    this.#inbox = inbox;
+  }
+
+  has(reason: Pause): boolean {
+    return (this.#reasons & reason) !== 0;
+  }
+
+  hold(reason: Pause): void {
+    if (this.#reasons === 0) {
+      this.#wire.pause();
+      this.#inbox.suspend();
+    }
+    this.#reasons |= reason;
+  }
+
+  /** Drops `reason` without reading again yet: the caller has work to do first, then calls reopen(). Holding again meanwhile is safe. */
+  lift(reason: Pause): void {
+    this.#reasons &= ~reason;
+  }
+
+  /** Drops `reason`; reads again if none is left. */
+  release(reason: Pause): void {
+    if (!this.has(reason)) return;
+    this.#reasons &= ~reason;
+    this.reopen();
+  }
+
+  /** Reads again if no reason is left. */
+  reopen(): void {
+    if (this.#reasons !== 0) return;
+    this.#inbox.resume();
+    this.#wire.resume();
+  }
+}
