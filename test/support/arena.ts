@@ -3,6 +3,7 @@
 // arena.port, then `await arena.finish()` proves the invariants held, the
 // server logged no bug, and memory stayed under the bound.
 
+import type { Authority } from "../../src/core/authority.ts";
 import type { LimitValues } from "../../src/protocol/limits.ts";
 import { createLogger } from "../../src/core/log.ts";
 import { startServer } from "../../src/server.ts";
@@ -31,6 +32,8 @@ export type ArenaOptions = {
   honest?: Partial<Omit<HonestOptions, "port" | "names" | "checker" | "rng">>;
   /** Peak RSS growth allowed over the arena's start, in MiB (default rssGrowthBoundMiB). */
   rssGrowthMiB?: number;
+  /** Who may hold which name (accounts); default: nobody asked. */
+  authority?: Authority;
 };
 
 export async function openArena(options: ArenaOptions) {
@@ -46,7 +49,7 @@ export async function openArena(options: ArenaOptions) {
   let peak = baseline;
   const rss = { sample: () => void (peak = Math.max(peak, process.memoryUsage.rss())) };
   const sampler = setInterval(rss.sample, 20);
-  const server = startServer({ hostname: "127.0.0.1", port: 0, limits: { ...hostileLimits, ...options.limits }, events: createLogger({ level: "warn", format: "json", write }) });
+  const server = startServer({ hostname: "127.0.0.1", port: 0, limits: { ...hostileLimits, ...options.limits }, events: createLogger({ level: "warn", format: "json", write }), authority: options.authority });
   const checker = new InvariantChecker();
   const names = options.names ?? ["alice", "bob", "carol", "dave"];
   let group: HonestGroup;
