@@ -4,6 +4,7 @@
 
 import type { Interface } from "node:readline";
 import { isValidUsername } from "../protocol/names.ts";
+import { passwordProblem, passwordProblemText } from "../protocol/password.ts";
 import { connectFailure, describeAddress } from "./address.ts";
 import { parseAddress, type Address } from "./input.ts";
 import { defaultHost, type ClientOptions } from "./options.ts";
@@ -29,10 +30,26 @@ export async function promptAndConnect(prompt: ConnectPrompt): Promise<Connected
   const { options, rl, screen, finished } = prompt;
   const ask = (question: string): Promise<string | undefined> =>
     Promise.race([new Promise<string>((answer) => rl.question(question, answer)), finished.then(() => undefined)]);
+  // A password is typed without echo: readline draws each keystroke through
+  // _writeToOutput (Node's readline, which Bun's follows), so only the question is let through.
+  const askSilently = async (question: string): Promise<string | undefined> => {
+    const drawing = rl as unknown as { _writeToOutput(text: string): void };
+    const draw = drawing._writeToOutput;
+    drawing._writeToOutput = (text) => {
+      if (text.includes(question)) draw.call(rl, question);
+      else if (text === "\r\n" || text === "\n") draw.call(rl, text);
+    };
+    try {
+      return await ask(question);
+    } finally {
+      drawing._writeToOutput = draw;
+    }
+  };
 
   let address: Address | undefined = options.host === undefined ? undefined : { host: options.host, port: options.port };
   let lastAddress: Address = address ?? { host: defaultHost, port: options.port };
   let user = options.user;
+  let password = options.password;
   while (true) {
     if (address === undefined) {
       const answer = await ask(`Server address [${describeAddress(lastAddress)}]: `);
@@ -61,7 +78,7 @@ export async function promptAndConnect(prompt: ConnectPrompt): Promise<Connected
       host: here.host,
       port: here.port,
       tls: options.tls,
-      password: options.password,
+      password,
       user: name,
       reconnect: options.reconnect ? undefined : false,
       onEvent: prompt.onEvent(here, name),
@@ -73,6 +90,16 @@ export async function promptAndConnect(prompt: ConnectPrompt): Promise<Connected
     }
     if (error === undefined) return { session: candidate, address: here, user: name };
     screen.error(connectFailure(error, here, name));
+    // docs/protocol.md §7: the name needs a password; ask for it, without echo, and try again.
+    if (error.kind === "not-authorized") {
+      const typed = await askSilently(`Password for ${name} (not shown): `);
+      if (typed === undefined) return undefined;
+      const bytes = new TextEncoder().encode(typed);
+      const problem = passwordProblem(bytes);
+      if (problem !== undefined) screen.error(passwordProblemText[problem]);
+      else password = bytes;
+      continue;
+    }
     // An unreachable server: ask for the address again; a refused name: ask for another.
     if (error.kind === "malformed-name" || error.kind === "name-taken") user = undefined;
     else address = undefined;

@@ -3,9 +3,12 @@
 // user is half-way through typing, the line redrawn intact, then sent.
 
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Peer } from "../support/peer.ts";
 import { testServer } from "../support/server.ts";
-import { Child, fromSource } from "../support/process.ts";
+import { Child, fromSource, spawnServer } from "../support/process.ts";
 
 /** Screen text without cursor movement and erase sequences. */
 const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
@@ -35,5 +38,24 @@ describe("parley client on a terminal", () => {
 
     alice.write("/quit\r");
     expect(await alice.exit()).toBe(0);
+  }, 20_000);
+});
+
+describe("parley client on a terminal, with accounts", () => {
+  test("asks for the password without echo when the server answers ERROR 105, then connects", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-pty-"));
+    const accounts = `${dir}/accounts`;
+    const add = new Child([...fromSource, "accounts", "add", "alice", "--accounts", accounts], { stdin: "sekrit pw\n" });
+    expect(await add.exit()).toBe(0);
+    await using server = await spawnServer(["--accounts", accounts]);
+    const client = [...fromSource, "client", "--host", "127.0.0.1", "--port", String(server.port), "--user", "alice"].join(" ");
+    await using alice = new Child(["script", "-qfec", `stty cols 80 rows 24; exec ${client}`, "/dev/null"], { stdin: "pipe", env: { TERM: "xterm" } }, "alice");
+    await alice.output("stdout", (text) => plain(text).includes("Password for alice (not shown): "), "the password prompt");
+    alice.write("sekrit pw\r");
+    await alice.output("stdout", (text) => plain(text).includes("alice> "), "the prompt once connected");
+    expect(plain(alice.stdout)).not.toContain("sekrit");
+    alice.write("/quit\r");
+    expect(await alice.exit()).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   }, 20_000);
 });
