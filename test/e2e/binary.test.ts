@@ -2,7 +2,7 @@
 // same chats as from source, and every protocol transcript against it.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
@@ -12,6 +12,7 @@ import { delivery } from "../scenarios/delivery.ts";
 import { failures } from "../scenarios/failures.ts";
 import { runScenarios } from "../scenarios/runner.ts";
 import { Child, root, spawnServer } from "../support/process.ts";
+import { testCertificate } from "../support/server.ts";
 import { chatTests } from "./chat.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-binary-"));
@@ -72,6 +73,24 @@ describe("dist/parley", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("unknown command");
   });
+
+  test("serves TLS and accounts, and chats over them with its own client and accounts command", async () => {
+    const tls = await testCertificate();
+    for (const [file, text] of [["cert.pem", tls.cert], ["key.pem", tls.key]] as const) writeFileSync(join(dir, file), text);
+    const accounts = join(dir, "accounts");
+    for (const [name, password] of [["alice", "a-pw"], ["bob", "b-pw"]] as const) {
+      const add = new Child([...parley(), "accounts", "add", name, "--accounts", accounts], { stdin: `${password}\n` });
+      expect(await add.exit()).toBe(0);
+    }
+    await using server = await spawnServer(["--no-plain", "--tls-port", "0", "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem"), "--accounts", accounts], { parley: parley() });
+    const client = (name: string, args: readonly string[], stdin: string, password: string) =>
+      new Child([...parley(), "client", "--tls-ca", join(dir, "cert.pem"), "--host", "127.0.0.1", "--port", String(server.port), "--user", name, ...args], { stdin, env: { PARLEY_PASSWORD: password } });
+    await using bob = client("bob", ["--json", "--listen"], "", "b-pw");
+    await bob.line("stdout", '"event":"connected"');
+    await using alice = client("alice", [], "@bob over tls, from the binary\n", "a-pw");
+    expect(await alice.exit()).toBe(0);
+    await bob.line("stdout", '"text":"over tls, from the binary"');
+  }, 20_000);
 });
 
 chatTests("dist/parley", parley);

@@ -59,3 +59,25 @@ describe("parley client on a terminal, with accounts", () => {
     rmSync(dir, { recursive: true, force: true });
   }, 20_000);
 });
+
+describe("parley accounts on a terminal", () => {
+  test("asks for a new password twice without echo, and refuses two that differ", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-pty-"));
+    const add = (name: string) =>
+      new Child(["script", "-qfec", `${[...fromSource, "accounts", "add", name, "--accounts", join(dir, "accounts")].join(" ")}`, "/dev/null"], { stdin: "pipe", env: { TERM: "xterm" } }, "accounts");
+    await using ok = add("carol");
+    await ok.output("stdout", (text) => text.includes("password for carol: "), "the first question");
+    ok.write("hidden words\r");
+    await ok.output("stdout", (text) => text.includes("again: "), "the second question");
+    ok.write("hidden words\r");
+    await ok.output("stdout", (text) => text.includes("added carol"), "the account added");
+    expect(ok.stdout).not.toContain("hidden");
+    await using typo = add("dave");
+    await typo.output("stdout", (text) => text.includes("password for dave: "), "the first question");
+    typo.write("one thing\r");
+    await typo.output("stdout", (text) => text.includes("again: "), "the second question");
+    typo.write("another\r");
+    await typo.output("stdout", (text) => text.includes("the two passwords differ"), "the refusal");
+    rmSync(dir, { recursive: true, force: true });
+  }, 20_000);
+});
