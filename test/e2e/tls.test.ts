@@ -70,6 +70,14 @@ describe("parley over TLS", () => {
     expect(alice.stderr).toContain("--tls-insecure accepts any certificate");
   });
 
+  test("--tls-insecure never goes with a password: a usage error before connecting", async () => {
+    const { tls: port } = await server();
+    const alice = new Child([...fromSource, "client", "--host", "127.0.0.1", "--tls-insecure", "--port", String(port), "--user", "alice"], { stdin: "@bob hi\n", env: { PARLEY_PASSWORD: "secret" } });
+    running.push(alice);
+    expect(await alice.exit()).toBe(2);
+    expect(alice.stderr).toContain("--tls-insecure never goes with a password");
+  });
+
   test("a TLS client pointed at the plain port gets a clear error at once, not a 30 s wait", async () => {
     const { plain } = await server();
     const alice = client(["--tls", "--tls-ca", files.ca, "--port", String(plain), "--user", "alice"], "@bob hi\n");
