@@ -8,7 +8,8 @@ const NAME = new RegExp(`^[A-Za-z0-9]{1,${maxNameLength}}$`);
 
 /** docs/protocol.md §6: `all`, `All` and `ALL` all mean everyone, so none is a name. */
 export function isBroadcast(name: string): boolean {
-  return name.length === 3 && name.toUpperCase() === BROADCAST;
+  // Char codes, not toUpperCase(): it runs on every SEND. Only A/a | 0x20 is 0x61, only L/l | 0x20 is 0x6c.
+  return name.length === 3 && (name.charCodeAt(0) | 0x20) === 0x61 && (name.charCodeAt(1) | 0x20) === 0x6c && (name.charCodeAt(2) | 0x20) === 0x6c;
 }
 
 export function isValidUsername(name: string): boolean {
