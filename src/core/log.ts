@@ -15,9 +15,9 @@ export type LoggerOptions = {
   readonly write: (line: string) => void;
   /** Lines one connection may cause per second, with ten seconds' worth as a burst. Default: no limit. */
   readonly linesPerSecond?: number;
+  /** How soon after the first line held back their count is written. */
+  readonly reportAfterMs?: number;
 };
-
-const reportEveryMs = 10_000;
 const maxBuckets = 10_000;
 
 export function createLogger(options: LoggerOptions): EventSink {
@@ -27,7 +27,12 @@ export function createLogger(options: LoggerOptions): EventSink {
   const line = (event: ServerEvent) => write(format === "json" ? jsonLine(event) : textLine(event));
   const buckets = new Map<number, TokenBucket>();
   let suppressed = 0;
-  let reportedAt = 0;
+  let report: ReturnType<typeof setTimeout> | undefined;
+  const reportSuppressed = () => {
+    report = undefined;
+    line({ type: "log.suppressed", lines: suppressed });
+    suppressed = 0;
+  };
   return {
     wants,
     emit(event) {
@@ -42,15 +47,13 @@ export function createLogger(options: LoggerOptions): EventSink {
           buckets.set(id, (bucket = new TokenBucket(linesPerSecond, linesPerSecond * 10)));
         }
         if (bucket !== undefined && bucket.spend(1) > 0) {
-          suppressed++;
+          // Counted, and the count written a while later (at most one line per while), so it is never lost.
+          if (suppressed++ === 0) {
+            report = setTimeout(reportSuppressed, options.reportAfterMs ?? 10_000);
+            report.unref?.();
+          }
           return;
         }
-      }
-      const now = performance.now();
-      if (suppressed > 0 && now - reportedAt >= reportEveryMs) {
-        line({ type: "log.suppressed", lines: suppressed });
-        suppressed = 0;
-        reportedAt = now;
       }
       line(event);
     },
