@@ -88,6 +88,11 @@ export class Peer implements Endpoint {
     return this.#closed;
   }
 
+  /** Whether it takes a message now; a transport that can stop reading between messages keeps the rest as bytes till then. */
+  get ready(): boolean {
+    return !this.#closed && !this.#holding && this.#reading.isOpen;
+  }
+
   /** One decoded message from the transport; `headBytes` is the size of its header block. */
   readonly onMessage = (head: ClientHead, body: Uint8Array, headBytes: number): void => {
     if (this.#closed) return;

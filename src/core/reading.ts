@@ -18,6 +18,11 @@ export class ReadGate {
     this.#inbox = inbox;
   }
 
+  /** No reason to withhold reading. */
+  get isOpen(): boolean {
+    return this.#reasons === 0;
+  }
+
   has(reason: Pause): boolean {
     return (this.#reasons & reason) !== 0;
   }

@@ -11,6 +11,7 @@ import type { HeadDecoder } from "./messages.ts";
 type State = "head" | "body" | "failed";
 
 const LF = 0x0a;
+const always = () => true;
 const EMPTY = new Uint8Array(0);
 const copyBodiesUpTo = 4096;
 
@@ -55,13 +56,29 @@ export class Framer<H extends { readonly length: number }> {
     return this.#scratchBytes + (this.#body === undefined ? 0 : this.#body.length);
   }
 
+  /** The error that stopped parsing, if any (sticky). */
+  get error(): ProtocolError | undefined {
+    return this.#error;
+  }
+
   /** Delivers each complete frame to `sink` in order; returns the error that stopped parsing, if any (sticky). */
   push(chunk: Uint8Array, sink: FrameSink<H>): ProtocolError | undefined {
+    this.pushWhile(chunk, sink, always);
+    return this.#error;
+  }
+
+  /**
+   * Like push(), but stops between frames once `more()` is false, so a reader
+   * that must wait keeps the rest as bytes rather than as decoded messages
+   * (a few bytes each, not an object each). Returns how many bytes of `chunk`
+   * it took: all of them after an error.
+   */
+  pushWhile(chunk: Uint8Array, sink: FrameSink<H>, more: () => boolean): number {
     let i = 0;
-    while (i < chunk.length && this.#state !== "failed") {
+    while (i < chunk.length && this.#state !== "failed" && more()) {
       i = this.#state === "head" ? this.#pushHead(chunk, i, sink) : this.#pushBody(chunk, i, sink);
     }
-    return this.#error;
+    return this.#state === "failed" ? chunk.length : i;
   }
 
   #fail(reason: ProtocolReason, detail: string, bytes: Uint8Array): number {

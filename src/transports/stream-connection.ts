@@ -10,6 +10,14 @@ import { Framer } from "../protocol/framer.ts";
 import { decodeClientHead, encodeForwardHead, type ClientHead } from "../protocol/messages.ts";
 import type { Transport, TransportHandler } from "../net/transport.ts";
 
+/** One array holding `a` then `b`. */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 const tlsHandshakeRecord = 0x16;
 
 // `FORWARD <from>\nContent-length: <n>\n\n`, the last one per sender, shared by
@@ -37,6 +45,8 @@ export class StreamConnection implements Wire, TransportHandler {
   readonly #framer: Framer<ClientHead>;
   // On a plain port, whether the first byte is still to come.
   #checkFirstByte: boolean;
+  // Read while the peer could take no message: framed once it can.
+  #unread: Uint8Array | undefined;
 
   constructor(transport: Transport, hub: Hub, options: { plain: boolean }) {
     this.address = transport.remoteAddress;
@@ -61,9 +71,21 @@ export class StreamConnection implements Wire, TransportHandler {
         return;
       }
     }
+    // Bytes read before the peer asked to wait come first (Bun may deliver one more chunk after a pause).
+    const unread = this.#unread;
+    this.#unread = undefined;
+    this.#frame(unread === undefined ? chunk : concat(unread, chunk));
+  }
+
+  #frame(chunk: Uint8Array): void {
     let error: ProtocolError | undefined;
     try {
-      error = this.#framer.push(chunk, this.peer.onMessage);
+      // A peer that must wait (a registration, its rate) gets no more messages: the
+      // rest of the chunk stays bytes until it is ready, a few bytes a message
+      // rather than a decoded object each (docs/protocol.md D31).
+      const taken = this.#framer.pushWhile(chunk, this.peer.onMessage, this.#peerReady);
+      if (taken < chunk.length) this.#unread = chunk.subarray(taken);
+      error = this.#framer.error;
     } catch (bug) {
       // A thrown error is a bug in parley, not bad input: log it and end this connection only.
       this.#hub.events.emit({ type: "connection.bug", id: this.peer.id, error: String((bug as Error)?.stack ?? bug) });
@@ -71,6 +93,8 @@ export class StreamConnection implements Wire, TransportHandler {
     }
     if (error !== undefined) this.peer.onProtocolError(error);
   }
+
+  readonly #peerReady = (): boolean => this.peer.ready;
 
   onEnd(): void {
     this.peer.onEnd();
@@ -113,8 +137,12 @@ export class StreamConnection implements Wire, TransportHandler {
     this.#transport.pause();
   }
 
+  /** The peer is ready again: first what was read and kept, then the socket. */
   resume(): void {
-    this.#transport.resume();
+    const unread = this.#unread;
+    this.#unread = undefined;
+    if (unread !== undefined) this.#frame(unread);
+    if (this.#unread === undefined && this.peer.ready) this.#transport.resume();
   }
 
   end(): void {
