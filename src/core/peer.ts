@@ -52,6 +52,7 @@ export class Peer implements Endpoint {
   // meanwhile, which bounds them to what was already read.
   readonly #held = new HeldMessages();
   #registering = false;
+  readonly #registered: { [R in Role]?: Uint8Array } = {};
 
   constructor(wire: Wire, hub: Hub) {
     const { limits } = hub;
@@ -199,7 +200,7 @@ export class Peer implements Endpoint {
     if (!isValidUsername(name)) return this.#reply(malformedUsername);
     // docs/protocol.md §3: one connection, one name (§6: in any case).
     if (this.#name !== undefined && !sameName(this.#name, name)) return this.#reply(refusalAnswer.taken);
-    if (role === Role.ToSend ? this.#sends : this.#receives) return this.#reply(encodeRegistered(role, this.#name!));
+    if (role === Role.ToSend ? this.#sends : this.#receives) return this.#reply(this.#registeredReply(role));
     const unfit = password === undefined ? undefined : unfitPassword(this.#hub, this.#wire.secure, this.address, password);
     if (unfit !== undefined) {
       this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: unfit });
@@ -242,7 +243,7 @@ export class Peer implements Endpoint {
         user.announced = true;
         this.#hub.events.emit({ type: "user.registered", user: user.name, address: this.address });
       }
-      reply.settle(encodeRegistered(role, user.name));
+      reply.settle(this.#registeredReply(role));
     }
     this.#registering = false;
     // Writing the answer may have closed the connection (its write cap).
@@ -251,6 +252,13 @@ export class Peer implements Endpoint {
     if (this.#closed || this.#registering) return;
     this.#reading.release(Pause.Registering);
     this.#endIfDone();
+  }
+
+  /** `REGISTERED <role> <name>`, encoded once per role: a pipeline of repeated REGISTERs holds one array, not one each. */
+  #registeredReply(role: Role): Uint8Array {
+    const cached = this.#registered[role];
+    if (cached !== undefined) return cached;
+    return (this.#registered[role] = encodeRegistered(role, this.#name!));
   }
 
   #send(to: string, body: Uint8Array, cost: number): void {
