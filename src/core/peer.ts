@@ -65,7 +65,13 @@ export class Peer implements Endpoint {
     this.#inbox = new Inbox(inboxLimits, wire, hub.held, hub.clock, this.#onDeadline);
     this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten);
     this.#reading = new ReadGate(wire, this.#inbox);
-    this.#pacing = new Pacing(limits, hub.clock, this.#paidOff);
+    this.#pacing = new Pacing(limits, hub.clock, {
+      onThrottled: (waitMs) => {
+        this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.#name, waitMs: Math.ceil(waitMs) });
+        this.#reading.hold(Pause.Throttled);
+      },
+      onPaidOff: this.#paidOff,
+    });
     if (hub.events.wants("connection.open")) hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
     // docs/protocol.md §6 "Connections": over a cap, ERROR 106 and close; nothing else happens on it.
     const admitted = hub.addresses.admit(this.address);
@@ -108,14 +114,14 @@ export class Peer implements Endpoint {
 
   #handle(head: ClientHead, body: Uint8Array, headBytes: number): void {
     const cost = headBytes + body.length + this.#hub.limits.messageCostBytes;
-    if (head.verb !== "SEND") this.#spend(1, cost);
+    if (head.verb !== "SEND") this.#pacing.spend(1, cost);
     switch (head.verb) {
       case "REGISTER":
         return this.#register(head.role, head.name, head.password);
       case "SEND":
         // docs/protocol.md §3: only a registered user's sending connection may SEND.
         if (!this.#user?.registered || !this.#sends) {
-          this.#spend(1, cost);
+          this.#pacing.spend(1, cost);
           return this.#reply(noUserRegistered);
         }
         return this.#send(head.to, body, cost);
@@ -266,34 +272,17 @@ export class Peer implements Endpoint {
     this.#admitted = false;
     const sent = this.#hub.delivery.send(this.#name!, to, body, this.#admit);
     // docs/protocol.md D32: every message costs, a SEND refused before any recipient too.
-    if (!this.#admitted) this.#spend(1, cost);
+    if (!this.#admitted) this.#pacing.spend(1, cost);
     if (sent instanceof Transaction) return this.#reply(sent);
     if (this.#hub.events.wants("send.failed")) this.#hub.events.emit({ type: "send.failed", from: this.#name!, to, reason: sent });
     this.#reply(unableToSend);
   }
 
-  /**
-   * docs/protocol.md §6 "Rates": a SEND costs its message once per recipient.
-   * One that costs more than the whole burst is refused; any other is paid,
-   * and a connection in debt is not read until it is paid off.
-   */
+  /** docs/protocol.md D32: a SEND costs its message once per recipient, and one costing more than a burst is refused. */
   readonly #admit: Admit = (recipients) => {
     this.#admitted = true;
-    if (!this.#pacing.affords(recipients, this.#sendCost)) {
-      this.#spend(1, this.#sendCost);
-      return FailReason.RateLimited;
-    }
-    this.#spend(recipients, this.#sendCost * recipients);
-    return undefined;
+    return this.#pacing.admit(recipients, this.#sendCost) ? undefined : FailReason.RateLimited;
   };
-
-  #spend(messages: number, bytes: number): void {
-    const wasInDebt = this.#pacing.inDebt;
-    const waitMs = this.#pacing.spend(messages, bytes);
-    if (waitMs === 0 || wasInDebt) return;
-    this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.#name, waitMs: Math.ceil(waitMs) });
-    this.#reading.hold(Pause.Throttled);
-  }
 
   readonly #paidOff = (): void => {
     // Reading stays paused while what was held is handled: that may put the
@@ -310,15 +299,8 @@ export class Peer implements Endpoint {
     return this.#replies.bytes + Math.max(0, this.#wire.queuedBytes - this.#inbox.unflushedBytes);
   }
 
-  /**
-   * Backpressure for replies (D30): a connection that does not read what it
-   * asked for is not read either, once an eighth of its write cap is waiting.
-   */
   #checkBacklog(): void {
-    const waiting = this.#ownBacklog();
-    const cap = this.#hub.limits.maxQueuedBytes;
-    if (waiting > cap / 8) this.#reading.hold(Pause.Backlogged);
-    else if (waiting <= cap / 16 && !this.#closed) this.#reading.release(Pause.Backlogged);
+    if (!this.#closed) this.#reading.followBacklog(this.#ownBacklog(), this.#hub.limits.maxQueuedBytes);
   }
 
   readonly #onRepliesWritten = (): void => {

@@ -47,6 +47,16 @@ export class ReadGate {
     this.reopen();
   }
 
+  /**
+   * Backpressure for replies (docs/protocol.md D30): a connection that does
+   * not read what it asked for is not read either, once an eighth of its
+   * write cap of its own replies is waiting, and again once a sixteenth is.
+   */
+  followBacklog(waiting: number, cap: number): void {
+    if (waiting > cap / 8) this.hold(Pause.Backlogged);
+    else if (waiting <= cap / 16) this.release(Pause.Backlogged);
+  }
+
   /** Reads again if no reason is left. */
   reopen(): void {
     if (this.#reasons !== 0) return;
