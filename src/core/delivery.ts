@@ -6,6 +6,7 @@
 import { BROADCAST, isBroadcast } from "../protocol/names.ts";
 import type { Directory } from "./directory.ts";
 import type { Endpoint } from "./endpoint.ts";
+import { silentEvents, type EventSink } from "./events.ts";
 import { FailReason } from "./reasons.ts";
 import { Transaction } from "./transaction.ts";
 
@@ -16,9 +17,11 @@ const admitAll: Admit = () => undefined;
 
 export class Delivery {
   readonly #directory: Directory;
+  readonly #events: EventSink;
 
-  constructor(directory: Directory) {
+  constructor(directory: Directory, events: EventSink = silentEvents) {
     this.#directory = directory;
+    this.#events = events;
   }
 
   /**
@@ -66,7 +69,10 @@ export class Delivery {
     const tx = new Transaction(from, BROADCAST, receivers.length);
     for (const receiver of receivers) {
       const failure = receiver.forward(tx, body);
-      if (failure !== undefined) tx.fail(failure);
+      if (failure === undefined) continue;
+      tx.fail(failure);
+      // D29: counted per recipient that refused, so a metric shows how often one idle user fails broadcasts.
+      if (this.#events.wants("broadcast.refused")) this.#events.emit({ type: "broadcast.refused", from, to: receiver.name, reason: failure });
     }
     return tx;
   }

@@ -26,7 +26,8 @@ export type ServerEvent =
   | { readonly type: "recipient.timeout"; readonly id: number; readonly user: string | undefined; readonly deadline: "ack" | "write"; readonly waitedMs: number }
   | { readonly type: "user.registered"; readonly user: string; readonly address: string }
   | { readonly type: "auth.refused"; readonly id: number; readonly user: string; readonly reason: "plaintext" | "malformed" | "refused" | "busy" }
-  | { readonly type: "send.failed"; readonly from: string; readonly to: string; readonly reason: FailReason };
+  | { readonly type: "send.failed"; readonly from: string; readonly to: string; readonly reason: FailReason }
+  | { readonly type: "broadcast.refused"; readonly from: string; readonly to: string | undefined; readonly reason: FailReason };
 
 export type EventType = ServerEvent["type"];
 
@@ -57,6 +58,7 @@ export const eventLevel: { readonly [T in EventType]: LogLevel } = {
   "user.registered": "info",
   "auth.refused": "info",
   "send.failed": "debug",
+  "broadcast.refused": "debug",
 };
 
 /** Where events go; `wants` lets a hot path skip building an event nobody records. */

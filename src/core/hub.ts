@@ -93,7 +93,7 @@ export function createHub(options: HubOptions = {}): Hub {
   return {
     limits,
     directory,
-    delivery: new Delivery(directory),
+    delivery: new Delivery(directory, options.events ?? silentEvents),
     events: options.events ?? silentEvents,
     peers: new Set(),
     addresses,

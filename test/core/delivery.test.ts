@@ -90,4 +90,17 @@ describe("Delivery", async () => {
     expect(found.outcome).toBeUndefined();
     expect(missing.outcome).toEqual({ kind: "failed", reason: FailReason.NoRecipient });
   });
+
+  test("reports each recipient that refused a broadcast, as a typed event (D29)", async () => {
+    const registry = new Registry(60_000);
+    const refused: string[] = [];
+    const delivery = new Delivery(registry, { emit: (event) => void (event.type === "broadcast.refused" && refused.push(`${event.from}->${event.reason}`)), wants: () => true });
+    const idle = await register(registry, "idle");
+    await register(registry, "busy");
+    await register(registry, "x");
+    idle.onForward = () => false;
+    const tx = delivery.send("x", "ALL", body) as Transaction;
+    expect(tx.outcome).toEqual({ kind: "failed", reason: FailReason.QueueFull });
+    expect(refused).toEqual(["x->queue-full"]);
+  });
 });
