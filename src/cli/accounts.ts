@@ -77,10 +77,11 @@ export async function readPassword(prompt: string): Promise<Uint8Array> {
 }
 
 function typeSilently(prompt: string): Promise<string> {
-  process.stderr.write(prompt);
   const stdin = process.stdin;
+  // Raw (no echo) before the question shows: whoever answers it at once must not be echoed.
   stdin.setRawMode(true);
   stdin.resume();
+  process.stderr.write(prompt);
   let typed = "";
   const { promise, resolve, reject } = Promise.withResolvers<string>();
   const done = (error?: Error) => {

@@ -12,7 +12,7 @@ import { createLogger, LogFormats } from "../core/log.ts";
 import { FileAuthority } from "../accounts/authority.ts";
 import { runAccounts } from "./accounts.ts";
 import { passwordProblem, passwordProblemText } from "../protocol/password.ts";
-import { startServer } from "../server.ts";
+import { startServer, type RunningServer } from "../server.ts";
 import packageJson from "../../package.json" with { type: "json" };
 import { helpFlag, helpText, integer, Invalid, type Env, mapValues, nonEmpty, oneOf, option, optional, readFlags, text, toggle, UsageError, type Rule } from "./flags.ts";
 
@@ -107,7 +107,34 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
       ? undefined
       : FileAuthority.open({ path: options.accounts, requireAccounts: options.requireAccounts, maxClaimsPerAddress: options.maxClaimsPerAddress });
   for (const problem of accounts?.problems ?? []) events.emit({ type: "accounts.problem", file: options.accounts!, problem });
-  let server;
+  // Signal handlers go in before the listeners: a supervisor (or a test) that
+  // signals as soon as it reads server.listening must not meet the default action.
+  let server: RunningServer | undefined;
+  const { promise: stopped, resolve } = Promise.withResolvers<number>();
+  const onSignal = (signal: string) => {
+    events.emit({ type: "server.signal", signal });
+    if (server === undefined) return resolve(0);
+    void server.stop().then(() => resolve(0));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  process.on("SIGHUP", () => {
+    events.emit({ type: "server.signal", signal: "SIGHUP" });
+    // A certificate that fails to load keeps the old one, and says why.
+    if (tls !== undefined && server !== undefined) {
+      try {
+        server.reloadTls(readTls()!);
+        events.emit({ type: "tls.reloaded", cert: options.tlsCert! });
+      } catch (error) {
+        events.emit({ type: "tls.reload-failed", error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    if (accounts !== undefined) {
+      const { added, removed, changed, problems } = accounts.authority.reload();
+      for (const problem of problems) events.emit({ type: "accounts.problem", file: options.accounts!, problem });
+      events.emit({ type: "accounts.reloaded", accounts: accounts.authority.size, added: added.join(","), removed: removed.join(","), changed: changed.join(",") });
+    }
+  });
   try {
     server = startServer({
       hostname: host,
@@ -125,30 +152,6 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
     const why = inUse ? "address already in use" : error instanceof Error ? error.message : String(error);
     throw new Error(`cannot listen on ${host}:${port}: ${why}`);
   }
-  const { promise: stopped, resolve } = Promise.withResolvers<number>();
-  const onSignal = (signal: string) => {
-    events.emit({ type: "server.signal", signal });
-    server.stop().then(() => resolve(0));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  process.on("SIGHUP", () => {
-    events.emit({ type: "server.signal", signal: "SIGHUP" });
-    // A certificate that fails to load keeps the old one, and says why.
-    if (tls !== undefined) {
-      try {
-        server.reloadTls(readTls()!);
-        events.emit({ type: "tls.reloaded", cert: options.tlsCert! });
-      } catch (error) {
-        events.emit({ type: "tls.reload-failed", error: error instanceof Error ? error.message : String(error) });
-      }
-    }
-    if (accounts !== undefined) {
-      const { added, removed, changed, problems } = accounts.authority.reload();
-      for (const problem of problems) events.emit({ type: "accounts.problem", file: options.accounts!, problem });
-      events.emit({ type: "accounts.reloaded", accounts: accounts.authority.size, added: added.join(","), removed: removed.join(","), changed: changed.join(",") });
-    }
-  });
   return stopped;
 }
 
