@@ -12,7 +12,8 @@ import { createLogger, LogFormats } from "../core/log.ts";
 import { FileAuthority } from "../accounts/authority.ts";
 import { runAccounts } from "./accounts.ts";
 import { passwordProblem, passwordProblemText } from "../protocol/password.ts";
-import { startServer } from "../server.ts";
+import { startServer, type RunningServer } from "../server.ts";
+import { normalizeOrigin } from "../transports/http-listener.ts";
 import packageJson from "../../package.json" with { type: "json" };
 import { helpFlag, helpText, integer, Invalid, type Env, mapValues, nonEmpty, oneOf, option, optional, readFlags, text, toggle, UsageError, type Rule } from "./flags.ts";
 
@@ -32,6 +33,14 @@ const ranges: Rule<readonly AddressRange[]> = (value) => {
   return bad === undefined ? (parsed as AddressRange[]) : new Invalid(`expected CIDR ranges like 10.0.0.0/8,::1/128, got ${JSON.stringify(bad)}`);
 };
 
+/** `https://chat.example.org,http://localhost:8080` -> origins; empty text is none. */
+const origins: Rule<readonly string[]> = (value) => {
+  const parts = value.split(",").map((part) => part.trim()).filter((part) => part !== "");
+  const parsed = parts.map(normalizeOrigin);
+  const bad = parts.find((_, i) => parsed[i] === undefined);
+  return bad === undefined ? (parsed as string[]) : new Invalid(`expected origins like https://chat.example.org, got ${JSON.stringify(bad)}`);
+};
+
 export const serverFlags = {
   host: option("address to listen on (0.0.0.0 serves the LAN)", text, "127.0.0.1"),
   port: option("plain TCP port to listen on (0 picks a free one)", integer(0, 65535), 5050),
@@ -40,6 +49,9 @@ export const serverFlags = {
   tlsKey: optional("TLS private key, a PEM file", nonEmpty),
   tlsPort: option("TLS port to listen on (0 picks a free one)", integer(0, 65535), 5443),
   tlsHandshakeTimeoutMs: option("time for a TLS client to finish its handshake (ms)", integer(1, 2 ** 31 - 1), 10_000),
+  httpPort: option("HTTP port: WebSocket clients at /ws, health at /healthz (0 picks a free one)", integer(0, 65535), 5080),
+  noHttp: toggle("serve no HTTP (no WebSocket, no /healthz)"),
+  allowOrigins: option("origins, comma-separated, whose web pages may open a WebSocket besides the server's own (default: none)", origins, []),
   ...limitFlags,
   exemptAddresses: option("CIDR ranges, comma-separated, that the per-address caps do not apply to (default: none)", ranges, []),
   accounts: optional("the accounts file: names with an account need their password (reloaded on SIGHUP)", nonEmpty),
@@ -107,32 +119,20 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
       ? undefined
       : FileAuthority.open({ path: options.accounts, requireAccounts: options.requireAccounts, maxClaimsPerAddress: options.maxClaimsPerAddress });
   for (const problem of accounts?.problems ?? []) events.emit({ type: "accounts.problem", file: options.accounts!, problem });
-  let server;
-  try {
-    server = startServer({
-      hostname: host,
-      port,
-      plain: !options.noPlain,
-      tls: tls && { ...tls, port: options.tlsPort, handshakeTimeoutMs: options.tlsHandshakeTimeoutMs },
-      limits,
-      events,
-      exempt: options.exemptAddresses,
-      authority: accounts?.authority,
-      trustPlaintext: options.trustPlaintextPasswordsFrom,
-    });
-  } catch (error) {
-    const inUse = error instanceof Error && "code" in error && error.code === "EADDRINUSE";
-    const why = inUse ? "address already in use" : error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot listen on ${host}:${port}: ${why}`);
-  }
+  let server: RunningServer | undefined;
+  // Before the server starts: a supervisor may signal as soon as it reads the
+  // server.listening lines, and an unhandled SIGHUP would kill the process.
   const { promise: stopped, resolve } = Promise.withResolvers<number>();
   const onSignal = (signal: string) => {
     events.emit({ type: "server.signal", signal });
-    server.stop().then(() => resolve(0));
+    // A signal before the server is up: nothing to stop yet.
+    if (server === undefined) resolve(0);
+    else server.stop().then(() => resolve(0));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   process.on("SIGHUP", () => {
+    if (server === undefined) return;
     events.emit({ type: "server.signal", signal: "SIGHUP" });
     // A certificate that fails to load keeps the old one, and says why.
     if (tls !== undefined) {
@@ -149,6 +149,24 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
       events.emit({ type: "accounts.reloaded", accounts: accounts.authority.size, added: added.join(","), removed: removed.join(","), changed: changed.join(",") });
     }
   });
+  try {
+    server = startServer({
+      hostname: host,
+      port,
+      plain: !options.noPlain,
+      tls: tls && { ...tls, port: options.tlsPort, handshakeTimeoutMs: options.tlsHandshakeTimeoutMs },
+      http: options.noHttp ? undefined : { port: options.httpPort, allowOrigins: options.allowOrigins },
+      limits,
+      events,
+      exempt: options.exemptAddresses,
+      authority: accounts?.authority,
+      trustPlaintext: options.trustPlaintextPasswordsFrom,
+    });
+  } catch (error) {
+    const inUse = error instanceof Error && "code" in error && error.code === "EADDRINUSE";
+    const why = inUse ? "address already in use" : error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot listen on ${host}:${port}: ${why}`);
+  }
   return stopped;
 }
 
