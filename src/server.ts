@@ -8,6 +8,7 @@ import type { Authority } from "./core/authority.ts";
 import type { EventSink } from "./core/events.ts";
 import { createHub } from "./core/hub.ts";
 import type { LimitValues } from "./protocol/limits.ts";
+import { listenHttp, type HttpListener } from "./transports/http-listener.ts";
 import { listenStream, type Listener, type TlsFiles } from "./transports/stream-listener.ts";
 
 export type ServerOptions = {
@@ -18,6 +19,8 @@ export type ServerOptions = {
   readonly plain?: boolean;
   /** Serve TLS too, on its own port (default 5443), with this certificate and key (PEM text). */
   readonly tls?: TlsFiles & { readonly port?: number; readonly handshakeTimeoutMs?: number };
+  /** Serve HTTP too (WebSocket at /ws, /healthz), on this port (default 5080); off unless given. */
+  readonly http?: { readonly port?: number; readonly allowOrigins?: readonly string[] };
   readonly limits?: Partial<LimitValues>;
   readonly events?: EventSink;
   /** Addresses the per-address caps do not apply to. */
@@ -30,9 +33,10 @@ export type ServerOptions = {
 
 export type RunningServer = {
   readonly hostname: string;
-  /** The first listener's port: plain TCP's, or TLS's when there is no plain one. */
+  /** The first listener's port: plain TCP's, or TLS's when there is no plain one, else HTTP's. */
   readonly port: number;
   readonly tlsPort: number | undefined;
+  readonly httpPort: number | undefined;
   /** Open connections, registered or not. */
   readonly connections: number;
   /** Names with at least one role held. */
@@ -84,29 +88,35 @@ export function startServer(options: ServerOptions = {}): RunningServer {
   const { events, peers, directory } = hub;
   const hostname = options.hostname ?? "127.0.0.1";
   const listeners: Listener[] = [];
+  let http: HttpListener | undefined;
   try {
     if (options.plain ?? true) listeners.push(listenStream(hub, { hostname, port: options.port ?? 5050 }));
     if (options.tls !== undefined) listeners.push(listenStream(hub, { hostname, port: options.tls.port ?? 5443, tls: options.tls, handshakeTimeoutMs: options.tls.handshakeTimeoutMs }));
+    if (options.http !== undefined) http = listenHttp(hub, { hostname, port: options.http.port ?? 5080, allowOrigins: options.http.allowOrigins });
   } catch (error) {
     for (const listener of listeners) listener.closeAll();
     throw error;
   }
-  if (listeners.length === 0) throw new Error("no listener: plain TCP is off and TLS is not configured");
+  if (listeners.length === 0 && http === undefined) throw new Error("no listener: plain TCP is off and neither TLS nor HTTP is configured");
   const tlsListener = listeners.find((listener) => listener.transport === "tls");
   events.emit({ type: "server.limits", fileLimit: files ?? "unknown", maxConnections });
-  for (const listener of listeners) events.emit({ type: "server.listening", transport: listener.transport, host: hostname, port: listener.port });
+  for (const listener of [...listeners, ...(http === undefined ? [] : [http])]) events.emit({ type: "server.listening", transport: listener.transport, host: hostname, port: listener.port });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       for (const listener of listeners) listener.stop();
+      // HTTP keeps answering while the connections drain: /healthz says 503 meanwhile.
+      http?.beginStop();
       events.emit({ type: "server.stopping", connections: peers.size });
       for (const peer of [...peers]) peer.shutdown();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdownDeadlineMs)));
-      await Promise.race([Promise.all(listeners.map((listener) => listener.drained())), deadline]);
+      const drained = [...listeners, ...(http === undefined ? [] : [http])].map((listener) => listener.drained());
+      await Promise.race([Promise.all(drained), deadline]);
       clearTimeout(timer);
       for (const listener of listeners) listener.closeAll();
+      http?.closeAll();
       events.emit({ type: "server.stopped" });
     })();
     return stopping;
@@ -114,8 +124,9 @@ export function startServer(options: ServerOptions = {}): RunningServer {
 
   return {
     hostname,
-    port: listeners[0]!.port,
+    port: listeners[0]?.port ?? http!.port,
     tlsPort: tlsListener?.port,
+    httpPort: http?.port,
     get connections() {
       return peers.size;
     },

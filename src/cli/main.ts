@@ -13,6 +13,7 @@ import { FileAuthority } from "../accounts/authority.ts";
 import { runAccounts } from "./accounts.ts";
 import { passwordProblem, passwordProblemText } from "../protocol/password.ts";
 import { startServer, type RunningServer } from "../server.ts";
+import { normalizeOrigin } from "../transports/http-listener.ts";
 import packageJson from "../../package.json" with { type: "json" };
 import { helpFlag, helpText, integer, Invalid, type Env, mapValues, nonEmpty, oneOf, option, optional, readFlags, text, toggle, UsageError, type Rule } from "./flags.ts";
 
@@ -32,6 +33,14 @@ const ranges: Rule<readonly AddressRange[]> = (value) => {
   return bad === undefined ? (parsed as AddressRange[]) : new Invalid(`expected CIDR ranges like 10.0.0.0/8,::1/128, got ${JSON.stringify(bad)}`);
 };
 
+/** `https://chat.example.org,http://localhost:8080` -> origins; empty text is none. */
+const origins: Rule<readonly string[]> = (value) => {
+  const parts = value.split(",").map((part) => part.trim()).filter((part) => part !== "");
+  const parsed = parts.map(normalizeOrigin);
+  const bad = parts.find((_, i) => parsed[i] === undefined);
+  return bad === undefined ? (parsed as string[]) : new Invalid(`expected origins like https://chat.example.org, got ${JSON.stringify(bad)}`);
+};
+
 export const serverFlags = {
   host: option("address to listen on (0.0.0.0 serves the LAN)", text, "127.0.0.1"),
   port: option("plain TCP port to listen on (0 picks a free one)", integer(0, 65535), 5050),
@@ -40,6 +49,9 @@ export const serverFlags = {
   tlsKey: optional("TLS private key, a PEM file", nonEmpty),
   tlsPort: option("TLS port to listen on (0 picks a free one)", integer(0, 65535), 5443),
   tlsHandshakeTimeoutMs: option("time for a TLS client to finish its handshake (ms)", integer(1, 2 ** 31 - 1), 10_000),
+  httpPort: option("HTTP port: WebSocket clients at /ws, health at /healthz (0 picks a free one)", integer(0, 65535), 5080),
+  noHttp: toggle("serve no HTTP (no WebSocket, no /healthz)"),
+  allowOrigins: option("origins, comma-separated, whose web pages may open a WebSocket besides the server's own (default: none)", origins, []),
   ...limitFlags,
   exemptAddresses: option("CIDR ranges, comma-separated, that the per-address caps do not apply to (default: none)", ranges, []),
   accounts: optional("the accounts file: names with an account need their password (reloaded on SIGHUP)", nonEmpty),
@@ -141,6 +153,7 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
       port,
       plain: !options.noPlain,
       tls: tls && { ...tls, port: options.tlsPort, handshakeTimeoutMs: options.tlsHandshakeTimeoutMs },
+      http: options.noHttp ? undefined : { port: options.httpPort, allowOrigins: options.allowOrigins },
       limits,
       events,
       exempt: options.exemptAddresses,

@@ -67,6 +67,7 @@ export const ProtocolReason = {
   BadHeaderLine: "bad-header-line",
   EmptyFirstLine: "empty-first-line",
   TlsOnPlainPort: "tls-on-plain-port",
+  NotOneMessage: "not-one-message",
   Internal: "internal-error",
 } as const;
 export type ProtocolReason = (typeof ProtocolReason)[keyof typeof ProtocolReason];

@@ -61,6 +61,11 @@ export class Framer<H extends { readonly length: number }> {
     return this.#error;
   }
 
+  /** Whether no header block or body is in progress: a message-based transport (WebSocket) requires it after each message. */
+  get atBoundary(): boolean {
+    return this.#state === "head" && !this.#started && this.#scratchBytes === 0;
+  }
+
   /** Delivers each complete frame to `sink` in order; returns the error that stopped parsing, if any (sticky). */
   push(chunk: Uint8Array, sink: FrameSink<H>): ProtocolError | undefined {
     this.pushWhile(chunk, sink, always);

@@ -52,6 +52,9 @@ describe("flags", () => {
       tlsKey: undefined,
       tlsPort: 5443,
       tlsHandshakeTimeoutMs: 10_000,
+      httpPort: 5080,
+      noHttp: false,
+      allowOrigins: [],
       ...limits,
       exemptAddresses: [],
       accounts: undefined,
@@ -61,6 +64,11 @@ describe("flags", () => {
       logFormat: "text",
       help: false,
     } as never);
+  });
+
+  test("reads --allow-origins as origins, and refuses anything else in one line", () => {
+    expect(server(["--allow-origins", "https://Chat.example.org:443/, http://localhost:8080"]).allowOrigins).toEqual(["https://chat.example.org", "http://localhost:8080"]);
+    expect(() => server(["--allow-origins", "chat.example.org"])).toThrow(/origins like/);
   });
 
   test("reads --exempt-addresses as CIDR ranges, and refuses anything else in one line", () => {

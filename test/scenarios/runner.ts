@@ -12,7 +12,10 @@ export const modes: readonly Mode[] = ["two-connection", "single-connection"];
 /** Something that serves the protocol on a port; with `ca`, over TLS trusting that certificate. */
 export type Target = {
   readonly name: string;
-  start(limits: Partial<LimitValues>): Promise<{ readonly port: number; readonly ca?: string; stop(): Promise<void> }>;
+  /** Default: every mode. */
+  readonly modes?: readonly Mode[];
+  /** With `webSocket`, a URL: every connection is a WebSocket there instead of TCP to `port`. */
+  start(limits: Partial<LimitValues>): Promise<{ readonly port: number; readonly ca?: string; readonly webSocket?: string; stop(): Promise<void> }>;
 };
 
 /** A registered member of the cast. Messages are routed to the right connection by their verb. */
@@ -77,7 +80,7 @@ async function register(peer: Peer, role: "TOSEND" | "TORECV", name: string): Pr
 }
 
 export function runScenarios(target: Target, scenarios: readonly Scenario[]): void {
-  for (const mode of modes) {
+  for (const mode of target.modes ?? modes) {
     describe(`${target.name}, ${mode}`, () => {
       const peers: Peer[] = [];
       let stop: (() => Promise<void>) | undefined;
@@ -93,7 +96,7 @@ export function runScenarios(target: Target, scenarios: readonly Scenario[]): vo
           const server = await target.start(each.limits ?? {});
           stop = () => server.stop();
           const connect = async (label = "peer") => {
-            const peer = await Peer.connect(server.port, label, undefined, server.ca);
+            const peer = server.webSocket === undefined ? await Peer.connect(server.port, label, undefined, server.ca) : await Peer.connectWebSocket(server.webSocket, label);
             peers.push(peer);
             return peer;
           };

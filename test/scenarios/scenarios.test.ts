@@ -1,6 +1,8 @@
 // Every transcript against a server in this process, in both connection
-// modes, over plain TCP and over TLS: the same bytes, the same answers.
+// modes, over plain TCP and over TLS, and over WebSocket (one connection per
+// user, docs/protocol.md D44): the same bytes, the same answers.
 
+import { startServer } from "../../src/server.ts";
 import { testCertificate, testServer } from "../support/server.ts";
 import { broadcast } from "./broadcast.ts";
 import { delivery } from "./delivery.ts";
@@ -18,6 +20,18 @@ runScenarios(
       const tls = await testCertificate();
       const server = testServer(limits, tls);
       return { port: server.tlsPort!, ca: tls.cert, stop: () => server.stop() };
+    },
+  },
+  transcripts,
+);
+
+runScenarios(
+  {
+    name: "in-process server over WebSocket",
+    modes: ["single-connection"],
+    async start(limits) {
+      const server = startServer({ hostname: "127.0.0.1", port: 0, limits, http: { port: 0 } });
+      return { port: server.port, webSocket: `ws://127.0.0.1:${server.httpPort}/ws`, stop: () => server.stop() };
     },
   },
   transcripts,

@@ -40,6 +40,10 @@ export function show(data: Uint8Array, max = 200): string {
 export class Peer {
   readonly label: string;
   #socket!: Socket<undefined>;
+  // Over WebSocket (docs/protocol.md D44): each whole protocol message written goes as one WebSocket message.
+  #ws: WebSocket | undefined;
+  #unsent: Uint8Array = new Uint8Array(0);
+  #closeCode: number | undefined;
   #buffer: Uint8Array = new Uint8Array(0);
   /** Written and not yet taken by the kernel: everything written in one turn leaves in one write(). */
   #parts: Uint8Array[] = [];
@@ -86,6 +90,29 @@ export class Peer {
     return peer;
   }
 
+  /** Connects to a parley WebSocket URL (ws://127.0.0.1:port/ws), with extra headers (an Origin) if given. */
+  static async connectWebSocket(url: string, label = "peer", headers: Record<string, string> = {}): Promise<Peer> {
+    const peer = new Peer(label);
+    const ws = new WebSocket(url, { headers });
+    ws.binaryType = "arraybuffer";
+    peer.#ws = ws;
+    const opened = Promise.withResolvers<void>();
+    ws.onopen = () => opened.resolve();
+    ws.onmessage = (event) => peer.#onData(typeof event.data === "string" ? encoder.encode(event.data) : new Uint8Array(event.data as ArrayBuffer));
+    ws.onclose = (event) => {
+      peer.#closeCode = event.code;
+      opened.reject(new Error(`${label}: WebSocket closed with ${event.code} before it opened`));
+      peer.#onClose();
+    };
+    await opened.promise;
+    return peer;
+  }
+
+  /** The WebSocket close code the connection ended with. */
+  get closeCode(): number | undefined {
+    return this.#closeCode;
+  }
+
   get isClosed(): boolean {
     return this.#closed;
   }
@@ -97,6 +124,7 @@ export class Peer {
 
   send(data: Bytes): void {
     if (this.#closed) return;
+    if (this.#ws !== undefined) return this.#sendMessages(bytes(data));
     this.#parts.push(bytes(data));
     if (this.#scheduled || this.#blocked) return;
     this.#scheduled = true;
@@ -137,6 +165,7 @@ export class Peer {
 
   /** Stops reading from the socket, so the server's writes back up (a slow consumer). */
   pause(): void {
+    if (this.#ws !== undefined) throw new Error("a WebSocket peer cannot pause");
     this.#socket.pause();
   }
 
@@ -148,12 +177,15 @@ export class Peer {
   /** Closes the connection and stops reading at once: over TLS, end() alone still takes what the server writes after. */
   close(): void {
     this.#listener = undefined;
+    this.#ws?.close();
     this.#socket?.end();
     this.#onClose();
   }
 
   /** Half-closes: sends FIN but keeps reading. */
   shutdown(): void {
+    // WebSocket has no half-close: the nearest is closing.
+    if (this.#ws !== undefined) return this.#ws.close(1000);
     this.#socket.shutdown();
   }
 
@@ -171,6 +203,28 @@ export class Peer {
       this.#blocked = true;
     }
     this.#changes.changed();
+  }
+
+  /** Sends each whole protocol message in `data` (after what was left over) as one WebSocket message; keeps the rest. */
+  #sendMessages(data: Uint8Array): void {
+    const all = concat([this.#unsent, data]);
+    const text = Buffer.from(all.buffer, all.byteOffset, all.length).toString("latin1");
+    let [start, at, length, started] = [0, 0, 0, false];
+    for (let lf = text.indexOf("\n"); lf >= 0; lf = text.indexOf("\n", at)) {
+      const line = text.slice(at, lf).replace(/[ \t\r]+$/, "");
+      at = lf + 1;
+      if (line !== "") {
+        started = true;
+        length = Number(/^content-length:\s*([0-9]{1,15})$/i.exec(line)?.[1] ?? length);
+        continue;
+      }
+      if (!started) continue;
+      if (text.length - at < length) break;
+      at += length;
+      this.#ws!.send(all.subarray(start, at));
+      [start, length, started] = [at, 0, false];
+    }
+    this.#unsent = all.subarray(start);
   }
 
   #onData(chunk: Uint8Array): void {

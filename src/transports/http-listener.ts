@@ -1,0 +1,135 @@
+// The HTTP listener: WebSocket upgrades at /ws (each socket a
+// WebSocketConnection for the core), /healthz for load balancers and
+// supervisors, and a placeholder page at / until the web client exists.
+
+import type { Server } from "bun";
+import type { Hub } from "../core/hub.ts";
+import { WebSocketConnection, type WebSocketData } from "./websocket.ts";
+
+export type HttpListenerOptions = {
+  readonly hostname: string;
+  readonly port: number;
+  /** Origins besides the server's own whose pages may open a WebSocket (docs/protocol.md D47). */
+  readonly allowOrigins?: readonly string[];
+};
+
+export type HttpListener = {
+  readonly transport: "http";
+  readonly port: number;
+  /** Shutdown began: /healthz answers 503 and upgrades are refused; open sockets stay. */
+  beginStop(): void;
+  /** Closes the listener and every connection it accepted. */
+  closeAll(): void;
+  /** Resolves once no WebSocket is open. */
+  drained(): Promise<void>;
+};
+
+// HTTP requests have no per-connection hooks in Bun (BUN-NOTES): a client that
+// opens a connection and says nothing is closed by this (Bun rounds to 4 s).
+const httpIdleSeconds = 10;
+
+const placeholder = `<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>parley</title>
+<p>This is a parley chat relay. The web client comes later; WebSocket clients connect to <code>/ws</code>.</p>
+</html>
+`;
+
+/** `https://Example.org:443/` -> `https://example.org`; undefined if it is no origin. */
+export function normalizeOrigin(text: string): string | undefined {
+  try {
+    const origin = new URL(text).origin;
+    return origin === "null" ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export function listenHttp(hub: Hub, options: HttpListenerOptions): HttpListener {
+  const allowed = new Set((options.allowOrigins ?? []).map((each) => normalizeOrigin(each) ?? each));
+  const open = new Set<WebSocketConnection>();
+  const waiting: (() => void)[] = [];
+  const started = performance.now();
+  let stopping = false;
+
+  const json = (status: number, body: object) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
+
+  /** docs/protocol.md D47: the page's own origin, or one a flag allows; no Origin at all is not a browser. */
+  const originAllowed = (req: Request, url: URL): boolean => {
+    const origin = req.headers.get("origin");
+    if (origin === null) return true;
+    const normalized = normalizeOrigin(origin);
+    return normalized !== undefined && (normalized === url.origin || allowed.has(normalized));
+  };
+
+  const server: Server<WebSocketData> = Bun.serve<WebSocketData>({
+    hostname: options.hostname,
+    port: options.port,
+    idleTimeout: httpIdleSeconds,
+    fetch(req, server) {
+      const url = new URL(req.url);
+      if (url.pathname === "/healthz") {
+        if (stopping) return json(503, { status: "stopping" });
+        const uptimeSeconds = Math.floor((performance.now() - started) / 1000);
+        return json(200, { status: "ok", uptimeSeconds, connections: hub.peers.size, users: hub.directory.size });
+      }
+      if (req.method !== "GET") return new Response("Not found\n", { status: 404 });
+      if (url.pathname === "/ws") {
+        if (!originAllowed(req, url)) return new Response("Forbidden origin\n", { status: 403 });
+        if (stopping) return new Response("Stopping\n", { status: 503 });
+        const address = server.requestIP(req)?.address ?? "unknown";
+        const data: WebSocketData = { address, secure: url.protocol === "https:" };
+        if (server.upgrade(req, { data })) return undefined;
+        return new Response("Expected a WebSocket upgrade\n", { status: 426 });
+      }
+      if (url.pathname === "/") return new Response(placeholder, { headers: { "content-type": "text/html; charset=utf-8" } });
+      return new Response("Not found\n", { status: 404 });
+    },
+    websocket: {
+      data: {} as WebSocketData,
+      // docs/protocol.md D45: a message over the limits is closed by Bun with 1009, never buffered whole.
+      maxPayloadLength: hub.limits.maxHeaderBytes + hub.limits.maxBodyBytes,
+      // Small, so Bun holds little beyond parley's own queue, which counts against the write cap (D48).
+      backpressureLimit: 64 * 1024,
+      closeOnBackpressureLimit: false,
+      // Bun pings an idle socket and closes one that does not answer: the WebSocket form of TCP keepalive.
+      idleTimeout: Math.min(960, Math.max(8, Math.ceil(hub.limits.keepAliveMs / 1000))),
+      sendPings: true,
+      open(ws) {
+        const connection = new WebSocketConnection(ws, hub);
+        ws.data.connection = connection;
+        open.add(connection);
+      },
+      message(ws, message) {
+        ws.data.connection?.onMessage(message);
+      },
+      drain(ws) {
+        ws.data.connection?.onDrain();
+      },
+      close(ws) {
+        const connection = ws.data.connection;
+        if (connection === undefined) return;
+        open.delete(connection);
+        connection.onClose();
+        if (open.size === 0) for (const resolve of waiting.splice(0)) resolve();
+      },
+    },
+  });
+
+  return {
+    transport: "http",
+    port: server.port!,
+    beginStop() {
+      stopping = true;
+    },
+    closeAll() {
+      for (const connection of [...open]) connection.drop();
+      void server.stop(true);
+    },
+    drained() {
+      if (open.size === 0) return Promise.resolve();
+      const { promise, resolve } = Promise.withResolvers<void>();
+      waiting.push(resolve);
+      return promise;
+    },
+  };
+}
