@@ -106,7 +106,8 @@ async function runAccounts(plan: Plan, repeat: number, options: Options, fixture
     withAccounts.checkCpuMs = await fixtures.checkCpuMs();
     if (without.txPerSec > 0) {
       withAccounts.withoutTxRatio = withAccounts.txPerSec / without.txPerSec;
-      withAccounts.withoutMicrosRatio = withAccounts.serverMicrosPerTx / without.serverMicrosPerTx;
+      // A short run without accounts may take under one 10 ms CPU tick: then there is no ratio to give.
+      if (without.serverMicrosPerTx > 0) withAccounts.withoutMicrosRatio = withAccounts.serverMicrosPerTx / without.serverMicrosPerTx;
     }
   }
   return [without, withAccounts];

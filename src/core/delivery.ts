@@ -18,10 +18,12 @@ const admitAll: Admit = () => undefined;
 export class Delivery {
   readonly #directory: Directory;
   readonly #events: EventSink;
+  readonly #clock: { readonly now: number } | undefined;
 
-  constructor(directory: Directory, events: EventSink = silentEvents) {
+  constructor(directory: Directory, events: EventSink = silentEvents, clock?: { readonly now: number }) {
     this.#directory = directory;
     this.#events = events;
+    this.#clock = clock;
   }
 
   /**
@@ -38,10 +40,10 @@ export class Delivery {
     if (refused !== undefined) return refused;
     if (!(receiver instanceof Promise)) {
       // docs/protocol.md §6: SENT names the recipient as it registered.
-      const tx = new Transaction(from, receiver.name ?? to, 1);
+      const tx = new Transaction(from, receiver.name ?? to, 1, this.#clock?.now);
       return receiver.forward(tx, body) ?? tx;
     }
-    const tx = new Transaction(from, to, 1);
+    const tx = new Transaction(from, to, 1, this.#clock?.now);
     // The directory had to ask further: the SEND waits in its place in the reply order.
     receiver.then(
       (found) => {
@@ -66,7 +68,7 @@ export class Delivery {
     if (receivers.length === 0) return FailReason.NoRecipient;
     const refused = admit(receivers.length);
     if (refused !== undefined) return refused;
-    const tx = new Transaction(from, BROADCAST, receivers.length);
+    const tx = new Transaction(from, BROADCAST, receivers.length, this.#clock?.now);
     for (const receiver of receivers) {
       const failure = receiver.forward(tx, body);
       if (failure === undefined) continue;

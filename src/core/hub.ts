@@ -7,6 +7,7 @@ import { defaultLimits, type LimitValues } from "../protocol/limits.ts";
 import { parseRange, type AddressRange } from "./address.ts";
 import { openAuthority, type Authority } from "./authority.ts";
 import { Clock } from "./clock.ts";
+import { Metrics } from "./metrics.ts";
 import { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import { silentEvents, type EventSink } from "./events.ts";
@@ -19,6 +20,8 @@ import { AddressBook, SharedBudget } from "./policy.ts";
  */
 export interface Wire {
   readonly address: string;
+  /** What carries it, for metrics: tcp, tls, ws. */
+  readonly transport: string;
   /** Whether the bytes are protected on the way (TLS): passwords may travel only so, or from trusted addresses. */
   readonly secure: boolean;
   /** Writes one complete protocol message. */
@@ -60,6 +63,8 @@ export type Hub = {
   readonly trustPlaintext: readonly AddressRange[];
   /** Read once per chunk by the transport (tick), by everyone else as `now`. */
   readonly clock: Clock;
+  /** What /metrics shows; the events above pass through it. */
+  readonly metrics: Metrics;
 };
 
 export type HubOptions = {
@@ -90,17 +95,21 @@ export function createHub(options: HubOptions = {}): Hub {
     options.exempt ?? [],
   );
   const directory = options.directory ?? new LocalDirectory(limits.registerTimeoutMs, limits.nameGraceMs, addresses);
+  const metrics = new Metrics();
+  const events = metrics.tee(options.events ?? silentEvents);
+  const clock = new Clock();
   return {
     limits,
     directory,
-    delivery: new Delivery(directory, options.events ?? silentEvents),
-    events: options.events ?? silentEvents,
+    delivery: new Delivery(directory, events, clock),
+    events,
     peers: new Set(),
     addresses,
     held: new SharedBudget(limits.maxTotalQueuedBytes),
     shareBytes: Math.max(limits.maxShareBytes, limits.maxBodyBytes + maxForwardHead),
     authority: options.authority ?? openAuthority,
     trustPlaintext: options.trustPlaintext ?? loopback,
-    clock: new Clock(),
+    clock,
+    metrics,
   };
 }

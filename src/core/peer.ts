@@ -63,7 +63,9 @@ export class Peer implements Endpoint {
     // wire is topped up to half of it at most, so one more FORWARD still fits.
     const inboxLimits = { ...limits, shareBytes: hub.shareBytes, wireBytes: Math.min(hub.shareBytes, Math.floor(limits.maxQueuedBytes / 2)) };
     this.#inbox = new Inbox(inboxLimits, wire, hub.held, hub.clock, this.#onDeadline);
-    this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten);
+    this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten, (reply) => {
+      if (reply instanceof Transaction) hub.metrics.answered(reply, hub.clock.now);
+    });
     this.#reading = new ReadGate(wire, this.#inbox);
     this.#pacing = new Pacing(limits, hub.clock, {
       onThrottled: (waitMs) => {
@@ -83,6 +85,7 @@ export class Peer implements Endpoint {
       return;
     }
     hub.peers.add(this);
+    hub.metrics.connectionOpened(wire.transport);
     // docs/protocol.md §1 limits: a connection must register a role in time.
     this.#registerTimer = setTimeout(() => this.close(CloseReason.RegisterTimeout), limits.registerTimeoutMs);
   }
@@ -198,6 +201,7 @@ export class Peer implements Endpoint {
   forward(tx: Transaction, body: Uint8Array): FailReason | undefined {
     if (this.#closed) return FailReason.Disconnected;
     const refused = this.#inbox.offer(tx, body);
+    if (refused === undefined) this.#hub.metrics.forwards++;
     // The write may have made it a slow consumer.
     return refused ?? (this.#closed ? FailReason.SlowConsumer : undefined);
   }
@@ -275,6 +279,7 @@ export class Peer implements Endpoint {
     if (!this.#admitted) this.#pacing.spend(1, cost);
     if (sent instanceof Transaction) return this.#reply(sent);
     if (this.#hub.events.wants("send.failed")) this.#hub.events.emit({ type: "send.failed", from: this.#name!, to, reason: sent });
+    this.#hub.metrics.failedTotal++;
     this.#reply(unableToSend);
   }
 
@@ -344,6 +349,7 @@ export class Peer implements Endpoint {
     this.#inbox.failAll(failure);
     if (this.#name !== undefined) this.#hub.directory.release(this.#name, this, closeReservesName[reason]);
     this.#hub.peers.delete(this);
+    this.#hub.metrics.connectionClosed(this.#wire.transport);
     this.#hub.addresses.leave(this.address);
     if (how === "flush") this.#wire.end();
     else if (how === "drop") this.#wire.drop();

@@ -60,16 +60,18 @@ type Reply = Uint8Array | PendingReply;
 export class ReplyQueue {
   readonly #write: (bytes: Uint8Array) => void;
   readonly #onWritten: () => void;
+  readonly #onAnswered: (reply: PendingReply) => void;
   #replies: Reply[] = [];
   // What the held replies will take on the wire: they are bytes waiting to be
   // written to this connection, so they count toward its write cap, or a
   // pipeline behind one unanswered SEND would grow without bound.
   #bytes = 0;
 
-  /** `onWritten` runs after every pass that wrote what was ready. */
-  constructor(write: (bytes: Uint8Array) => void, onWritten: () => void) {
+  /** `onWritten` runs after every pass that wrote what was ready; `onAnswered` for each pending reply written. */
+  constructor(write: (bytes: Uint8Array) => void, onWritten: () => void, onAnswered: (reply: PendingReply) => void = () => {}) {
     this.#write = write;
     this.#onWritten = onWritten;
+    this.#onAnswered = onAnswered;
   }
 
   get bytes(): number {
@@ -98,6 +100,7 @@ export class ReplyQueue {
       const bytes = reply instanceof Uint8Array ? reply : reply.bytes;
       this.#bytes -= sizeOf(reply);
       if (bytes !== undefined) this.#write(bytes);
+      if (!(reply instanceof Uint8Array)) this.#onAnswered(reply);
     }
     // Usually every reply was ready: empty the array in place instead of splice(), which allocates.
     if (ready === replies.length) replies.length = 0;
@@ -114,6 +117,7 @@ export class ReplyQueue {
       if (!(reply instanceof Uint8Array)) reply.abandon(reason);
       const bytes = reply instanceof Uint8Array ? reply : reply.bytes;
       if (write && bytes !== undefined) this.#write(bytes);
+      if (!(reply instanceof Uint8Array)) this.#onAnswered(reply);
     }
   }
 }

@@ -36,10 +36,14 @@ export class Transaction implements PendingReply {
   #outcome: Outcome | undefined;
   #onSettled: (() => void) | undefined;
 
-  constructor(from: string, to: string, legs: number) {
+  /** When its SEND was read (ms), for the receipt latency metric. */
+  readonly startedAt: number;
+
+  constructor(from: string, to: string, legs: number, startedAt = 0) {
     this.from = from;
     this.to = to;
     this.#legs = legs;
+    this.startedAt = startedAt;
   }
 
   get outcome(): Outcome | undefined {

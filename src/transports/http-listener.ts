@@ -1,6 +1,7 @@
 // The HTTP listener: WebSocket upgrades at /ws (each socket a
 // WebSocketConnection for the core), /healthz for load balancers and
-// supervisors, and a placeholder page at / until the web client exists.
+// supervisors, /metrics for Prometheus, and a placeholder page at / until the
+// web client exists.
 
 import type { Server } from "bun";
 import type { Hub } from "../core/hub.ts";
@@ -71,6 +72,11 @@ export function listenHttp(hub: Hub, options: HttpListenerOptions): HttpListener
         if (stopping) return json(503, { status: "stopping" });
         const uptimeSeconds = Math.floor((performance.now() - started) / 1000);
         return json(200, { status: "ok", uptimeSeconds, connections: hub.peers.size, users: hub.directory.size });
+      }
+      if (url.pathname === "/metrics") {
+        const cpu = process.cpuUsage();
+        const text = hub.metrics.render({ users: hub.directory.size, rssBytes: process.memoryUsage.rss(), cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+        return new Response(text, { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" } });
       }
       if (req.method !== "GET") return new Response("Not found\n", { status: 404 });
       if (url.pathname === "/ws") {

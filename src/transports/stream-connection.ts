@@ -39,6 +39,7 @@ function forwardHead(from: string, length: number): Uint8Array {
 export class StreamConnection implements Wire, TransportHandler {
   readonly address: string;
   readonly secure: boolean;
+  readonly transport: "tcp" | "tls";
   readonly peer: Peer;
   readonly #hub: Hub;
   readonly #transport: Transport;
@@ -55,12 +56,14 @@ export class StreamConnection implements Wire, TransportHandler {
     this.#framer = new Framer(hub.limits, decodeClientHead);
     this.#checkFirstByte = options.plain;
     this.secure = !options.plain;
+    this.transport = options.plain ? "tcp" : "tls";
     this.peer = new Peer(this, hub);
   }
 
   onData(chunk: Uint8Array): void {
     if (this.peer.closed) return;
     this.#hub.clock.tick();
+    this.#hub.metrics.bytesIn += chunk.length;
     if (this.#checkFirstByte && chunk.length > 0) {
       this.#checkFirstByte = false;
       // docs/protocol.md §7: a TLS ClientHello (0x16, which cannot start a verb) on the
@@ -125,11 +128,14 @@ export class StreamConnection implements Wire, TransportHandler {
   }
 
   write(message: Uint8Array): void {
+    this.#hub.metrics.bytesOut += message.length;
     this.#transport.write(message);
   }
 
   writeForward(from: string, body: Uint8Array): void {
-    this.#transport.write(forwardHead(from, body.length));
+    const head = forwardHead(from, body.length);
+    this.#hub.metrics.bytesOut += head.length + body.length;
+    this.#transport.write(head);
     if (body.length > 0) this.#transport.write(body);
   }
 

@@ -22,6 +22,7 @@ const encoder = new TextEncoder();
 export class WebSocketConnection implements Wire {
   readonly address: string;
   readonly secure: boolean;
+  readonly transport = "ws";
   readonly peer: Peer;
   readonly #ws: ServerWebSocket<WebSocketData>;
   readonly #hub: Hub;
@@ -58,6 +59,7 @@ export class WebSocketConnection implements Wire {
     if (this.peer.closed) return;
     this.#hub.clock.tick();
     const bytes = typeof message === "string" ? encoder.encode(message) : message;
+    this.#hub.metrics.bytesIn += bytes.length;
     let frame: [ClientHead, Uint8Array, number] | undefined;
     let frames = 0;
     let error: ProtocolError | undefined;
@@ -120,6 +122,7 @@ export class WebSocketConnection implements Wire {
   write(message: Uint8Array): void {
     if (this.#closed || this.#ending) return;
     this.#queuedTotal += message.length;
+    this.#hub.metrics.bytesOut += message.length;
     if (!this.#blocked && this.#send(message)) return;
     this.#queue.push(message);
     this.#waitingBytes += message.length;

@@ -75,7 +75,8 @@ describe("bench", () => {
         if (row.label.endsWith(" with")) {
           expect(row.checkCpuMs).toBeGreaterThan(0);
           expect(row.withoutTxRatio).toBeGreaterThan(0);
-          expect(row.withoutMicrosRatio).toBeGreaterThan(0);
+          // Undefined when the run without accounts took under one 10 ms CPU tick (a smoke-sized window under load).
+          if (row.withoutMicrosRatio !== undefined) expect(row.withoutMicrosRatio).toBeGreaterThan(0);
         }
         if (row.scenario === "scale") expect(Number.isFinite(row.rssPerUserKiB)).toBe(true);
         // CPU comes from /proc in 10 ms ticks: a smoke-sized run without accounts may take less than one.

@@ -16,6 +16,7 @@ import type { Role } from "../../src/protocol/messages.ts";
 class RecordingWire implements Wire {
   readonly address = "127.0.0.1";
   readonly secure = false;
+  readonly transport = "test";
   readonly queuedBytes = 0;
   /** Past this many bytes written, tells `peer` it overflowed, as a transport's write queue does. */
   overflowAt = Infinity;
