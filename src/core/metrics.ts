@@ -69,7 +69,10 @@ export class Metrics {
     const ms = now - tx.startedAt;
     this.#latencySum += ms;
     this.#latencyCount++;
-    for (let i = 0; i < bucketsMs.length; i++) if (ms <= bucketsMs[i]!) this.#latency[i]!++;
+    // One bucket a SEND (most land in the first few); render() makes them cumulative.
+    let i = 0;
+    while (i < bucketsMs.length && ms > bucketsMs[i]!) i++;
+    if (i < bucketsMs.length) this.#latency[i]!++;
   }
 
   render(gauges: Gauges): string {
@@ -90,7 +93,8 @@ export class Metrics {
       ['{direction="out"}', this.bytesOut],
     ]);
     lines.push("# HELP parley_receipt_seconds From a SEND read to its SENT written.", "# TYPE parley_receipt_seconds histogram");
-    bucketsMs.forEach((ms, i) => lines.push(`parley_receipt_seconds_bucket{le="${ms / 1000}"} ${this.#latency[i]}`));
+    let cumulative = 0;
+    bucketsMs.forEach((ms, i) => lines.push(`parley_receipt_seconds_bucket{le="${ms / 1000}"} ${(cumulative += this.#latency[i]!)}`));
     lines.push(`parley_receipt_seconds_bucket{le="+Inf"} ${this.#latencyCount}`, `parley_receipt_seconds_sum ${this.#latencySum / 1000}`, `parley_receipt_seconds_count ${this.#latencyCount}`);
     const byName = new Map<string, [string, number][]>();
     for (const [key, value] of this.#counters) {

@@ -47,6 +47,11 @@ test("exposes connections by transport, names, SENDs by outcome, FORWARDs, bytes
   const receipt = families.find((each) => each.name === "parley_receipt_seconds");
   expect(receipt?.type).toBe("HISTOGRAM");
   expect(Number(receipt?.metrics[0]?.count)).toBe(1);
+  // Cumulative: never decreasing, and the widest bucket holds the one SENT.
+  const buckets = Object.values(receipt?.metrics[0]?.buckets ?? {}).map(Number);
+  expect(buckets.length).toBeGreaterThan(5);
+  expect(buckets.every((count, i) => i === 0 || count >= buckets[i - 1]!)).toBe(true);
+  expect(buckets.at(-1)).toBe(1);
   expect(value("process_resident_memory_bytes")).toBeGreaterThan(1_000_000);
   expect(value("process_cpu_seconds_total")).toBeGreaterThan(0);
 });
