@@ -4,7 +4,7 @@
 // one way it closes. A transport hands it decoded messages and gives it a
 // Wire to write to.
 
-import { ErrorCode, ProtocolError, ProtocolReason, encodeError } from "../protocol/errors.ts";
+import { ErrorCode, ProtocolError, ProtocolReason, encodeError, encodeErrorWithReason } from "../protocol/errors.ts";
 import { Role, encodeRegistered, type ClientHead } from "../protocol/messages.ts";
 import { isValidUsername, sameName } from "../protocol/names.ts";
 import type { Admit } from "./delivery.ts";
@@ -15,7 +15,7 @@ import { HeldMessages } from "./held.ts";
 import { Inbox, type Deadline } from "./inbox.ts";
 import { Pacing } from "./pacing.ts";
 import { Pause, ReadGate } from "./reading.ts";
-import { CloseReason, FailReason, closeFailure, closeReservesName } from "./reasons.ts";
+import { CloseReason, FailReason, closeFailure, closeReservesName, failureReason } from "./reasons.ts";
 import { authorizeAndClaim, longestRefusal, refusalAnswer, unfitPassword, type ClaimOutcome } from "./registration.ts";
 import { DeferredReply, ReplyQueue } from "./replies.ts";
 import { Transaction } from "./transaction.ts";
@@ -24,6 +24,8 @@ const unableToSend = encodeError(ErrorCode.UnableToSend);
 const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
 const malformedUsername = encodeError(ErrorCode.MalformedUsername);
 const serverBusy = encodeError(ErrorCode.ServerBusy);
+/** What this server can grant (docs/protocol.md §7). */
+const knownExtensions: ReadonlySet<string> = new Set(["reasons"]);
 
 let nextId = 1;
 
@@ -52,7 +54,9 @@ export class Peer implements Endpoint {
   // meanwhile, which bounds them to what was already read.
   readonly #held = new HeldMessages();
   #registering = false;
-  readonly #registered: { [R in Role]?: Uint8Array } = {};
+  #registered: { [R in Role]?: Uint8Array } = {};
+  // The extensions granted on this connection; undefined until it asks (docs/protocol.md D49).
+  #extensions: string[] | undefined;
 
   constructor(wire: Wire, hub: Hub) {
     const { limits } = hub;
@@ -120,6 +124,7 @@ export class Peer implements Endpoint {
     if (head.verb !== "SEND") this.#pacing.spend(1, cost);
     switch (head.verb) {
       case "REGISTER":
+        if (head.extensions !== undefined) this.#negotiate(head.extensions);
         return this.#register(head.role, head.name, head.password);
       case "SEND":
         // docs/protocol.md §3: only a registered user's sending connection may SEND.
@@ -268,7 +273,22 @@ export class Peer implements Endpoint {
   #registeredReply(role: Role): Uint8Array {
     const cached = this.#registered[role];
     if (cached !== undefined) return cached;
-    return (this.#registered[role] = encodeRegistered(role, this.#name!));
+    // docs/protocol.md D49: a client that asked for extensions is told which it has, and the limits it should know.
+    const fields = this.#extensions === undefined ? undefined : { Extensions: this.#extensions.join(", "), "Max-Body-Bytes": this.#hub.limits.maxBodyBytes };
+    return (this.#registered[role] = encodeRegistered(role, this.#name!, fields));
+  }
+
+  /** docs/protocol.md D49: grants what the server knows of what the client asked for; never anything it did not ask for. */
+  #negotiate(asked: readonly string[]): void {
+    const granted = new Set([...(this.#extensions ?? []), ...asked.filter((name) => knownExtensions.has(name))]);
+    this.#extensions = [...granted];
+    this.#replies.reasons = granted.has("reasons");
+    this.#registered = {};
+  }
+
+  /** ERROR 102, with its reason for a client that asked for reasons (D50). */
+  #unableToSend(reason: FailReason): Uint8Array {
+    return this.#replies.reasons ? encodeErrorWithReason(ErrorCode.UnableToSend, failureReason[reason]) : unableToSend;
   }
 
   #send(to: string, body: Uint8Array, cost: number): void {
@@ -280,7 +300,7 @@ export class Peer implements Endpoint {
     if (sent instanceof Transaction) return this.#reply(sent);
     if (this.#hub.events.wants("send.failed")) this.#hub.events.emit({ type: "send.failed", from: this.#name!, to, reason: sent });
     this.#hub.metrics.failedTotal++;
-    this.#reply(unableToSend);
+    this.#reply(this.#unableToSend(sent));
   }
 
   /** docs/protocol.md D32: a SEND costs its message once per recipient, and one costing more than a burst is refused. */
@@ -345,7 +365,7 @@ export class Peer implements Endpoint {
     this.#replies.abandon(failure, how === "flush");
     // docs/protocol.md D18, D22: every SEND read is answered, the held ones too.
     const held = this.#held.takeAll();
-    if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(unableToSend);
+    if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(this.#unableToSend(failure));
     this.#inbox.failAll(failure);
     if (this.#name !== undefined) this.#hub.directory.release(this.#name, this, closeReservesName[reason]);
     this.#hub.peers.delete(this);

@@ -17,6 +17,23 @@ export const FailReason = {
 } as const;
 export type FailReason = (typeof FailReason)[keyof typeof FailReason];
 
+/**
+ * docs/protocol.md D50: the `Reason` of an ERROR 102, for a client that asked
+ * for reasons: a few words a person can be told, not the server's internals.
+ */
+export const failureReason: { readonly [F in FailReason]: string } = {
+  "no-recipient": "offline",
+  "queue-full": "busy",
+  "recipient-error": "refused",
+  "wrong-answer": "refused",
+  timeout: "timeout",
+  disconnected: "offline",
+  "slow-consumer": "offline",
+  shutdown: "shutdown",
+  "server-busy": "busy",
+  "rate-limited": "rate-limited",
+};
+
 /** Why the server closed (or lost) a connection. */
 export const CloseReason = {
   PeerClosed: "peer-closed",

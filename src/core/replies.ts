@@ -8,6 +8,8 @@ import type { FailReason } from "./reasons.ts";
 export interface PendingReply {
   /** The reply's bytes once settled; undefined while pending, or when settling produced none. */
   readonly bytes: Uint8Array | undefined;
+  /** The same with a `Reason` field where it has one (docs/protocol.md D50), for a client that asked for reasons. */
+  readonly reasonBytes?: Uint8Array | undefined;
   readonly settled: boolean;
   /** The most it can take on the wire, counted against the connection's write cap. */
   readonly maxBytes: number;
@@ -62,6 +64,8 @@ export class ReplyQueue {
   readonly #onWritten: () => void;
   readonly #onAnswered: (reply: PendingReply) => void;
   #replies: Reply[] = [];
+  /** docs/protocol.md D50: the connection asked for reasons on its ERROR 102s. */
+  reasons = false;
   // What the held replies will take on the wire: they are bytes waiting to be
   // written to this connection, so they count toward its write cap, or a
   // pipeline behind one unanswered SEND would grow without bound.
@@ -97,7 +101,7 @@ export class ReplyQueue {
     for (; ready < replies.length; ready++) {
       const reply = replies[ready]!;
       if (!(reply instanceof Uint8Array) && !reply.settled) break;
-      const bytes = reply instanceof Uint8Array ? reply : reply.bytes;
+      const bytes = reply instanceof Uint8Array ? reply : this.#answer(reply);
       this.#bytes -= sizeOf(reply);
       if (bytes !== undefined) this.#write(bytes);
       if (!(reply instanceof Uint8Array)) this.#onAnswered(reply);
@@ -108,6 +112,10 @@ export class ReplyQueue {
     this.#onWritten();
   };
 
+  #answer(reply: PendingReply): Uint8Array | undefined {
+    return (this.reasons ? reply.reasonBytes : undefined) ?? reply.bytes;
+  }
+
   /** Settles everything owed as failed; with `write`, writes each answer in order (docs/protocol.md D18). */
   abandon(reason: FailReason, write: boolean): void {
     const replies = this.#replies;
@@ -115,7 +123,7 @@ export class ReplyQueue {
     this.#bytes = 0;
     for (const reply of replies) {
       if (!(reply instanceof Uint8Array)) reply.abandon(reason);
-      const bytes = reply instanceof Uint8Array ? reply : reply.bytes;
+      const bytes = reply instanceof Uint8Array ? reply : this.#answer(reply);
       if (write && bytes !== undefined) this.#write(bytes);
       if (!(reply instanceof Uint8Array)) this.#onAnswered(reply);
     }

@@ -3,9 +3,9 @@
 // a rejection, so nothing can become an unhandled rejection. It is the
 // sender's PendingReply: its bytes are `SENT <to>` or `ERROR 102`.
 
-import { ErrorCode, encodeError } from "../protocol/errors.ts";
+import { ErrorCode, encodeError, encodeErrorWithReason } from "../protocol/errors.ts";
 import { encodeSent } from "../protocol/messages.ts";
-import type { FailReason } from "./reasons.ts";
+import { failureReason, type FailReason } from "./reasons.ts";
 import type { PendingReply } from "./replies.ts";
 
 export type Outcome = { readonly kind: "sent" } | { readonly kind: "failed"; readonly reason: FailReason };
@@ -59,7 +59,14 @@ export class Transaction implements PendingReply {
     return this.#outcome.kind === "sent" ? sentReply(this.to) : unableToSend;
   }
 
-  /** The longer of its two possible replies. */
+  /** Its ERROR 102 with a `Reason` field (docs/protocol.md D50); SENT as `bytes`. */
+  get reasonBytes(): Uint8Array | undefined {
+    const outcome = this.#outcome;
+    if (outcome?.kind !== "failed") return this.bytes;
+    return encodeErrorWithReason(ErrorCode.UnableToSend, failureReason[outcome.reason]);
+  }
+
+  /** The longer of its two possible replies (a Reason field is not counted: it is a few words). */
   get maxBytes(): number {
     return Math.max(unableToSend.length, this.to.length + 7);
   }

@@ -46,6 +46,16 @@ export function encodeError(code: ErrorCode): Uint8Array {
   return errorWire[code];
 }
 
+const withReasons = new Map<string, Uint8Array>();
+
+/** docs/protocol.md D50: `ERROR <code> <text>` with a `Reason` field, for a client that asked for reasons. Shared bytes. */
+export function encodeErrorWithReason(code: ErrorCode, reason: string): Uint8Array {
+  const key = `${code} ${reason}`;
+  let bytes = withReasons.get(key);
+  if (bytes === undefined) withReasons.set(key, (bytes = ascii(`ERROR ${code} ${errorText[code]}\nReason: ${reason}\n\n`)));
+  return bytes;
+}
+
 export function isErrorCode(code: number): code is ErrorCode {
   return Object.hasOwn(errorText, code);
 }

@@ -16,7 +16,7 @@ type Sized = { readonly length: number };
 /** What a client sends; the server decodes these. */
 export type ClientHead = Sized &
   (
-    | { readonly verb: "REGISTER"; readonly role: Role; readonly name: string; readonly password?: Uint8Array }
+    | { readonly verb: "REGISTER"; readonly role: Role; readonly name: string; readonly password?: Uint8Array; readonly extensions?: readonly string[] }
     | { readonly verb: "SEND"; readonly to: string }
     | { readonly verb: "RECEIVED"; readonly from: string }
     | { readonly verb: "ERROR"; readonly code: number; readonly text: string }
@@ -36,8 +36,11 @@ export type HeadDecoder<H extends Sized> = (bytes: Uint8Array, start?: number, e
 
 
 /** `argsAt` is the offset of `args` in the decoded bytes, for numbers parsed straight from them. */
-/** `password` is the Password field's raw bytes, copied (docs/protocol.md §7: never decoded). */
-type Fields = { verb: string; args: string; argsAt: number; length: number | undefined; password: Uint8Array | undefined };
+/**
+ * `password` is the Password field's raw bytes, copied (docs/protocol.md §7:
+ * never decoded); `extensions` the Extensions field's names, lower-cased.
+ */
+type Fields = { verb: string; args: string; argsAt: number; length: number | undefined; password: Uint8Array | undefined; extensions: string[] | undefined };
 
 function malformed(reason: ProtocolReason, detail: string): ProtocolError {
   return new ProtocolError(ErrorCode.HeaderIncomplete, detail, reason);
@@ -72,6 +75,7 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
   const args = space < 0 ? "" : first.slice(space + 1);
   let length: number | undefined;
   let password: Uint8Array | undefined;
+  let extensions: string[] | undefined;
   // latin1 maps one byte to one char, so `at` is both the line's offset in the text and in `bytes`.
   let at = start + lines[0]!.length + 1;
   for (let i = 1; i < lines.length; at += lines[i]!.length + 1, i++) {
@@ -81,6 +85,11 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
     const name = colon < 0 ? "" : line.slice(0, colon);
     if (!isFieldName(name)) return malformed(ProtocolReason.BadHeaderLine, `not a header field: ${JSON.stringify(line.slice(0, 40))}`);
     // docs/protocol.md §1: field names are case-insensitive; unknown fields are ignored.
+    if (name.length === 10 && name.toLowerCase() === "extensions") {
+      // docs/protocol.md D49: a comma-separated list, in any case, spaces ignored.
+      extensions = line.slice(colon + 1).split(",").map((each) => each.trim().toLowerCase()).filter((each) => each !== "");
+      continue;
+    }
     if (name.length === 8 && name.toLowerCase() === "password") {
       let value = colon + 1;
       while (line.charCodeAt(value) === 0x20 || line.charCodeAt(value) === 0x09) value++;
@@ -98,7 +107,7 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
     if (length !== undefined && length !== value) return malformed(ProtocolReason.ConflictingContentLength, "conflicting Content-length fields");
     length = value;
   }
-  return { verb, args, argsAt: start + space + 1, length, password };
+  return { verb, args, argsAt: start + space + 1, length, password, extensions };
 }
 
 function splitRole(args: string): { role: string; name: string } {
@@ -137,7 +146,7 @@ export const parseClientHead: HeadDecoder<ClientHead> = (bytes, start, end) => {
     case "REGISTER": {
       const { role, name } = splitRole(args);
       if (!isRole(role)) return malformed(ProtocolReason.UnknownRole, `REGISTER with unknown role ${JSON.stringify(role.slice(0, 16))}`);
-      return { verb, role, name, length, password: fields.password };
+      return { verb, role, name, length, password: fields.password, extensions: fields.extensions };
     }
     case "ERROR":
       return { verb, ...parseErrorArgs(bytes, fields), length };
@@ -189,7 +198,12 @@ export function encodeRegister(role: Role, name: string, password?: Uint8Array):
   return out;
 }
 
-export function encodeRegistered(role: Role, name: string): Uint8Array {
+/**
+ * With `fields` (extensions were asked for, docs/protocol.md D49), the
+ * granted extensions and the limits a client should know, as header fields.
+ */
+export function encodeRegistered(role: Role, name: string, fields?: Readonly<Record<string, string | number>>): Uint8Array {
+  if (fields !== undefined) return ascii(`REGISTERED ${role} ${name}\n${Object.entries(fields).map(([key, value]) => (value === "" ? `${key}:\n` : `${key}: ${value}\n`)).join("")}\n`);
   return ascii(`REGISTERED ${role} ${name}\n\n`);
 }
 

@@ -6,10 +6,11 @@ import { startServer } from "../../src/server.ts";
 import { testCertificate, testServer } from "../support/server.ts";
 import { broadcast } from "./broadcast.ts";
 import { delivery } from "./delivery.ts";
+import { extensions } from "./extensions.ts";
 import { failures } from "./failures.ts";
 import { runScenarios } from "./runner.ts";
 
-const transcripts = [...delivery, ...broadcast, ...failures];
+const transcripts = [...delivery, ...broadcast, ...failures, ...extensions];
 
 runScenarios({ name: "in-process server", start: async (limits) => testServer(limits) }, transcripts);
 
