@@ -26,6 +26,7 @@ export function tcpConnector(host: string, port: number, tls?: TlsClient): Conne
 }
 
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
+const wanted = ["reasons"] as const;
 
 /** One connection holding one role. */
 class Channel implements TransportHandler {
@@ -190,7 +191,8 @@ export class Link {
       resolve({ kind: "refused", detail: `unexpected answer to REGISTER: ${what}` });
     };
     if (channel.isClosed) channel.waiter("the server closed the connection");
-    else channel.write(encodeRegister(channel.role, user, this.#options.password));
+    // docs/protocol.md D49-D50: ask for reasons; a server that does not know them ignores the field.
+    else channel.write(encodeRegister(channel.role, user, this.#options.password, wanted));
     return promise;
   }
 

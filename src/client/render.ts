@@ -66,10 +66,26 @@ function excerpt(text: string): string {
 }
 
 /** One line per sent message: `delivered: @bob hello` or `not delivered: @bob hello (reason)`. */
+/** The server's reasons (docs/protocol.md D50), in words; one it did not know stays as it came. */
+const becauseText: Readonly<Record<string, string>> = {
+  offline: "not online",
+  busy: "too many of your messages are waiting for them; try again soon",
+  "rate-limited": "you are sending faster than the server allows",
+  timeout: "did not confirm it in time",
+  refused: "their client refused it",
+  shutdown: "the server is shutting down",
+};
+
+/** Why a message was not delivered, in words: the server's reason when it gave one. */
+export function failureText(outcome: Outcome & { kind: "failed" }): string {
+  if (outcome.because === undefined) return reasonText[outcome.reason];
+  return Object.hasOwn(becauseText, outcome.because) ? becauseText[outcome.because]! : escapeText(outcome.because);
+}
+
 export function formatOutcome(outcome: Outcome, text: string, style: Style): string {
   const message = `@${escapeText(outcome.to)} ${escapeText(excerpt(text))}`;
   if (outcome.kind === "delivered") return `${paint(style, sgr.green, "delivered:")} ${message}`;
-  return `${paint(style, sgr.red, "not delivered:")} ${message} ${paint(style, sgr.dim, `(${reasonText[outcome.reason]})`)}`;
+  return `${paint(style, sgr.red, "not delivered:")} ${message} ${paint(style, sgr.dim, `(${failureText(outcome)})`)}`;
 }
 
 /** Status lines from the client itself (connected, reconnecting, hints). */

@@ -13,7 +13,7 @@ import {
   formatOutcome,
   formatReceived,
   formatRejected,
-  reasonText,
+  failureText,
   type Style,
 } from "./render.ts";
 import type { Outcome, SessionEvent } from "./session.ts";
@@ -68,7 +68,7 @@ export class ScriptedOutput {
   outcome(line: number, text: string, outcome: Outcome): void {
     if (!this.#json) return this.#out(formatOutcome(outcome, text, this.#style));
     const base = { line, to: outcome.to, text };
-    this.#out(formatJson(outcome.kind === "delivered" ? { event: "delivered", ...base } : { event: "failed", ...base, reason: outcome.reason, message: reasonText[outcome.reason] }));
+    this.#out(formatJson(outcome.kind === "delivered" ? { event: "delivered", ...base } : { event: "failed", ...base, reason: outcome.reason, because: outcome.because, message: failureText(outcome) }));
   }
 
   /** A line that could not be sent. */

@@ -21,7 +21,8 @@ export type FailReason =
 
 export type Outcome =
   | { readonly kind: "delivered"; readonly to: string }
-  | { readonly kind: "failed"; readonly to: string; readonly reason: FailReason };
+  /** `because`: the server's Reason, when it gave one (docs/protocol.md D50). */
+  | { readonly kind: "failed"; readonly to: string; readonly reason: FailReason; readonly because?: string };
 
 export type SessionEvent =
   | { readonly type: "connected"; readonly reconnected: boolean }
@@ -212,7 +213,7 @@ export class Session {
       if (head.verb === "SENT") return pending.resolve({ kind: "delivered", to: pending.to });
       const reason: FailReason =
         head.code === ErrorCode.UnableToSend ? "unable-to-send" : head.code === ErrorCode.NoUserRegistered ? "not-registered" : "rejected";
-      pending.resolve(failed(pending.to, reason));
+      pending.resolve(head.reason === undefined ? failed(pending.to, reason) : { kind: "failed", to: pending.to, reason, because: head.reason });
     },
     onForward: (link, head, body) => {
       if (link !== this.#link) return;

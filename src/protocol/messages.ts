@@ -28,7 +28,7 @@ export type ServerHead = Sized &
     | { readonly verb: "REGISTERED"; readonly role: Role; readonly name: string }
     | { readonly verb: "SENT"; readonly to: string }
     | { readonly verb: "FORWARD"; readonly from: string }
-    | { readonly verb: "ERROR"; readonly code: number; readonly text: string }
+    | { readonly verb: "ERROR"; readonly code: number; readonly text: string; readonly reason?: string }
   );
 
 /** Decodes the header block `bytes[start, end)`; offsets, not a view, because a view of a fresh socket chunk costs more than the decoding. */
@@ -40,7 +40,16 @@ export type HeadDecoder<H extends Sized> = (bytes: Uint8Array, start?: number, e
  * `password` is the Password field's raw bytes, copied (docs/protocol.md §7:
  * never decoded); `extensions` the Extensions field's names, lower-cased.
  */
-type Fields = { verb: string; args: string; argsAt: number; length: number | undefined; password: Uint8Array | undefined; extensions: string[] | undefined };
+type Fields = {
+  verb: string;
+  args: string;
+  argsAt: number;
+  length: number | undefined;
+  password: Uint8Array | undefined;
+  extensions: string[] | undefined;
+  /** An ERROR's Reason field (docs/protocol.md D50). */
+  reason: string | undefined;
+};
 
 function malformed(reason: ProtocolReason, detail: string): ProtocolError {
   return new ProtocolError(ErrorCode.HeaderIncomplete, detail, reason);
@@ -76,6 +85,7 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
   let length: number | undefined;
   let password: Uint8Array | undefined;
   let extensions: string[] | undefined;
+  let reason: string | undefined;
   // latin1 maps one byte to one char, so `at` is both the line's offset in the text and in `bytes`.
   let at = start + lines[0]!.length + 1;
   for (let i = 1; i < lines.length; at += lines[i]!.length + 1, i++) {
@@ -88,6 +98,10 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
     if (name.length === 10 && name.toLowerCase() === "extensions") {
       // docs/protocol.md D49: a comma-separated list, in any case, spaces ignored.
       extensions = line.slice(colon + 1).split(",").map((each) => each.trim().toLowerCase()).filter((each) => each !== "");
+      continue;
+    }
+    if (name.length === 6 && name.toLowerCase() === "reason") {
+      reason = line.slice(colon + 1).trim();
       continue;
     }
     if (name.length === 8 && name.toLowerCase() === "password") {
@@ -107,7 +121,7 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
     if (length !== undefined && length !== value) return malformed(ProtocolReason.ConflictingContentLength, "conflicting Content-length fields");
     length = value;
   }
-  return { verb, args, argsAt: start + space + 1, length, password, extensions };
+  return { verb, args, argsAt: start + space + 1, length, password, extensions, reason };
 }
 
 function splitRole(args: string): { role: string; name: string } {
@@ -174,7 +188,7 @@ export const decodeServerHead: HeadDecoder<ServerHead> = (bytes, start, end) => 
       return { verb, role, name, length };
     }
     case "ERROR":
-      return { verb, ...parseErrorArgs(bytes, fields), length };
+      return { verb, ...parseErrorArgs(bytes, fields), length, reason: fields.reason };
     default:
       return malformed(ProtocolReason.UnknownVerb, `unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
   }
@@ -187,10 +201,14 @@ function withBody(head: Uint8Array, body: Uint8Array): Uint8Array {
   return out;
 }
 
-/** With `password`, its bytes as they are in a Password field (docs/protocol.md §7). */
-export function encodeRegister(role: Role, name: string, password?: Uint8Array): Uint8Array {
-  if (password === undefined) return ascii(`REGISTER ${role} ${name}\n\n`);
-  const head = ascii(`REGISTER ${role} ${name}\nPassword: `);
+/**
+ * With `password`, its bytes as they are in a Password field (docs/protocol.md
+ * §7); with `extensions`, an Extensions field asking for them (D49).
+ */
+export function encodeRegister(role: Role, name: string, password?: Uint8Array, extensions?: readonly string[]): Uint8Array {
+  const asking = extensions === undefined ? "" : `\nExtensions: ${extensions.join(", ")}`;
+  if (password === undefined) return ascii(`REGISTER ${role} ${name}${asking}\n\n`);
+  const head = ascii(`REGISTER ${role} ${name}${asking}\nPassword: `);
   const out = new Uint8Array(head.length + password.length + 2);
   out.set(head);
   out.set(password, head.length);

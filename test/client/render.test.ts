@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { bodyText, escapeText, formatJson, formatNotice, formatOutcome, formatReceived, reasonText } from "../../src/client/render.ts";
+import { bodyText, escapeText, formatJson, formatNotice, formatOutcome, formatReceived, failureText, reasonText } from "../../src/client/render.ts";
 import type { FailReason } from "../../src/client/session.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -105,5 +105,15 @@ describe("formatJson", () => {
     const line = formatJson({ text: "\u009b\u2028\u202e\u2066" });
     expect(line).toBe('{"text":"\\u009b\\u2028\\u202e\\u2066"}');
     assertInert(line);
+  });
+});
+
+describe("the server's reasons", () => {
+  test("are said in words, and an unknown one as it came, escaped", () => {
+    const failed = (because?: string) => ({ kind: "failed", to: "bob", reason: "unable-to-send", because }) as const;
+    expect(failureText(failed())).toBe("not online, or did not confirm it");
+    expect(failureText(failed("offline"))).toBe("not online");
+    expect(failureText(failed("rate-limited"))).toBe("you are sending faster than the server allows");
+    expect(failureText(failed("gremlins\x1b[2J"))).not.toContain("\x1b");
   });
 });

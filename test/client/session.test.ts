@@ -215,9 +215,10 @@ describe("Session", () => {
     bob.receiver.send("RECEIVED alice\n\nERROR 103 Header incomplete\n\n");
     expect(await Promise.all(outcomes)).toEqual([
       { kind: "delivered", to: "bob" },
-      { kind: "failed", to: "nobody", reason: "unable-to-send" },
+      // The session asks for reasons (docs/protocol.md D50), so each ERROR 102 says why.
+      { kind: "failed", to: "nobody", reason: "unable-to-send", because: "offline" },
       { kind: "delivered", to: "alice" },
-      { kind: "failed", to: "bob", reason: "unable-to-send" },
+      { kind: "failed", to: "bob", reason: "unable-to-send", because: "refused" },
     ]);
     expect(alice.session.inFlight).toBe(0);
     expect(text((await alice.events.next("received")).body)).toBe("three");

@@ -35,7 +35,7 @@ describe("parley client from source, scripted mode", () => {
     expect(events).toEqual([
       { event: "connected", user: "alice", host: "127.0.0.1", port, reconnected: false },
       { event: "delivered", line: 1, to: "bob", text: "hi \x1b[31mbob" },
-      { event: "failed", line: 2, to: "nobody", text: "x", reason: "unable-to-send", message: "not online, or did not confirm it" },
+      { event: "failed", line: 2, to: "nobody", text: "x", reason: "unable-to-send", because: "offline", message: "not online" },
       { event: "invalid", line: 3, hint: expect.stringContaining("@name message") },
     ]);
     // The escape travels as JSON's \u001b, never raw.
