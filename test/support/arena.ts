@@ -34,6 +34,8 @@ export type ArenaOptions = {
   rssGrowthMiB?: number;
   /** Who may hold which name (accounts); default: nobody asked. */
   authority?: Authority;
+  /** Serve HTTP (WebSocket at /ws) too, on port 0: then `arena.server.httpPort`. */
+  http?: boolean;
 };
 
 export async function openArena(options: ArenaOptions) {
@@ -49,7 +51,7 @@ export async function openArena(options: ArenaOptions) {
   let peak = baseline;
   const rss = { sample: () => void (peak = Math.max(peak, process.memoryUsage.rss())) };
   const sampler = setInterval(rss.sample, 20);
-  const server = startServer({ hostname: "127.0.0.1", port: 0, limits: { ...hostileLimits, ...options.limits }, events: createLogger({ level: "warn", format: "json", write }), authority: options.authority });
+  const server = startServer({ hostname: "127.0.0.1", port: 0, limits: { ...hostileLimits, ...options.limits }, events: createLogger({ level: "warn", format: "json", write }), authority: options.authority, http: options.http ? { port: 0 } : undefined });
   const checker = new InvariantChecker();
   const names = options.names ?? ["alice", "bob", "carol", "dave"];
   let group: HonestGroup;
