@@ -131,7 +131,7 @@ function fakeServer(
             if (!onRegister(socket, head.role, head.name)) socket.write(`REGISTERED ${head.role} ${head.name}\n\n`);
             return;
           }
-          answers.push(head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb === "SEND" ? `SEND ${head.to}` : `RECEIVED ${head.from}`);
+          answers.push(head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb === "SEND" ? `SEND ${head.to}` : head.verb === "RECEIVED" ? `RECEIVED ${head.from}` : head.verb);
           if (head.verb === "SEND") onSend(socket, head.to);
         });
       },
