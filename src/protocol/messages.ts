@@ -26,7 +26,7 @@ export type ClientHead = Sized &
 /** What the server sends; the client decodes these. */
 export type ServerHead = Sized &
   (
-    | { readonly verb: "REGISTERED"; readonly role: Role; readonly name: string }
+    | { readonly verb: "REGISTERED"; readonly role: Role; readonly name: string; readonly extensions?: readonly string[] }
     | { readonly verb: "SENT"; readonly to: string }
     | { readonly verb: "FORWARD"; readonly from: string }
     | { readonly verb: "ERROR"; readonly code: number; readonly text: string; readonly reason?: string }
@@ -191,7 +191,7 @@ export const decodeServerHead: HeadDecoder<ServerHead> = (bytes, start, end) => 
     case "REGISTERED": {
       const { role, name } = splitRole(args);
       if (!isRole(role)) return malformed(ProtocolReason.UnknownRole, `REGISTERED with unknown role ${JSON.stringify(role.slice(0, 16))}`);
-      return { verb, role, name, length };
+      return fields.extensions === undefined ? { verb, role, name, length } : { verb, role, name, length, extensions: fields.extensions };
     }
     case "ERROR":
       return { verb, ...parseErrorArgs(bytes, fields), length, reason: fields.reason };

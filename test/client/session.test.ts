@@ -187,6 +187,28 @@ describe("Session", () => {
     expect(text((await alice.events.next("received")).body)).toBe("hi alice ✓");
   });
 
+  test("asks who is online in SEND order, and with presence is told who arrives and leaves (docs/protocol.md D51-D52)", async () => {
+    const { port } = server();
+    const alice = await connected(port, "alice", { presence: true });
+    const bob = await connected(port, "bob");
+    expect(await alice.events.next("presence")).toEqual({ type: "presence", user: "bob", online: true });
+    const [sent, online] = await Promise.all([alice.session.send("bob", utf8("hi")), alice.session.who()]);
+    expect(sent).toEqual({ kind: "delivered", to: "bob" });
+    expect(online).toEqual({ total: 2, names: ["alice", "bob"] });
+    await bob.session.close();
+    expect(await alice.events.next("presence")).toEqual({ type: "presence", user: "bob", online: false });
+    // bob did not ask: he is told nothing of alice's comings and goings.
+    expect(bob.events.seen.filter((event) => event.type === "presence")).toEqual([]);
+  });
+
+  test("does not send WHO to a server that did not grant presence, which would close on it", async () => {
+    const fake = fakeServer((socket, to) => socket.write(`SENT ${to}\n\n`));
+    const { session } = await connected(fake.port, "alice");
+    expect(await session.who()).toBeUndefined();
+    expect(await session.send("bob", utf8("hi"))).toEqual({ kind: "delivered", to: "bob" });
+    expect(fake.answers.seen).toEqual(["SEND bob"]);
+  });
+
   test("broadcasts with @ALL and gets one outcome for it", async () => {
     const { port } = server();
     const alice = await connected(port, "alice");
