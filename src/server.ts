@@ -4,10 +4,11 @@
 
 import { readFileSync } from "node:fs";
 import type { AddressRange } from "./core/address.ts";
+import type { ClusterNode } from "./cluster/node.ts";
 import type { Authority } from "./core/authority.ts";
 import type { EventSink } from "./core/events.ts";
 import { createHub } from "./core/hub.ts";
-import type { LimitValues } from "./protocol/limits.ts";
+import { defaultLimits, type LimitValues } from "./protocol/limits.ts";
 import { listenHttp, type HttpListener } from "./transports/http-listener.ts";
 import { listenStream, type Listener, type TlsFiles } from "./transports/stream-listener.ts";
 
@@ -29,6 +30,8 @@ export type ServerOptions = {
   readonly authority?: Authority;
   /** Addresses whose passwords are accepted without TLS; default: loopback. */
   readonly trustPlaintext?: readonly AddressRange[];
+  /** A cluster this node joined (cluster/node.ts): names and delivery across nodes; left when the server stops. */
+  readonly cluster?: ClusterNode;
 };
 
 export type RunningServer = {
@@ -84,6 +87,7 @@ export function startServer(options: ServerOptions = {}): RunningServer {
     exempt: options.exempt,
     authority: options.authority,
     trustPlaintext: options.trustPlaintext,
+    directory: options.cluster === undefined ? undefined : (local) => options.cluster!.directory(local, options.limits?.nameGraceMs ?? defaultLimits.nameGraceMs),
   });
   const { events, peers, directory } = hub;
   const hostname = options.hostname ?? "127.0.0.1";
@@ -117,6 +121,7 @@ export function startServer(options: ServerOptions = {}): RunningServer {
       clearTimeout(timer);
       for (const listener of listeners) listener.closeAll();
       http?.closeAll();
+      await options.cluster?.leave();
       events.emit({ type: "server.stopped" });
     })();
     return stopping;

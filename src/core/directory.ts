@@ -26,8 +26,12 @@ export class User {
   }
 }
 
-/** Why a claim was refused: the role is held, or the name is kept for another address (ERROR 104); or the address holds its share of names (ERROR 106). */
-export type ClaimRefusal = "taken" | "address-full";
+/**
+ * Why a claim was refused: the role is held, or the name is kept for another
+ * address (ERROR 104); the address holds its share of names, or the names
+ * cannot be proven now (a cluster without its bus): ERROR 106.
+ */
+export type ClaimRefusal = "taken" | "address-full" | "unavailable";
 
 export interface Directory {
   /** Names with at least one role held. */
@@ -50,6 +54,8 @@ export interface Directory {
   online(): Iterable<string>;
   /** Calls `listener` whenever a user becomes registered (true) or stops being registered (false). */
   watch(listener: PresenceListener): void;
+  /** The server is stopping and every connection is closed: give the names back (a cluster tells its bus). */
+  close?(): Promise<void>;
 }
 
 export type PresenceListener = (name: string, online: boolean) => void;

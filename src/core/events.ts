@@ -27,7 +27,14 @@ export type ServerEvent =
   | { readonly type: "user.registered"; readonly user: string; readonly address: string }
   | { readonly type: "auth.refused"; readonly id: number; readonly user: string; readonly reason: "plaintext" | "malformed" | "refused" | "busy" }
   | { readonly type: "send.failed"; readonly from: string; readonly to: string; readonly reason: FailReason }
-  | { readonly type: "broadcast.refused"; readonly from: string; readonly to: string | undefined; readonly reason: FailReason };
+  | { readonly type: "broadcast.refused"; readonly from: string; readonly to: string | undefined; readonly reason: FailReason }
+  | { readonly type: "cluster.joined"; readonly node: string; readonly servers: string }
+  | { readonly type: "cluster.bus"; readonly node: string; readonly state: "disconnected" | "reconnected" }
+  | { readonly type: "cluster.fenced"; readonly node: string; readonly users: number }
+  | { readonly type: "cluster.unfenced"; readonly node: string }
+  | { readonly type: "cluster.node"; readonly node: string; readonly state: "alive" | "dead" | "left" }
+  | { readonly type: "cluster.claim-refused"; readonly user: string; readonly heldBy: string; readonly why: string }
+  | { readonly type: "cluster.problem"; readonly node: string; readonly what: string; readonly error: string };
 
 export type EventType = ServerEvent["type"];
 
@@ -59,6 +66,13 @@ export const eventLevel: { readonly [T in EventType]: LogLevel } = {
   "auth.refused": "info",
   "send.failed": "debug",
   "broadcast.refused": "debug",
+  "cluster.joined": "info",
+  "cluster.bus": "warn",
+  "cluster.fenced": "warn",
+  "cluster.unfenced": "info",
+  "cluster.node": "info",
+  "cluster.claim-refused": "info",
+  "cluster.problem": "warn",
 };
 
 /** Where events go; `wants` lets a hot path skip building an event nobody records. */

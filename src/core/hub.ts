@@ -75,8 +75,8 @@ export type HubOptions = {
   readonly events?: EventSink;
   /** Addresses the per-address caps do not apply to. */
   readonly exempt?: readonly AddressRange[];
-  /** Default: one process's own directory. */
-  readonly directory?: Directory;
+  /** Default: one process's own directory; a function builds one around it (a cluster's). */
+  readonly directory?: Directory | ((local: LocalDirectory) => Directory);
   /** Default: no accounts, every name open. */
   readonly authority?: Authority;
   /** Default: loopback. */
@@ -97,7 +97,9 @@ export function createHub(options: HubOptions = {}): Hub {
     limits.maxNamesPerAddress,
     options.exempt ?? [],
   );
-  const directory = options.directory ?? new LocalDirectory(limits.registerTimeoutMs, limits.nameGraceMs, addresses);
+  const given = options.directory;
+  const local = given === undefined || typeof given === "function" ? new LocalDirectory(limits.registerTimeoutMs, limits.nameGraceMs, addresses) : undefined;
+  const directory = typeof given === "function" ? given(local!) : (given ?? local!);
   const metrics = new Metrics();
   const events = metrics.tee(options.events ?? silentEvents);
   const clock = new Clock();

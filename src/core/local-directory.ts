@@ -80,6 +80,18 @@ export class LocalDirectory implements Directory {
     return receivers;
   }
 
+  /** Whether a user of this name, in any case, holds a role here. */
+  holds(name: string): boolean {
+    return this.#users.has(nameKey(name));
+  }
+
+  /** Closes every user's connections; returns how many users there were. */
+  closeAll(reason: CloseReason): number {
+    const users = [...this.#users.values()];
+    for (const user of users) (user.sender ?? user.receiver)?.close(reason);
+    return users.length;
+  }
+
   *online(): Iterable<string> {
     for (const user of this.#users.values()) if (user.registered) yield user.name;
   }

@@ -14,6 +14,7 @@ export const FailReason = {
   Shutdown: "shutdown",
   ServerBusy: "server-busy",
   RateLimited: "rate-limited",
+  ClusterDown: "cluster-down",
 } as const;
 export type FailReason = (typeof FailReason)[keyof typeof FailReason];
 
@@ -32,6 +33,7 @@ export const failureReason: { readonly [F in FailReason]: string } = {
   shutdown: "shutdown",
   "server-busy": "busy",
   "rate-limited": "rate-limited",
+  "cluster-down": "unreachable",
 };
 
 /** Why the server closed (or lost) a connection. */
@@ -47,6 +49,7 @@ export const CloseReason = {
   ProtocolError: "protocol-error",
   Shutdown: "shutdown",
   ServerBusy: "server-busy",
+  Fenced: "fenced",
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
@@ -63,6 +66,7 @@ export const closeFailure: { readonly [C in CloseReason]: FailReason } = {
   "protocol-error": FailReason.Disconnected,
   shutdown: FailReason.Shutdown,
   "server-busy": FailReason.ServerBusy,
+  fenced: FailReason.ClusterDown,
 };
 
 /**
@@ -82,4 +86,5 @@ export const closeReservesName: { readonly [C in CloseReason]: boolean } = {
   "protocol-error": false,
   shutdown: false,
   "server-busy": false,
+  fenced: false,
 };

@@ -22,6 +22,7 @@ const notAuthorized = encodeError(ErrorCode.NotAuthorized);
 export const refusalAnswer: { readonly [R in Refusal]: Uint8Array } = {
   taken: usernameTaken,
   "address-full": serverBusy,
+  unavailable: serverBusy,
   busy: serverBusy,
   refused: notAuthorized,
 };

@@ -1,0 +1,61 @@
+// A real nats-server (Debian's, installed by `bun run test`) for the cluster
+// tests: one server, or a cluster of three, each with JetStream in its own
+// temporary directory, on ports the kernel picked. Stopping kills it; a
+// server can be killed and restarted on the same ports, state kept.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Child, freePort } from "./process.ts";
+
+export type NatsServer = {
+  readonly url: string;
+  readonly port: number;
+  /** SIGKILL: no goodbye to clients or routes. */
+  kill(): Promise<void>;
+  /** Starts it again on the same ports and storage. */
+  restart(): Promise<void>;
+};
+
+export type NatsCluster = AsyncDisposable & {
+  readonly servers: readonly NatsServer[];
+  /** Every server's URL, comma-separated: what --cluster takes. */
+  readonly urls: string;
+  stop(): Promise<void>;
+};
+
+/** `count` nats-servers with JetStream; with more than one, routed as one NATS cluster. */
+export async function startNats(count = 1): Promise<NatsCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-nats-"));
+  const ports = Array.from({ length: count }, () => ({ client: freePort(), route: freePort() }));
+  const routes = ports.map((each) => `nats://127.0.0.1:${each.route}`).join(",");
+  const children: (Child | undefined)[] = [];
+
+  const launch = async (i: number): Promise<void> => {
+    const { client, route } = ports[i]!;
+    const args = ["nats-server", "-js", "-a", "127.0.0.1", "-p", String(client), "-sd", join(dir, `n${i}`), "-n", `nats${i}`];
+    if (count > 1) args.push("--cluster_name", "parley-test", "--cluster", `nats://127.0.0.1:${route}`, "--routes", routes);
+    const child = new Child(args, {}, `nats${i}`);
+    children[i] = child;
+    await child.line("stderr", "Server is ready", 10_000);
+  };
+
+  const servers: NatsServer[] = ports.map(({ client }, i) => ({
+    url: `nats://127.0.0.1:${client}`,
+    port: client,
+    async kill() {
+      const child = children[i];
+      children[i] = undefined;
+      child?.kill("SIGKILL");
+      await child?.exit();
+    },
+    restart: () => launch(i),
+  }));
+
+  await Promise.all(ports.map((_, i) => launch(i)));
+  const stop = async () => {
+    await Promise.all(children.map((child) => child?.[Symbol.asyncDispose]()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { servers, urls: servers.map((server) => server.url).join(","), stop, [Symbol.asyncDispose]: stop };
+}
