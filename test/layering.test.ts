@@ -16,7 +16,8 @@ const allowed: Record<string, readonly string[]> = {
   transports: ["core", "net", "protocol"],
   client: ["net", "protocol"],
   accounts: ["core", "protocol"],
-  "server.ts": ["core", "transports", "protocol"],
+  cluster: ["core", "protocol"],
+  "server.ts": ["core", "transports", "protocol", "cluster"],
 };
 
 function* sources(dir: string): Generator<string> {
@@ -46,6 +47,14 @@ describe("layering", () => {
       expect(outside.map((target) => relative(src, target))).toEqual([]);
     });
   }
+
+  test("the NATS packages are loaded only by the cluster, and only when it is joined", () => {
+    for (const file of sources(src)) {
+      const text = readFileSync(file, "utf8");
+      const loads = [...text.matchAll(/^import (?!type)[^;]*from "@nats-io\/[^"]+"/gm)];
+      expect(loads.map((match) => match[0]), relative(src, file)).toEqual([]);
+    }
+  });
 
   test("the core uses no runtime, process or console API", () => {
     for (const file of sources(join(src, "core"))) {

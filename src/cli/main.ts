@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { runClient } from "../client/terminal.ts";
 import { parseRange, type AddressRange } from "../core/address.ts";
 import { Limits, type LimitValues } from "../protocol/limits.ts";
-import { LogLevels } from "../core/events.ts";
+import { LogLevels, type EventSink } from "../core/events.ts";
+import type { ClusterNode } from "../cluster/node.ts";
 import { loopback } from "../core/hub.ts";
 import { createLogger, LogFormats } from "../core/log.ts";
 import { FileAuthority } from "../accounts/authority.ts";
@@ -14,6 +15,8 @@ import { runAccounts } from "./accounts.ts";
 import { passwordProblem, passwordProblemText } from "../protocol/password.ts";
 import { startServer, type RunningServer } from "../server.ts";
 import { normalizeOrigin } from "../transports/http-listener.ts";
+import { urlProblem } from "../cluster/bus.ts";
+import { nodeNamePattern } from "../cluster/nodes.ts";
 import packageJson from "../../package.json" with { type: "json" };
 import { helpFlag, helpText, integer, Invalid, type Env, mapValues, nonEmpty, oneOf, option, optional, readFlags, text, toggle, UsageError, type Rule } from "./flags.ts";
 
@@ -31,6 +34,17 @@ const ranges: Rule<readonly AddressRange[]> = (value) => {
   const parsed = parts.map(parseRange);
   const bad = parts.find((_, i) => parsed[i] === undefined);
   return bad === undefined ? (parsed as AddressRange[]) : new Invalid(`expected CIDR ranges like 10.0.0.0/8,::1/128, got ${JSON.stringify(bad)}`);
+};
+
+/** `nats://a:4222,nats://b:4222` -> URLs; never with credentials in them (docs/protocol.md D55). */
+const natsUrls: Rule<readonly string[]> = (value) => {
+  const parts = value.split(",").map((part) => part.trim()).filter((part) => part !== "");
+  if (parts.length === 0) return new Invalid("expected NATS URLs like nats://127.0.0.1:4222");
+  for (const part of parts) {
+    const problem = urlProblem(part);
+    if (problem !== undefined) return new Invalid(problem);
+  }
+  return parts;
 };
 
 /** `https://chat.example.org,http://localhost:8080` -> origins; empty text is none. */
@@ -57,6 +71,10 @@ export const serverFlags = {
   accounts: optional("the accounts file: names with an account need their password (reloaded on SIGHUP)", nonEmpty),
   requireAccounts: toggle("refuse names that have no account (with --accounts)"),
   trustPlaintextPasswordsFrom: option("CIDR ranges whose passwords are accepted without TLS (default: loopback)", ranges, loopback),
+  cluster: optional("NATS servers, comma-separated (nats://HOST:PORT): run as one node of a cluster; the bus must be private or authenticated", natsUrls),
+  nodeName: optional("this node's name in the cluster, 1 to 64 letters, digits, - or _ (default: host name, port and a random suffix)", (value) => (nodeNamePattern.test(value) ? value : new Invalid(`expected 1 to 64 letters, digits, - or _, got ${JSON.stringify(value)}`))),
+  clusterCreds: optional("a NATS credentials file for the cluster (or PARLEY_CLUSTER_USER and PARLEY_CLUSTER_PASSWORD)", nonEmpty),
+  clusterCa: optional("trust this CA (a PEM file) for TLS to NATS (tls:// URLs)", nonEmpty),
   logLevel: option(`one of ${LogLevels.join(", ")}`, oneOf(LogLevels), "info"),
   logFormat: option(`one of ${LogFormats.join(", ")}`, oneOf(LogFormats), "text"),
   help: helpFlag,
@@ -95,6 +113,33 @@ Usage:
   parley accounts ...     add, change, remove and list accounts (parley accounts --help)
   parley --version        print the version
 `;
+
+/** docs/protocol.md D55: the cluster's NATS code is loaded only here, only with --cluster. */
+async function joinClusterFromFlags(
+  options: { cluster?: readonly string[]; nodeName?: string; clusterCreds?: string; clusterCa?: string; port: number },
+  env: Env,
+  limits: LimitValues,
+  events: EventSink,
+): Promise<ClusterNode> {
+  const user = env.PARLEY_CLUSTER_USER;
+  const password = env.PARLEY_CLUSTER_PASSWORD;
+  if ((user === undefined) !== (password === undefined)) throw new UsageError("PARLEY_CLUSTER_USER and PARLEY_CLUSTER_PASSWORD go together", "parley server --help");
+  const { joinCluster } = await import("../cluster/node.ts");
+  try {
+    return await joinCluster({
+      servers: options.cluster!,
+      node: options.nodeName,
+      port: options.port,
+      creds: options.clusterCreds === undefined ? undefined : readFileSync(options.clusterCreds, "utf8"),
+      user: user === undefined ? undefined : { name: user, password: password! },
+      tls: options.clusterCa === undefined ? undefined : { ca: readPem(options.clusterCa, "--cluster-ca") },
+      deliveryDeadlineMs: limits.deliveryDeadlineMs,
+      events,
+    });
+  } catch (error) {
+    throw new Error(`cannot join the cluster at ${options.cluster!.join(",")}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 async function runServer(args: readonly string[], env: Env): Promise<number> {
   const options = readFlags(serverFlags, args, env, "parley server --help");
@@ -148,8 +193,10 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
       events.emit({ type: "accounts.reloaded", accounts: accounts.authority.size, added: added.join(","), removed: removed.join(","), changed: changed.join(",") });
     }
   });
+  const cluster = options.cluster === undefined ? undefined : await joinClusterFromFlags(options, env, limits, events);
   try {
     server = startServer({
+      cluster,
       hostname: host,
       port,
       plain: !options.noPlain,
