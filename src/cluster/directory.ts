@@ -65,10 +65,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   attach(local: LocalDirectory, graceMs: number): this {
     this.#local = local;
     this.#graceMs = graceMs;
-    local.watch((name, online) => {
-      this.#listener?.(name, online);
-      if (online) void this.#serially(nameKey(name), () => this.#markRegistered(nameKey(name)));
-    });
+    local.watch((name, online) => this.#listener?.(name, online));
     return this;
   }
 
@@ -115,9 +112,9 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     const local = this.#local.lookup(name);
     if (local !== undefined) return local;
     const key = nameKey(name);
-    const entry = this.#entries.get(key);
-    if (entry !== undefined || this.#stopped) return this.#reachable(key, entry);
-    // docs/protocol.md D56: not known here yet is not "unknown": ask the bucket.
+    const known = this.#reachable(key, this.#entries.get(key));
+    if (known !== undefined || this.#stopped) return known;
+    // docs/protocol.md D56: not known here (yet) as registered is not "unknown": ask the bucket.
     return this.#kv.get(key).then(
       (fresh) => {
         if (fresh !== null) this.#apply(key, decode(fresh), fresh.revision);
@@ -186,6 +183,8 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     }
     const user = await this.#local.claim(name, role, endpoint);
     if (typeof user === "string" && fresh && !this.#local.holds(key)) await this.#giveBack(key, undefined);
+    // docs/protocol.md D56: REGISTERED is answered once the cluster can find the user, so a SEND right after it reaches them.
+    else if (typeof user === "object" && user.registered) await this.#markRegistered(key);
     return user;
   }
 

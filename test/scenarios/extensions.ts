@@ -64,8 +64,10 @@ export const extensions = [
       // Only a receiving connection that asked is told: this one asked on its sending connection.
       const frank = await stage.join("frank");
       frank.disconnect();
-      sender.send("WHO\n\n");
-      await sender.receives("USERS 2\nContent-length: 9\n\nbob\nerin\n");
+      sender.send("SEND bob\nContent-length: 3\n\nbye");
+      await bob!.receives("FORWARD erin\nContent-length: 3\n\nbye");
+      bob!.send("RECEIVED erin\n\n");
+      await sender.receives("SENT bob\n\n");
     }
   }),
 

@@ -1,6 +1,7 @@
 // Runs protocol transcripts (Prosody scansion style) against any target: an
-// in-process server, a spawned binary, later N nodes. Every transcript runs
-// with each user on two connections and again on one connection.
+// in-process server, a spawned binary, N cluster nodes (users spread over
+// them, each user's connections on one node). Every transcript runs with each
+// user on two connections and again on one connection.
 
 import { afterEach, describe, test } from "bun:test";
 import type { LimitValues } from "../../src/protocol/limits.ts";
@@ -15,7 +16,14 @@ export type Target = {
   /** Default: every mode. */
   readonly modes?: readonly Mode[];
   /** With `webSocket`, a URL: every connection is a WebSocket there instead of TCP to `port`. */
-  start(limits: Partial<LimitValues>): Promise<{ readonly port: number; readonly ca?: string; readonly webSocket?: string; stop(): Promise<void> }>;
+  start(limits: Partial<LimitValues>): Promise<{
+    readonly port: number;
+    /** Several nodes: each user, in order of first appearance, connects to the next one. */
+    readonly ports?: readonly number[];
+    readonly ca?: string;
+    readonly webSocket?: string;
+    stop(): Promise<void>;
+  }>;
 };
 
 /** A registered member of the cast. Messages are routed to the right connection by their verb. */
@@ -95,8 +103,16 @@ export function runScenarios(target: Target, scenarios: readonly Scenario[]): vo
         test(each.name, async () => {
           const server = await target.start(each.limits ?? {});
           stop = () => server.stop();
+          // A connection's user is its label up to "(": both of a user's connections go to that user's node.
+          const nodes = new Map<string, number>();
+          const portFor = (label: string): number => {
+            const ports = server.ports ?? [server.port];
+            const user = label.split("(")[0]!;
+            if (!nodes.has(user)) nodes.set(user, nodes.size % ports.length);
+            return ports[nodes.get(user)!]!;
+          };
           const connect = async (label = "peer") => {
-            const peer = server.webSocket === undefined ? await Peer.connect(server.port, label, undefined, server.ca) : await Peer.connectWebSocket(server.webSocket, label);
+            const peer = server.webSocket === undefined ? await Peer.connect(portFor(label), label, undefined, server.ca) : await Peer.connectWebSocket(server.webSocket, label);
             peers.push(peer);
             return peer;
           };

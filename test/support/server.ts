@@ -6,11 +6,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EventSink } from "../../src/core/events.ts";
+import { joinCluster } from "../../src/cluster/node.ts";
+import type { LeaseTimes } from "../../src/cluster/nodes.ts";
+import { silentEvents, type EventSink } from "../../src/core/events.ts";
 import { createLogger } from "../../src/core/log.ts";
-import type { LimitValues } from "../../src/protocol/limits.ts";
+import { defaultLimits, type LimitValues } from "../../src/protocol/limits.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { Changes } from "./changes.ts";
+import { startNats, type NatsCluster } from "./nats.ts";
 import { Peer, register, show } from "./peer.ts";
 
 /** PARLEY_TEST_LOG=debug prints the server's log while a test runs. */
@@ -45,6 +48,33 @@ export async function makeCertificate(): Promise<TestCertificate> {
 /** A server on port 0; with `tls`, a TLS listener on port 0 too (then `server.tlsPort`). */
 export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertificate): RunningServer {
   return startServer({ hostname: "127.0.0.1", port: 0, limits, events: testLogger(), tls: tls && { ...tls, port: 0 } });
+}
+
+/** `count` in-process cluster nodes on a fresh nats-server (or the one given), users' ports in `ports`. */
+export async function testCluster(count: number, limits: Partial<LimitValues> = {}, options: { nats?: NatsCluster; lease?: LeaseTimes } = {}) {
+  const nats = options.nats ?? (await startNats(1));
+  const servers: RunningServer[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const events = testLogger();
+      const cluster = await joinCluster({ servers: nats.urls.split(","), node: `node${i}`, port: 0, deliveryDeadlineMs: limits.deliveryDeadlineMs ?? defaultLimits.deliveryDeadlineMs, events: events ?? silentEvents, lease: options.lease });
+      servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events, cluster }));
+    }
+  } catch (error) {
+    for (const server of servers) await server.stop();
+    if (options.nats === undefined) await nats.stop();
+    throw error;
+  }
+  return {
+    nats,
+    servers,
+    port: servers[0]!.port,
+    ports: servers.map((server) => server.port),
+    async stop() {
+      await Promise.all(servers.map((server) => server.stop()));
+      if (options.nats === undefined) await nats.stop();
+    },
+  };
 }
 
 /** A registered user: two connections, or one in single-connection mode. */

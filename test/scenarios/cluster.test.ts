@@ -1,0 +1,12 @@
+// Every transcript against three cluster nodes on a real nats-server, users
+// spread over them (docs/protocol.md D55-D58): the same bytes, the same
+// answers as one server.
+
+import { testCluster } from "../support/server.ts";
+import { broadcast } from "./broadcast.ts";
+import { delivery } from "./delivery.ts";
+import { extensions } from "./extensions.ts";
+import { failures } from "./failures.ts";
+import { runScenarios } from "./runner.ts";
+
+runScenarios({ name: "3 cluster nodes", start: (limits) => testCluster(3, limits) }, [...delivery, ...broadcast, ...failures, ...extensions]);
