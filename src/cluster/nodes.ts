@@ -143,6 +143,8 @@ export class Nodes {
     const fenced = now - this.#renewedAt > this.#times.fenceMs;
     if (fenced !== this.#fenced) {
       this.#fenced = fenced;
+      // Back from a fence, this node has heard nothing for a while: that says nothing about the others, so they get a fresh deadMs.
+      if (!fenced) for (const node of this.#seen.keys()) this.#seen.set(node, now);
       this.#watcher?.fenced(fenced);
     }
     for (const [node, seen] of this.#seen) {
