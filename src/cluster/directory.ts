@@ -13,7 +13,8 @@ import type { EventSink } from "../core/events.ts";
 import type { LocalDirectory } from "../core/local-directory.ts";
 import { CloseReason, FailReason } from "../core/reasons.ts";
 import type { Role } from "../protocol/messages.ts";
-import { nameKey } from "../protocol/names.ts";
+import { BROADCAST, nameKey } from "../protocol/names.ts";
+import type { Barrier } from "./barrier.ts";
 import { RemoteEndpoint, type Courier } from "./courier.ts";
 import type { NodeWatcher, Nodes } from "./nodes.ts";
 
@@ -47,12 +48,15 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   /** Every claim in the cluster, from the watch (this node's too). */
   readonly #entries = new Map<string, Entry>();
   readonly #endpoints = new Map<string, RemoteEndpoint>();
+  /** The revision of the delete of each name deleted since this node started following the bucket. */
+  readonly #gone = new Map<string, number>();
   /** Each entry this node wrote and still owns: its revision, and the name as it registered. */
   readonly #mine = new Map<string, { revision: number; readonly name: string }>();
   // Claims and releases of one name run one after another on this node.
   readonly #queues = new Map<string, Promise<unknown>>();
   #listener: PresenceListener | undefined;
   #stopped = false;
+  #barrier: Barrier | undefined;
 
   constructor(kv: KV, nodes: Nodes, courier: Courier, events: EventSink) {
     this.#kv = kv;
@@ -69,13 +73,19 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     return this;
   }
 
-  /** A user of this node, for a FORWARD from another node. */
-  localReceiver(name: string): Endpoint | undefined {
-    return this.#local?.lookup(name);
+  /** This node's own users, for FORWARDs from other nodes; undefined until the server exists. */
+  get localUsers(): LocalDirectory | undefined {
+    return this.#local;
   }
 
-  /** Starts following the bucket; resolves once the names already claimed are known. */
-  async start(): Promise<void> {
+  /** The revision of `key` this node has applied from the bucket (0: none). */
+  applied(key: string): number {
+    return this.#entries.get(key)?.revision ?? this.#gone.get(key) ?? 0;
+  }
+
+  /** Starts following the bucket; resolves once the names already claimed are known. Registrations then wait for `barrier`. */
+  async start(barrier: Barrier): Promise<void> {
+    this.#barrier = barrier;
     const updates = await this.#kv.watch();
     const { promise: current, resolve } = Promise.withResolvers<void>();
     void (async () => {
@@ -124,13 +134,15 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     );
   }
 
+  /** This node's users, and one endpoint per other live node standing for all of its users (docs/protocol.md D59). */
   receivers(except: string): Endpoint[] {
     const receivers = this.#local.receivers(except);
     const skip = nameKey(except);
-    for (const key of this.#entries.keys()) {
-      const remote = key === skip ? undefined : this.#reachable(key, this.#entries.get(key));
-      if (remote !== undefined) receivers.push(remote);
+    const perNode = new Map<string, number>();
+    for (const [key, entry] of this.#entries) {
+      if (key !== skip && this.#reachable(key, entry) !== undefined) perNode.set(entry.node, (perNode.get(entry.node) ?? 0) + 1);
     }
+    for (const [node, users] of perNode) receivers.push(new RemoteEndpoint(BROADCAST, node, this.#courier, users));
     return receivers;
   }
 
@@ -184,7 +196,10 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     const user = await this.#local.claim(name, role, endpoint);
     if (typeof user === "string" && fresh && !this.#local.holds(key)) await this.#giveBack(key, undefined);
     // docs/protocol.md D56: REGISTERED is answered once the cluster can find the user, so a SEND right after it reaches them.
-    else if (typeof user === "object" && user.registered) await this.#markRegistered(key);
+    else if (typeof user === "object" && user.registered) {
+      const revision = await this.#markRegistered(key);
+      if (revision !== undefined) await this.#barrier?.everywhere(key, revision);
+    }
     return user;
   }
 
@@ -228,12 +243,14 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     return held.registered ? "held by a user on another node" : "one role is held on another node: both roles of a user must reach the same node";
   }
 
-  async #markRegistered(key: string): Promise<void> {
+  /** Tells the bucket both roles are held; returns the revision written. */
+  async #markRegistered(key: string): Promise<number | undefined> {
     const mine = this.#mine.get(key);
-    if (mine === undefined || !this.#local.holds(key)) return;
+    if (mine === undefined || !this.#local.holds(key)) return undefined;
     const { name } = mine;
     try {
       mine.revision = await this.#kv.update(key, encode({ name, node: this.#nodes.name, registered: true }), mine.revision);
+      return mine.revision;
     } catch (error) {
       this.#events.emit({ type: "cluster.problem", node: this.#nodes.name, what: `register ${name}`, error: String((error as Error)?.message ?? error) });
     }
@@ -275,8 +292,16 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     const before = this.#entries.get(key);
     if (before !== undefined && before.revision > revision) return;
     const wasOnline = before !== undefined && this.#reachable(key, before) !== undefined;
-    if (entry === undefined) this.#entries.delete(key);
-    else this.#entries.set(key, entry);
+    if (entry === undefined) {
+      this.#entries.delete(key);
+      // Only a barrier waiting at this moment needs it: kept boundedly.
+      if (this.#gone.size >= 10_000) this.#gone.clear();
+      this.#gone.set(key, revision);
+    } else {
+      this.#entries.set(key, entry);
+      this.#gone.delete(key);
+    }
+    this.#barrier?.applied();
     this.#endpoints.delete(key);
     const online = entry !== undefined && this.#reachable(key, entry) !== undefined;
     if (wasOnline && (!online || before.name !== entry?.name)) this.#listener?.(before.name, false);

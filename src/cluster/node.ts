@@ -8,6 +8,7 @@ import type { EventSink } from "../core/events.ts";
 import type { LocalDirectory } from "../core/local-directory.ts";
 import { FailReason } from "../core/reasons.ts";
 import { openBus, type BusOptions } from "./bus.ts";
+import { Barrier } from "./barrier.ts";
 import { Courier } from "./courier.ts";
 import { ClusterDirectory } from "./directory.ts";
 import { Nodes, defaultLeaseTimes, nodeNamePattern, type LeaseTimes } from "./nodes.ts";
@@ -42,11 +43,14 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
   const bus = await openBus({ ...options, node });
   const nodes = new Nodes(bus.connection, bus.nodes, node, events, options.lease ?? defaultLeaseTimes);
   let directory: ClusterDirectory | undefined;
-  const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, local: (name) => directory?.localReceiver(name) });
+  const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, local: () => directory?.localUsers });
   directory = new ClusterDirectory(bus.names, nodes, courier, events);
+  const joining = directory;
+  const barrier = new Barrier(bus.connection, nodes, (key) => joining.applied(key));
   let connected = true;
   try {
-    await directory.start();
+    await directory.start(barrier);
+    barrier.serve();
     await nodes.join(directory);
   } catch (error) {
     nodes.stop();
@@ -72,6 +76,7 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
     state: () => ({ node, connected, fenced: nodes.fenced, nodes: 1 + nodes.aliveCount }),
     async leave() {
       courier.stop();
+      barrier.stop();
       await joined.close();
       await nodes.leave();
       await bus.connection.drain().catch(() => bus.connection.close());

@@ -74,6 +74,11 @@ export class Nodes {
     return this.#alive.size;
   }
 
+  /** The other live nodes. */
+  others(): string[] {
+    return [...this.#alive];
+  }
+
   /** Whether `node` holds a valid lease as far as this node knows (this node: whether it is not fenced). */
   alive(node: string): boolean {
     return node === this.name ? !this.#fenced : this.#alive.has(node);
