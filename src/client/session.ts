@@ -6,7 +6,9 @@ import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { encodeReceived, encodeSend } from "../protocol/messages.ts";
 import { isBroadcast, isValidUsername } from "../protocol/names.ts";
+import { isLoopbackHost } from "../protocol/password.ts";
 import type { TlsClient } from "../net/tcp.ts";
+import { defaultBackoff, type Backoff } from "./backoff.ts";
 import { Link, tcpConnector, type ConnectError, type Connector, type LinkHandlers } from "./link.ts";
 
 /** Why a message was not delivered. */
@@ -36,8 +38,6 @@ export type SessionEvent =
   /** The server's stream could not be parsed; the connection is dropped. */
   | { readonly type: "protocol-error"; readonly detail: string };
 
-export type Backoff = { readonly initialMs: number; readonly maxMs: number };
-
 export type SessionOptions = {
   /** Where the server is; with the default connector, where TCP connects. */
   readonly host: string;
@@ -63,8 +63,6 @@ export type SessionOptions = {
 
 export type SessionState = "idle" | "connecting" | "ready" | "reconnecting" | "closed";
 
-export const defaultBackoff: Backoff = { initialMs: 500, maxMs: 10_000 };
-
 // A server may be configured for bodies larger than its default; reading them costs the client nothing.
 const clientLimits: FramerLimits = { maxHeaderBytes: defaultLimits.maxHeaderBytes, maxBodyBytes: 16 * 1024 * 1024 };
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
@@ -74,11 +72,6 @@ type Pending = { readonly to: string; readonly resolve: (outcome: Outcome) => vo
 /** A name that can be echoed back in `RECEIVED <name>`: visible ASCII, no spaces. */
 function isEchoable(name: string): boolean {
   return /^[\x21-\x7e]+$/.test(name);
-}
-
-/** This machine, by name or address: the only place a password may go in clear. */
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function failed(to: string, reason: FailReason): Outcome {
@@ -134,7 +127,7 @@ export class Session {
     if (this.#state !== "idle") return { kind: "refused", detail: `cannot connect a session that is ${this.#state}` };
     if (!isValidUsername(this.user)) return { kind: "malformed-name" };
     // docs/protocol.md §7: a password never leaves in clear for another machine, not even one byte.
-    if (this.#password !== undefined && !this.#secure && !isLoopback(this.host)) {
+    if (this.#password !== undefined && !this.#secure && !isLoopbackHost(this.host)) {
       return { kind: "refused", detail: `a password is sent only over TLS (--tls) or to this machine, not in clear to ${this.host}` };
     }
     this.#state = "connecting";
