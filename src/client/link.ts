@@ -8,14 +8,7 @@ import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { Role, decodeServerHead, encodeRegister, type ServerHead } from "../protocol/messages.ts";
-import { sameName } from "../protocol/names.ts";
-
-export type ConnectError =
-  | { readonly kind: "unreachable"; readonly detail: string }
-  | { readonly kind: "malformed-name" }
-  | { readonly kind: "name-taken" }
-  | { readonly kind: "not-authorized" }
-  | { readonly kind: "refused"; readonly detail: string };
+import { registerAnswer, type ConnectError } from "./registration.ts";
 
 /** Opens one connection to the server and hands its events to `handler`; rejects when it cannot. */
 export type Connector = (handler: TransportHandler) => Promise<Transport>;
@@ -182,13 +175,7 @@ export class Link {
     const { promise, resolve } = Promise.withResolvers<ConnectError | undefined>();
     channel.waiter = (head) => {
       channel.waiter = undefined;
-      if (typeof head === "string") return resolve({ kind: "refused", detail: head });
-      if (head.verb === "REGISTERED" && head.role === channel.role && sameName(head.name, user)) return resolve(undefined);
-      if (head.verb === "ERROR" && head.code === ErrorCode.MalformedUsername) return resolve({ kind: "malformed-name" });
-      if (head.verb === "ERROR" && head.code === ErrorCode.UsernameTaken) return resolve({ kind: "name-taken" });
-      if (head.verb === "ERROR" && head.code === ErrorCode.NotAuthorized) return resolve({ kind: "not-authorized" });
-      const what = head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb;
-      resolve({ kind: "refused", detail: `unexpected answer to REGISTER: ${what}` });
+      resolve(typeof head === "string" ? { kind: "refused", detail: head } : registerAnswer(head, channel.role, user));
     };
     if (channel.isClosed) channel.waiter("the server closed the connection");
     // docs/protocol.md D49-D50: ask for reasons; a server that does not know them ignores the field.

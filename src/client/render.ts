@@ -3,7 +3,7 @@
 // shown escaped, so no sender can drive the recipient's terminal. Colours are
 // added here, and only when the caller says so. Pure.
 
-import type { ConnectError } from "./link.ts";
+import type { ConnectError } from "./registration.ts";
 import type { FailReason, Outcome } from "./session.ts";
 
 export type Style = { readonly color: boolean };

@@ -9,7 +9,8 @@ import { isBroadcast, isValidUsername } from "../protocol/names.ts";
 import { isLoopbackHost } from "../protocol/password.ts";
 import type { TlsClient } from "../net/tcp.ts";
 import { defaultBackoff, type Backoff } from "./backoff.ts";
-import { Link, tcpConnector, type ConnectError, type Connector, type LinkHandlers } from "./link.ts";
+import { Link, tcpConnector, type Connector, type LinkHandlers } from "./link.ts";
+import type { ConnectError } from "./registration.ts";
 
 /** Why a message was not delivered. */
 export type FailReason =

@@ -1,10 +1,11 @@
 // The HTTP listener: WebSocket upgrades at /ws (each socket a
 // WebSocketConnection for the core), /healthz for load balancers and
-// supervisors, /metrics for Prometheus, and a placeholder page at / until the
-// web client exists.
+// supervisors, /metrics for Prometheus, and the web client at / with its
+// script, style and icon.
 
 import type { Server } from "bun";
 import type { Hub } from "../core/hub.ts";
+import { serveAsset, webAssets } from "./web-page.ts";
 import { WebSocketConnection, type WebSocketData } from "./websocket.ts";
 
 export type HttpListenerOptions = {
@@ -28,12 +29,6 @@ export type HttpListener = {
 // HTTP requests have no per-connection hooks in Bun (1.4.5): a client that
 // opens a connection and says nothing is closed by this (Bun rounds to 4 s).
 const httpIdleSeconds = 10;
-
-const placeholder = `<!doctype html>
-<html lang="en"><meta charset="utf-8"><title>parley</title>
-<p>This is a parley chat relay. The web client comes later; WebSocket clients connect to <code>/ws</code>.</p>
-</html>
-`;
 
 /** `https://Example.org:443/` -> `https://example.org`; undefined if it is no origin. */
 export function normalizeOrigin(text: string): string | undefined {
@@ -87,8 +82,7 @@ export function listenHttp(hub: Hub, options: HttpListenerOptions): HttpListener
         if (server.upgrade(req, { data })) return undefined;
         return new Response("Expected a WebSocket upgrade\n", { status: 426 });
       }
-      if (url.pathname === "/") return new Response(placeholder, { headers: { "content-type": "text/html; charset=utf-8" } });
-      return new Response("Not found\n", { status: 404 });
+      return serveWeb(req, url);
     },
     websocket: {
       data: {} as WebSocketData,
@@ -120,6 +114,15 @@ export function listenHttp(hub: Hub, options: HttpListenerOptions): HttpListener
       },
     },
   });
+
+  async function serveWeb(req: Request, url: URL): Promise<Response> {
+    try {
+      const asset = (await webAssets()).get(url.pathname);
+      return asset === undefined ? new Response("Not found\n", { status: 404 }) : serveAsset(asset, req, url.host);
+    } catch (error) {
+      return new Response(`The web client is not available: ${(error as Error).message}\n`, { status: 500 });
+    }
+  }
 
   return {
     transport: "http",

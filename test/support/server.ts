@@ -42,9 +42,13 @@ export async function makeCertificate(): Promise<TestCertificate> {
   return made;
 }
 
-/** A server on port 0; with `tls`, a TLS listener on port 0 too (then `server.tlsPort`). */
-export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertificate): RunningServer {
-  return startServer({ hostname: "127.0.0.1", port: 0, limits, events: testLogger(), tls: tls && { ...tls, port: 0 } });
+/**
+ * A server on port 0; with `tls`, a TLS listener on port 0 too (then
+ * `server.tlsPort`); with `http`, the HTTP listener (WebSocket and the web
+ * client) on its port, 0 unless given (then `server.httpPort`).
+ */
+export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertificate, http?: { readonly port?: number }): RunningServer {
+  return startServer({ hostname: "127.0.0.1", port: 0, limits, events: testLogger(), tls: tls && { ...tls, port: 0 }, http: http && { port: http.port ?? 0 } });
 }
 
 /** A registered user: two connections, or one in single-connection mode. */
