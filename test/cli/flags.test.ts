@@ -92,6 +92,7 @@ describe("flags", () => {
       passwordFile: undefined,
       user: undefined,
       listen: false,
+      presence: false,
       json: false,
       noReconnect: false,
       help: false,
