@@ -4,7 +4,8 @@
 // added here, and only when the caller says so. Pure.
 
 import type { ConnectError } from "./registration.ts";
-import type { FailReason, Online, Outcome } from "./session.ts";
+import type { FailReason, Outcome } from "./outcome.ts";
+import type { Online } from "./session.ts";
 
 export type Style = { readonly color: boolean };
 

@@ -11,22 +11,8 @@ import { decodeUsers, who } from "../protocol/presence.ts";
 import type { TlsClient } from "../net/tcp.ts";
 import { defaultBackoff, type Backoff } from "./backoff.ts";
 import { Link, tcpConnector, type Connector, type LinkHandlers } from "./link.ts";
+import { failed, replyOutcome, type FailReason, type Outcome } from "./outcome.ts";
 import type { ConnectError } from "./registration.ts";
-
-/** Why a message was not delivered. */
-export type FailReason =
-  | "unable-to-send" // ERROR 102: recipient unknown, offline, silent or refused it
-  | "not-registered" // ERROR 101
-  | "rejected" // ERROR 103 or another error the server should not send to a SEND
-  | "connection-lost" // the connection went away before the reply
-  | "not-connected" // sent while disconnected: never written
-  | "too-large" // over maxBodyBytes: never written
-  | "bad-recipient"; // not a username nor ALL: never written
-
-export type Outcome =
-  | { readonly kind: "delivered"; readonly to: string }
-  /** `because`: the server's Reason, when it gave one (docs/protocol.md D50). */
-  | { readonly kind: "failed"; readonly to: string; readonly reason: FailReason; readonly because?: string };
 
 export type SessionEvent =
   | { readonly type: "connected"; readonly reconnected: boolean }
@@ -86,9 +72,6 @@ function isEchoable(name: string): boolean {
   return /^[\x21-\x7e]+$/.test(name);
 }
 
-function failed(to: string, reason: FailReason): Outcome {
-  return { kind: "failed", to, reason };
-}
 
 export class Session {
   readonly host: string;
@@ -229,12 +212,7 @@ export class Session {
       const pending = this.#pending.shift();
       if (pending === undefined) return; // docs/protocol.md §4: a reply with nothing outstanding is ignored
       if (pending.to === undefined) return pending.who(head.verb === "USERS" ? { total: head.total, names: decodeUsers(body) } : undefined);
-      // SENT also stands for the original design's `SEND <name>` (decodeServerHead maps it).
-      if (head.verb === "SENT") return pending.resolve({ kind: "delivered", to: pending.to });
-      if (head.verb === "USERS") return pending.resolve(failed(pending.to, "rejected"));
-      const reason: FailReason =
-        head.code === ErrorCode.UnableToSend ? "unable-to-send" : head.code === ErrorCode.NoUserRegistered ? "not-registered" : "rejected";
-      pending.resolve(head.reason === undefined ? failed(pending.to, reason) : { kind: "failed", to: pending.to, reason, because: head.reason });
+      pending.resolve(replyOutcome(pending.to, head));
     },
     onForward: (link, head, body) => {
       if (link !== this.#link) return;

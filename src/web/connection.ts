@@ -9,7 +9,8 @@ import { decodeServerHead, type ServerHead } from "../protocol/messages.ts";
 
 /** Someone waiting for the reply to one request. */
 export type Request = {
-  readonly answer: (head: ServerHead) => void;
+  /** `body` is the reply's own copy (a USERS list). */
+  readonly answer: (head: ServerHead, body: Uint8Array) => void;
   /** The connection went before the reply came. */
   readonly lose: () => void;
 };
@@ -24,9 +25,9 @@ export type ConnectionHandlers = {
 // A server may allow bodies larger than its default; reading them costs the page nothing.
 const limits: FramerLimits = { maxHeaderBytes: defaultLimits.maxHeaderBytes, maxBodyBytes: 16 * 1024 * 1024 };
 
-/** Replies are the answers to requests; everything else the server sends needs none of ours. */
+/** Replies are the answers to requests; FORWARDs and presence notices (docs/protocol.md D52) are not. */
 function isReply(head: ServerHead): boolean {
-  return head.verb === "REGISTERED" || head.verb === "SENT" || head.verb === "ERROR";
+  return head.verb === "REGISTERED" || head.verb === "SENT" || head.verb === "ERROR" || head.verb === "USERS";
 }
 
 export class Connection {
@@ -86,7 +87,7 @@ export class Connection {
       if (this.#closed) return;
       if (!isReply(head)) return this.#handlers.onNotice(this, head, body);
       // docs/protocol.md §4: a reply with nothing outstanding is ignored.
-      this.#requests.shift()?.answer(head);
+      this.#requests.shift()?.answer(head, body);
     });
     if (error === undefined) return;
     // The stream cannot be read any further: the connection goes (and the session reconnects).

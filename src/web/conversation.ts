@@ -3,7 +3,7 @@
 // the point of parley: sending, delivered, or not delivered and why.
 
 import { bodyText, failureText } from "../client/render.ts";
-import type { Outcome } from "../client/session.ts";
+import type { Outcome } from "../client/outcome.ts";
 import { BROADCAST } from "../protocol/names.ts";
 import { element, timeElement } from "./dom.ts";
 

@@ -1,24 +1,29 @@
 // The web client's protocol session over one WebSocket (docs/protocol.md
-// D44, D51): both roles registered on it, TORECV first, asking for reasons and
-// presence; SENDs matched to their replies in order; every FORWARD answered
-// RECEIVED at once; reconnection with backoff. No DOM: the page listens.
+// D44, D54): both roles registered on it, TORECV first, asking for reasons and
+// presence; who is online, kept from WHO and the notices; SENDs matched to
+// their replies in order; every FORWARD answered RECEIVED at once;
+// reconnection with backoff. No DOM: the page listens.
 
 import { defaultBackoff, type Backoff } from "../client/backoff.ts";
 import { registerAnswer, type ConnectError } from "../client/registration.ts";
-import type { FailReason, Outcome } from "../client/session.ts";
+import { failed, replyOutcome, type Outcome } from "../client/outcome.ts";
 import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { defaultLimits } from "../protocol/limits.ts";
 import { Role, encodeReceived, encodeRegister, encodeSend, type ServerHead } from "../protocol/messages.ts";
 import { isBroadcast, isValidUsername } from "../protocol/names.ts";
 import { isLoopbackHost } from "../protocol/password.ts";
+import { who } from "../protocol/presence.ts";
 import { Connection } from "./connection.ts";
+import { OnlineList } from "./online.ts";
 
 export type WebSessionEvent =
   | { readonly type: "connected"; readonly reconnected: boolean }
   /** `reconnectInMs` is undefined when the session will not reconnect. */
   | { readonly type: "disconnected"; readonly reason: string; readonly reconnectInMs: number | undefined }
   | { readonly type: "reconnect-failed"; readonly error: ConnectError; readonly reconnectInMs: number | undefined }
-  | { readonly type: "received"; readonly from: string; readonly body: Uint8Array };
+  | { readonly type: "received"; readonly from: string; readonly body: Uint8Array }
+  /** Who is online now, this user included; only when the server granted presence. */
+  | { readonly type: "online"; readonly names: readonly string[] };
 
 export type WebSessionOptions = {
   /** The server's WebSocket: ws(s)://host/ws. */
@@ -36,7 +41,7 @@ export type WebSessionOptions = {
 
 export type WebSessionState = "idle" | "connecting" | "ready" | "reconnecting" | "closed";
 
-/** docs/protocol.md D51: what the web client asks for on its first REGISTER. */
+/** docs/protocol.md D54: what the web client asks for on its first REGISTER. */
 export const wantedExtensions = ["reasons", "presence"] as const;
 
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
@@ -46,24 +51,14 @@ function isEchoable(name: string): boolean {
   return /^[\x21-\x7e]+$/.test(name);
 }
 
-function failed(to: string, reason: FailReason, because?: string): Outcome {
-  return because === undefined ? { kind: "failed", to, reason } : { kind: "failed", to, reason, because };
-}
-
-/** A SEND's reply as an outcome (docs/protocol.md §4, D50). */
-function sendOutcome(to: string, head: ServerHead): Outcome {
-  if (head.verb === "SENT") return { kind: "delivered", to };
-  if (head.verb !== "ERROR") return failed(to, "rejected");
-  const reason: FailReason = head.code === ErrorCode.UnableToSend ? "unable-to-send" : head.code === ErrorCode.NoUserRegistered ? "not-registered" : "rejected";
-  return failed(to, reason, head.reason);
-}
-
 export class WebSession {
   readonly user: string;
   readonly #options: WebSessionOptions;
   readonly #backoff: Backoff;
   #state: WebSessionState = "idle";
   #connection: Connection | undefined;
+  /** Who is online, while the current connection has presence. */
+  #online: OnlineList | undefined;
   #retryDelayMs: number;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -93,10 +88,10 @@ export class WebSession {
     this.#state = "connecting";
     const result = await this.#open();
     if ((this.#state as WebSessionState) === "closed") {
-      if (result instanceof Connection) result.close();
+      if ("connection" in result) result.connection.close();
       return { kind: "refused", detail: "closed while connecting" };
     }
-    if (!(result instanceof Connection)) {
+    if (!("connection" in result)) {
       this.#state = "idle";
       return result;
     }
@@ -113,7 +108,7 @@ export class WebSession {
     if (this.#state !== "ready" || connection === undefined) return Promise.resolve(failed(to, "not-connected"));
     const { promise, resolve } = Promise.withResolvers<Outcome>();
     connection.request(encodeSend(to, body), {
-      answer: (head) => resolve(sendOutcome(to, head)),
+      answer: (head) => resolve(replyOutcome(to, head)),
       lose: () => resolve(failed(to, "connection-lost")),
     });
     return promise;
@@ -126,10 +121,11 @@ export class WebSession {
     clearTimeout(this.#retryTimer);
     const connection = this.#connection;
     this.#connection = undefined;
+    this.#online = undefined;
     connection?.close();
   }
 
-  async #open(): Promise<Connection | ConnectError> {
+  async #open(): Promise<{ readonly connection: Connection; readonly presence: boolean } | ConnectError> {
     const connection = new Connection(this.#options.url, {
       onNotice: (from, head, body) => this.#onNotice(from, head, body),
       onClose: (from, reason) => this.#onLost(from, reason),
@@ -139,44 +135,63 @@ export class WebSession {
     const deadline = new Promise<ConnectError>((resolve) => {
       timer = setTimeout(() => resolve({ kind: "unreachable", detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
     });
-    const error = await Promise.race([this.#register(connection), deadline]);
+    const granted: string[] = [];
+    const error = await Promise.race([this.#register(connection, granted), deadline]);
     clearTimeout(timer);
-    if (error === undefined) return connection;
+    if (error === undefined) return { connection, presence: granted.includes("presence") };
     connection.close();
     return error;
   }
 
-  async #register(connection: Connection): Promise<ConnectError | undefined> {
+  async #register(connection: Connection, granted: string[]): Promise<ConnectError | undefined> {
     const closed = await connection.opened();
     if (closed !== undefined) return { kind: "unreachable", detail: `cannot reach the server at ${this.#options.host}` };
     const { user, password } = this.#options;
-    // docs/protocol.md D51: TORECV first, asking for what the page shows; the grants hold for the connection.
+    // docs/protocol.md D54: TORECV first, asking for what the page shows; the grants hold for the connection.
     const answers = [
-      this.#ask(connection, encodeRegister(Role.ToRecv, user, password, wantedExtensions), Role.ToRecv),
-      this.#ask(connection, encodeRegister(Role.ToSend, user, password), Role.ToSend),
+      this.#ask(connection, encodeRegister(Role.ToRecv, user, password, wantedExtensions), Role.ToRecv, granted),
+      this.#ask(connection, encodeRegister(Role.ToSend, user, password), Role.ToSend, granted),
     ];
     return (await Promise.all(answers)).find((error) => error !== undefined);
   }
 
-  #ask(connection: Connection, message: Uint8Array, role: Role): Promise<ConnectError | undefined> {
+  #ask(connection: Connection, message: Uint8Array, role: Role, granted: string[]): Promise<ConnectError | undefined> {
     const { promise, resolve } = Promise.withResolvers<ConnectError | undefined>();
     connection.request(message, {
-      answer: (head) => resolve(registerAnswer(head, role, this.user)),
+      answer: (head) => {
+        if (head.verb === "REGISTERED") granted.push(...(head.extensions ?? []));
+        resolve(registerAnswer(head, role, this.user));
+      },
       lose: () => resolve({ kind: "unreachable", detail: "the server closed the connection" }),
     });
     return promise;
   }
 
-  #ready(connection: Connection, reconnected: boolean): void {
+  /** docs/protocol.md D51, D53: the list as it is now; asked again after a RESYNC. */
+  #askWho(connection: Connection): void {
+    connection.request(who, {
+      answer: (head, body) => {
+        if (head.verb !== "USERS" || connection !== this.#connection || this.#online === undefined) return;
+        this.#online.replace(body);
+        this.#options.onEvent({ type: "online", names: this.#online.names });
+      },
+      lose: () => {},
+    });
+  }
+
+  #ready({ connection, presence }: { readonly connection: Connection; readonly presence: boolean }, reconnected: boolean): void {
     this.#connection = connection;
     this.#state = "ready";
     this.#retryDelayMs = this.#backoff.initialMs;
+    this.#online = presence ? new OnlineList() : undefined;
     this.#options.onEvent({ type: "connected", reconnected });
+    if (presence) this.#askWho(connection);
     // It may have closed while registering's last answer was handled.
     if (connection.isClosed) this.#onLost(connection, "the server closed the connection");
   }
 
   #onNotice(connection: Connection, head: ServerHead, body: Uint8Array): void {
+    if (head.verb === "ONLINE" || head.verb === "OFFLINE" || head.verb === "RESYNC") return this.#onPresence(connection, head);
     if (head.verb !== "FORWARD") return;
     if (!isEchoable(head.from)) {
       // docs/protocol.md §2: a FORWARD that cannot be answered properly is answered ERROR 103.
@@ -189,9 +204,18 @@ export class WebSession {
     connection.write(encodeReceived(head.from));
   }
 
+  /** docs/protocol.md D52-D53: notices apply on top of the last USERS; RESYNC means ask again. */
+  #onPresence(connection: Connection, head: ServerHead & { verb: "ONLINE" | "OFFLINE" | "RESYNC" }): void {
+    if (connection !== this.#connection || this.#online === undefined) return;
+    if (head.verb === "RESYNC") return this.#askWho(connection);
+    this.#online.apply(head.name, head.verb === "ONLINE");
+    this.#options.onEvent({ type: "online", names: this.#online.names });
+  }
+
   #onLost(connection: Connection, reason: string): void {
     if (connection !== this.#connection || this.#state !== "ready") return;
     this.#connection = undefined;
+    this.#online = undefined;
     this.#state = "reconnecting";
     this.#options.onEvent({ type: "disconnected", reason, reconnectInMs: this.#scheduleRetry() });
   }
@@ -207,10 +231,10 @@ export class WebSession {
     if (this.#state !== "reconnecting") return;
     const result = await this.#open();
     if (this.#state !== "reconnecting") {
-      if (result instanceof Connection) result.close();
+      if ("connection" in result) result.connection.close();
       return;
     }
-    if (result instanceof Connection) return this.#ready(result, true);
+    if ("connection" in result) return this.#ready(result, true);
     // A name that became invalid, or a password that no longer opens it, will not get better by waiting.
     if (result.kind === "malformed-name" || result.kind === "not-authorized") {
       this.#state = "closed";
