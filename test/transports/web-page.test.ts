@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { contentSecurityPolicy } from "../../src/transports/web-page.ts";
 import { testServer } from "../support/server.ts";
 
-const server = testServer({}, undefined, {});
+const server = testServer({}, undefined, { http: {} });
 const base = `http://127.0.0.1:${server.httpPort}`;
 
 afterAll(() => server.stop());
