@@ -44,8 +44,11 @@ export class Roster {
     row.unread.textContent = entry.unread > 0 ? String(entry.unread) : "";
     row.unread.hidden = entry.unread === 0;
     row.unread.setAttribute("aria-label", `${entry.unread} unread`);
-    if (entry.selected) row.button.setAttribute("aria-current", "true");
-    else row.button.removeAttribute("aria-current");
+    if (entry.selected && !row.button.hasAttribute("aria-current")) {
+      row.button.setAttribute("aria-current", "true");
+      // On a phone the list is one row that scrolls sideways: keep the open conversation in it.
+      row.button.scrollIntoView({ block: "nearest", inline: "nearest" });
+    } else if (!entry.selected) row.button.removeAttribute("aria-current");
   }
 
   #add(name: string): Row {
