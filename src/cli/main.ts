@@ -49,7 +49,7 @@ export const serverFlags = {
   tlsKey: optional("TLS private key, a PEM file", nonEmpty),
   tlsPort: option("TLS port to listen on (0 picks a free one)", integer(0, 65535), 5443),
   tlsHandshakeTimeoutMs: option("time for a TLS client to finish its handshake (ms)", integer(1, 2 ** 31 - 1), 10_000),
-  httpPort: option("HTTP port: WebSocket clients at /ws, health at /healthz (0 picks a free one)", integer(0, 65535), 5080),
+  httpPort: option("HTTP port: the web client at /, WebSocket clients at /ws, health at /healthz (0 picks a free one)", integer(0, 65535), 5080),
   noHttp: toggle("serve no HTTP (no WebSocket, no /healthz)"),
   allowOrigins: option("origins, comma-separated, whose web pages may open a WebSocket besides the server's own (default: none)", origins, []),
   ...limitFlags,
