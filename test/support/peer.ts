@@ -90,10 +90,11 @@ export class Peer {
     return peer;
   }
 
-  /** Connects to a parley WebSocket URL (ws://127.0.0.1:port/ws), with extra headers (an Origin) if given. */
-  static async connectWebSocket(url: string, label = "peer", headers: Record<string, string> = {}): Promise<Peer> {
+  /** Connects to a parley WebSocket URL (ws://127.0.0.1:port/ws), with extra headers (an Origin) if given; a wss:// one trusting `ca`. */
+  static async connectWebSocket(url: string, label = "peer", headers: Record<string, string> = {}, ca?: string): Promise<Peer> {
     const peer = new Peer(label);
-    const ws = new WebSocket(url, { headers });
+    // Bun's WebSocket takes TLS options beside the standard ones.
+    const ws = new WebSocket(url, { headers, ...(ca === undefined ? {} : { tls: { ca } }) });
     ws.binaryType = "arraybuffer";
     peer.#ws = ws;
     const opened = Promise.withResolvers<void>();
