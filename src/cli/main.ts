@@ -73,6 +73,7 @@ export const clientFlags = {
   passwordFile: optional("your password is this file's first line (or set PARLEY_PASSWORD; never a flag's value, which ps would show)", nonEmpty),
   user: optional("your username, 1 to 32 letters and digits (default: asked for on a terminal; needed otherwise)", nonEmpty),
   listen: toggle("keep receiving after input ends, until SIGINT/SIGTERM"),
+  presence: toggle("show who arrives and leaves (with --json: online and offline events)"),
   json: toggle("one JSON object per event on stdout (received, delivered, failed, connected, disconnected)"),
   noReconnect: toggle("exit 1 when the connection is lost, instead of reconnecting (0.5 s doubling to 10 s)"),
   help: helpFlag,
@@ -226,6 +227,7 @@ async function runClientCommand(args: readonly string[], env: Env): Promise<numb
     listen: options.listen,
     json: options.json,
     reconnect: !options.noReconnect,
+    presence: options.presence,
     // https://no-color.org: set and not empty.
     color: (env.NO_COLOR ?? "") === "",
   });

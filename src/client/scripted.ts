@@ -34,6 +34,7 @@ export async function runScripted(options: ClientOptions): Promise<number> {
     password: options.password,
     user,
     reconnect: options.reconnect ? undefined : false,
+    presence: options.presence,
     onEvent: (event) => {
       // The first connection is reported below, once connect() has returned.
       output.event(event);
@@ -80,6 +81,9 @@ export async function runScripted(options: ClientOptions): Promise<number> {
         return report(lineNumber, line, Promise.resolve(command));
       case "help":
         return process.stderr.write(helpLines.join("\n") + "\n");
+      case "who":
+        printed = printed.then(async () => output.online(await session.who()));
+        return;
       case "quit":
         reading = false;
         rl.close();

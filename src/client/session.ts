@@ -6,6 +6,7 @@ import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { encodeReceived, encodeSend } from "../protocol/messages.ts";
 import { isBroadcast, isValidUsername } from "../protocol/names.ts";
+import { decodeUsers, who } from "../protocol/presence.ts";
 import type { TlsClient } from "../net/tcp.ts";
 import { Link, tcpConnector, type ConnectError, type Connector, type LinkHandlers } from "./link.ts";
 
@@ -34,7 +35,14 @@ export type SessionEvent =
   /** A FORWARD whose sender cannot be echoed in a RECEIVED; answered ERROR 103. */
   | { readonly type: "rejected"; readonly from: string; readonly body: Uint8Array }
   /** The server's stream could not be parsed; the connection is dropped. */
-  | { readonly type: "protocol-error"; readonly detail: string };
+  | { readonly type: "protocol-error"; readonly detail: string }
+  /** With `presence`: someone else arrived or left (docs/protocol.md D52). */
+  | { readonly type: "presence"; readonly user: string; readonly online: boolean }
+  /** With `presence`: arrivals and departures were missed; ask who() again (D53). */
+  | { readonly type: "presence-missed" };
+
+/** Who is online: `total` of them, `names` as many as the server could list (docs/protocol.md D51). */
+export type Online = { readonly total: number; readonly names: readonly string[] };
 
 export type Backoff = { readonly initialMs: number; readonly maxMs: number };
 
@@ -58,6 +66,8 @@ export type SessionOptions = {
   readonly maxBodyBytes?: number;
   /** What the client accepts from the server. */
   readonly limits?: FramerLimits;
+  /** Ask to be told who arrives and leaves (presence events). */
+  readonly presence?: boolean;
   readonly onEvent?: (event: SessionEvent) => void;
 };
 
@@ -69,7 +79,8 @@ export const defaultBackoff: Backoff = { initialMs: 500, maxMs: 10_000 };
 const clientLimits: FramerLimits = { maxHeaderBytes: defaultLimits.maxHeaderBytes, maxBodyBytes: 16 * 1024 * 1024 };
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
 
-type Pending = { readonly to: string; readonly resolve: (outcome: Outcome) => void };
+// A SEND owed its outcome, or a WHO its list: replies come in request order (docs/protocol.md D14).
+type Pending = { readonly to: string; readonly resolve: (outcome: Outcome) => void } | { readonly to: undefined; readonly who: (online: Online | undefined) => void };
 
 /** A name that can be echoed back in `RECEIVED <name>`: visible ASCII, no spaces. */
 function isEchoable(name: string): boolean {
@@ -97,6 +108,7 @@ export class Session {
   readonly #connectTimeoutMs: number;
   readonly #maxBodyBytes: number;
   readonly #limits: FramerLimits;
+  readonly #presence: boolean;
   readonly #onEvent: (event: SessionEvent) => void;
   #state: SessionState = "idle";
   #link: Link | undefined;
@@ -117,6 +129,7 @@ export class Session {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#maxBodyBytes = options.maxBodyBytes ?? defaultLimits.maxBodyBytes;
     this.#limits = options.limits ?? clientLimits;
+    this.#presence = options.presence === true;
     this.#onEvent = options.onEvent ?? (() => {});
   }
 
@@ -165,6 +178,17 @@ export class Session {
     return promise;
   }
 
+  /** Who is online; undefined when not connected or the server does not know presence. */
+  who(): Promise<Online | undefined> {
+    const link = this.#link;
+    // docs/protocol.md D51: WHO to a server that did not grant presence is an unknown verb, and closes.
+    if (this.#state !== "ready" || link === undefined || !link.granted.includes("presence")) return Promise.resolve(undefined);
+    const { promise, resolve } = Promise.withResolvers<Online | undefined>();
+    this.#pending.push({ to: undefined, who: resolve });
+    link.sender.write(who);
+    return promise;
+  }
+
   /** Ends both connections after flushing; messages still in flight fail as connection-lost. */
   async close(): Promise<void> {
     if (this.#state === "closed") return;
@@ -182,7 +206,8 @@ export class Session {
   }
 
   async #open(): Promise<Link | ConnectError> {
-    const link = new Link({ connect: this.#connect, user: this.user, password: this.#password, connectTimeoutMs: this.#connectTimeoutMs }, this.#limits, this.#handlers);
+    const options = { connect: this.#connect, user: this.user, password: this.#password, connectTimeoutMs: this.#connectTimeoutMs, presence: this.#presence };
+    const link = new Link(options, this.#limits, this.#handlers);
     try {
       const error = await link.open();
       return error ?? link;
@@ -204,13 +229,15 @@ export class Session {
   }
 
   readonly #handlers: LinkHandlers = {
-    onReply: (link, head) => {
+    onReply: (link, head, body) => {
       if (link !== this.#link) return;
-      if (head.verb !== "SENT" && head.verb !== "ERROR") return; // a repeated REGISTERED
+      if (head.verb !== "SENT" && head.verb !== "ERROR" && head.verb !== "USERS") return; // a repeated REGISTERED
       const pending = this.#pending.shift();
       if (pending === undefined) return; // docs/protocol.md §4: a reply with nothing outstanding is ignored
+      if (pending.to === undefined) return pending.who(head.verb === "USERS" ? { total: head.total, names: decodeUsers(body) } : undefined);
       // SENT also stands for the original design's `SEND <name>` (decodeServerHead maps it).
       if (head.verb === "SENT") return pending.resolve({ kind: "delivered", to: pending.to });
+      if (head.verb === "USERS") return pending.resolve(failed(pending.to, "rejected"));
       const reason: FailReason =
         head.code === ErrorCode.UnableToSend ? "unable-to-send" : head.code === ErrorCode.NoUserRegistered ? "not-registered" : "rejected";
       pending.resolve(head.reason === undefined ? failed(pending.to, reason) : { kind: "failed", to: pending.to, reason, because: head.reason });
@@ -241,13 +268,20 @@ export class Session {
       this.#state = "reconnecting";
       this.#emit({ type: "disconnected", reason, reconnectInMs: this.#scheduleRetry() });
     },
+    onPresence: (link, head) => {
+      if (link !== this.#link) return;
+      this.#emit(head.verb === "RESYNC" ? { type: "presence-missed" } : { type: "presence", user: head.name, online: head.verb === "ONLINE" });
+    },
     onProtocolError: (detail) => this.#emit({ type: "protocol-error", detail }),
   };
 
   #failPending(reason: FailReason): void {
     const pending = this.#pending;
     this.#pending = [];
-    for (const each of pending) each.resolve(failed(each.to, reason));
+    for (const each of pending) {
+      if (each.to === undefined) each.who(undefined);
+      else each.resolve(failed(each.to, reason));
+    }
   }
 
   /** Schedules the next attempt; returns its delay. */

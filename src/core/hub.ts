@@ -13,6 +13,7 @@ import type { Directory } from "./directory.ts";
 import { silentEvents, type EventSink } from "./events.ts";
 import { LocalDirectory } from "./local-directory.ts";
 import { AddressBook, SharedBudget } from "./policy.ts";
+import { Presence } from "./presence.ts";
 
 /**
  * One client connection as the core writes to it. Messages go out in call
@@ -65,6 +66,8 @@ export type Hub = {
   readonly clock: Clock;
   /** What /metrics shows; the events above pass through it. */
   readonly metrics: Metrics;
+  /** Who is online, and who watches (§7 "Presence"). */
+  readonly presence: Presence;
 };
 
 export type HubOptions = {
@@ -111,5 +114,6 @@ export function createHub(options: HubOptions = {}): Hub {
     trustPlaintext: options.trustPlaintext ?? loopback,
     clock,
     metrics,
+    presence: new Presence(directory),
   };
 }

@@ -14,10 +14,11 @@ import type { Hub, Wire } from "./hub.ts";
 import { HeldMessages } from "./held.ts";
 import { Inbox, type Deadline } from "./inbox.ts";
 import { Pacing } from "./pacing.ts";
+import { PresenceWatch, UsersReply } from "./presence.ts";
 import { Pause, ReadGate } from "./reading.ts";
 import { CloseReason, FailReason, closeFailure, closeReservesName, failureReason } from "./reasons.ts";
 import { authorizeAndClaim, longestRefusal, refusalAnswer, unfitPassword, type ClaimOutcome } from "./registration.ts";
-import { DeferredReply, ReplyQueue } from "./replies.ts";
+import { DeferredReply, ReplyQueue, type PendingReply } from "./replies.ts";
 import { Transaction } from "./transaction.ts";
 
 const unableToSend = encodeError(ErrorCode.UnableToSend);
@@ -25,7 +26,7 @@ const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
 const malformedUsername = encodeError(ErrorCode.MalformedUsername);
 const serverBusy = encodeError(ErrorCode.ServerBusy);
 /** What this server can grant (docs/protocol.md §7). */
-const knownExtensions: ReadonlySet<string> = new Set(["reasons"]);
+const knownExtensions: ReadonlySet<string> = new Set(["reasons", "presence"]);
 
 let nextId = 1;
 
@@ -57,6 +58,8 @@ export class Peer implements Endpoint {
   #registered: { [R in Role]?: Uint8Array } = {};
   // The extensions granted on this connection; undefined until it asks (docs/protocol.md D49).
   #extensions: string[] | undefined;
+  // Arrivals and departures for this connection, once it receives and asked for presence (docs/protocol.md D52).
+  #watch: PresenceWatch | undefined;
 
   constructor(wire: Wire, hub: Hub) {
     const { limits } = hub;
@@ -139,6 +142,8 @@ export class Peer implements Endpoint {
         // docs/protocol.md §3: an answer on a connection that does not receive is ignored.
         if (this.#receives) this.#inbox.answer(head.verb === "RECEIVED" ? head.from : undefined);
         return;
+      case "WHO":
+        return this.#who(cost);
     }
   }
 
@@ -182,6 +187,7 @@ export class Peer implements Endpoint {
   onFlushed(): void {
     if (this.#closed) return;
     this.#inbox.onFlushed();
+    this.#watch?.onFlushed();
     this.#checkBacklog();
   }
 
@@ -215,7 +221,10 @@ export class Peer implements Endpoint {
     if (!isValidUsername(name)) return this.#reply(malformedUsername);
     // docs/protocol.md §3: one connection, one name (§6: in any case).
     if (this.#name !== undefined && !sameName(this.#name, name)) return this.#reply(refusalAnswer.taken);
-    if (role === Role.ToSend ? this.#sends : this.#receives) return this.#reply(this.#registeredReply(role));
+    if (role === Role.ToSend ? this.#sends : this.#receives) {
+      this.#watchIfAsked();
+      return this.#reply(this.#registeredReply(role));
+    }
     const unfit = password === undefined ? undefined : unfitPassword(this.#hub, this.#wire.secure, this.address, password);
     if (unfit !== undefined) {
       this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: unfit });
@@ -254,6 +263,7 @@ export class Peer implements Endpoint {
       else this.#receives = true;
       clearTimeout(this.#registerTimer);
       this.#registerTimer = undefined;
+      this.#watchIfAsked();
       if (user.registered && !user.announced) {
         user.announced = true;
         this.#hub.events.emit({ type: "user.registered", user: user.name, address: this.address });
@@ -284,6 +294,22 @@ export class Peer implements Endpoint {
     this.#extensions = [...granted];
     this.#replies.reasons = granted.has("reasons");
     this.#registered = {};
+  }
+
+  /** docs/protocol.md D52: a receiving connection that asked for presence is told of arrivals and departures. */
+  #watchIfAsked(): void {
+    if (this.#watch !== undefined || !this.#receives || !this.#extensions?.includes("presence")) return;
+    this.#watch = new PresenceWatch(this.#wire, this.#name!, this.#hub.limits.maxPresencePending);
+    this.#hub.presence.add(this.#watch);
+  }
+
+  /** docs/protocol.md D51: WHO is a verb only on a connection granted presence; it costs what its answer weighs. */
+  #who(cost: number): void {
+    if (!this.#extensions?.includes("presence")) return this.#refuse(new ProtocolError(ErrorCode.HeaderIncomplete, 'unknown verb "WHO"', ProtocolReason.UnknownVerb));
+    if (this.#name === undefined) return this.#reply(noUserRegistered);
+    const { presence, limits } = this.#hub;
+    this.#pacing.spend(0, Math.min(presence.listBytes, limits.maxBodyBytes) + cost);
+    this.#reply(new UsersReply(presence, limits.maxBodyBytes, this.#watch));
   }
 
   /** ERROR 102, with its reason for a client that asked for reasons (D50). */
@@ -333,7 +359,7 @@ export class Peer implements Endpoint {
     this.#endIfDone();
   };
 
-  #reply(reply: Uint8Array | Transaction | DeferredReply): void {
+  #reply(reply: Uint8Array | PendingReply): void {
     this.#replies.add(reply);
     if (this.#replies.bytes > 0 && this.#ownBacklog() > this.#hub.limits.maxQueuedBytes) this.onOverflow();
     else this.#checkBacklog();
@@ -367,6 +393,7 @@ export class Peer implements Endpoint {
     const held = this.#held.takeAll();
     if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(this.#unableToSend(failure));
     this.#inbox.failAll(failure);
+    if (this.#watch !== undefined) this.#hub.presence.delete(this.#watch);
     if (this.#name !== undefined) this.#hub.directory.release(this.#name, this, closeReservesName[reason]);
     this.#hub.peers.delete(this);
     this.#hub.metrics.connectionClosed(this.#wire.transport);

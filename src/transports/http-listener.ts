@@ -1,4 +1,4 @@
-// The HTTP listener, plain or inside TLS (HTTPS, docs/protocol.md D51):
+// The HTTP listener, plain or inside TLS (HTTPS, docs/protocol.md D54):
 // WebSocket upgrades at /ws (each socket a WebSocketConnection for the core),
 // /healthz for load balancers and supervisors, /metrics for Prometheus, and a
 // placeholder page at / until the web client exists.

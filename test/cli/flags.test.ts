@@ -94,6 +94,7 @@ describe("flags", () => {
       passwordFile: undefined,
       user: undefined,
       listen: false,
+      presence: false,
       json: false,
       noReconnect: false,
       help: false,

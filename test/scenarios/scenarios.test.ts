@@ -1,6 +1,6 @@
 // Every transcript against a server in this process, in both connection
 // modes, over plain TCP and over TLS, and over WebSocket, plain and inside
-// TLS (one connection per user, docs/protocol.md D44, D51): the same bytes,
+// TLS (one connection per user, docs/protocol.md D44, D54): the same bytes,
 // the same answers.
 
 import { startServer } from "../../src/server.ts";

@@ -1,4 +1,4 @@
-// HTTPS beside HTTP (docs/protocol.md D51): the same routes inside TLS with
+// HTTPS beside HTTP (docs/protocol.md D54): the same routes inside TLS with
 // the TLS listener's certificate, a WebSocket over it that counts as secure
 // for passwords (D40), the server's own https origin, and a certificate
 // reload that new connections see while open ones go on.
