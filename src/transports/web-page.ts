@@ -1,7 +1,8 @@
 // The web client as the HTTP listener serves it: the page, its script, style
 // and icon, bundled by Bun from src/web (into the single binary at build time;
 // from source once, on the first request), held in memory raw and gzipped,
-// and sent with headers that let the page load nothing from anywhere else.
+// and sent with headers that let the page load nothing from anywhere else
+// (docs/protocol.md D56).
 
 import { basename } from "node:path";
 import page from "../web/index.html";

@@ -129,7 +129,7 @@ export class Chat {
 
   #received(from: string, body: Uint8Array): void {
     const conversation = this.#conversation(from);
-    // docs/protocol.md D54: a FORWARD does not say whether it was a broadcast, so it goes under its sender.
+    // docs/protocol.md D55: a FORWARD does not say whether it was a broadcast, so it goes under its sender.
     conversation.addReceived(from, body, new Date());
     if (conversation !== this.#selected || document.hidden) conversation.unread++;
     this.#refresh(conversation);

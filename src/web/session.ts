@@ -1,5 +1,5 @@
 // The web client's protocol session over one WebSocket (docs/protocol.md
-// D44, D54): both roles registered on it, TORECV first, asking for reasons and
+// D44, D55): both roles registered on it, TORECV first, asking for reasons and
 // presence; who is online, kept from WHO and the notices; SENDs matched to
 // their replies in order; every FORWARD answered RECEIVED at once;
 // reconnection with backoff. No DOM: the page listens.
@@ -41,7 +41,7 @@ export type WebSessionOptions = {
 
 export type WebSessionState = "idle" | "connecting" | "ready" | "reconnecting" | "closed";
 
-/** docs/protocol.md D54: what the web client asks for on its first REGISTER. */
+/** docs/protocol.md D55: what the web client asks for on its first REGISTER. */
 export const wantedExtensions = ["reasons", "presence"] as const;
 
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
@@ -147,7 +147,7 @@ export class WebSession {
     const closed = await connection.opened();
     if (closed !== undefined) return { kind: "unreachable", detail: `cannot reach the server at ${this.#options.host}` };
     const { user, password } = this.#options;
-    // docs/protocol.md D54: TORECV first, asking for what the page shows; the grants hold for the connection.
+    // docs/protocol.md D55: TORECV first, asking for what the page shows; the grants hold for the connection.
     const answers = [
       this.#ask(connection, encodeRegister(Role.ToRecv, user, password, wantedExtensions), Role.ToRecv, granted),
       this.#ask(connection, encodeRegister(Role.ToSend, user, password), Role.ToSend, granted),

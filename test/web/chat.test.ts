@@ -74,7 +74,7 @@ describe("the web client", () => {
     await carol.line("stdout", '"from":"alice","text":"hello everyone"');
     await until(alice.locator(".message.sent[data-state=delivered]"), "hello everyone");
     expect(await alice.locator("#conversation-title").textContent()).toBe("Everyone");
-    // docs/protocol.md D54: a FORWARD does not say it was a broadcast, so bob files it under alice.
+    // docs/protocol.md D55: a FORWARD does not say it was a broadcast, so bob files it under alice.
     await conversationButton(bob, "alice").click();
     await until(messages(bob).locator(".body"), "hello everyone");
   }, 30_000);
