@@ -81,7 +81,8 @@ export class Browsers {
   }
 
   async #add(key: string, viewport: NonNullable<PageOptions["viewport"]>, colorScheme: "light" | "dark"): Promise<Pooled> {
-    const context = await this.browser.newContext({ viewport, colorScheme });
+    // The tests' HTTPS listeners use a self-signed certificate.
+    const context = await this.browser.newContext({ viewport, colorScheme, ignoreHTTPSErrors: true });
     const page = Object.assign(await context.newPage(), { problems: [] as string[] });
     const pooled: Pooled = { page, key, origin: "", busy: false };
     page.on("pageerror", (error) => page.problems.push(`script error: ${error.message}`));

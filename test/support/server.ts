@@ -46,14 +46,25 @@ export async function makeCertificate(): Promise<TestCertificate> {
 export type TestServerExtras = {
   /** The HTTP listener (WebSocket and the web client) on this port, 0 unless given (then `server.httpPort`). */
   readonly http?: { readonly port?: number };
+  /** With `tls`: the HTTPS listener too, on this port, 0 unless given (then `server.httpsPort`). */
+  readonly https?: { readonly port?: number };
   /** Who may hold which name (accounts). */
   readonly authority?: Authority;
 };
 
 /** A server on port 0; with `tls`, a TLS listener on port 0 too (then `server.tlsPort`). */
 export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertificate, extras: TestServerExtras = {}): RunningServer {
-  const { http, authority } = extras;
-  return startServer({ hostname: "127.0.0.1", port: 0, limits, events: testLogger(), tls: tls && { ...tls, port: 0 }, http: http && { port: http.port ?? 0 }, authority });
+  const { http, https, authority } = extras;
+  return startServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    limits,
+    events: testLogger(),
+    tls: tls && { ...tls, port: 0 },
+    http: http && { port: http.port ?? 0 },
+    https: https && { port: https.port ?? 0 },
+    authority,
+  });
 }
 
 /** A registered user: two connections, or one in single-connection mode. */

@@ -1,6 +1,7 @@
 // Signing in on the web page, in real Chromium: the terminal client's name
 // rule and words, a name in use, and a protected name (ERROR 105) asking for
-// its password, which is never sent in clear to another machine.
+// its password, which is never sent in clear to another machine, and is over
+// HTTPS (wss:).
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -9,7 +10,7 @@ import { join } from "node:path";
 import { FileAuthority } from "../../src/accounts/authority.ts";
 import { hashPassword } from "../../src/accounts/hash.ts";
 import { Browsers, remoteHost, until } from "../support/browser.ts";
-import { testServer } from "../support/server.ts";
+import { testCertificate, testServer } from "../support/server.ts";
 
 const cheap = { memoryCost: 1024, timeCost: 1 };
 const dir = mkdtempSync(join(tmpdir(), "parley-web-accounts-"));
@@ -17,7 +18,7 @@ const path = join(dir, "accounts");
 writeFileSync(path, `alice ${await hashPassword(new TextEncoder().encode("correct horse"), cheap)}\n`);
 const { authority } = FileAuthority.open({ path, requireAccounts: false, maxClaimsPerAddress: 3, cost: cheap });
 
-const server = testServer({}, undefined, { http: {}, authority });
+const server = testServer({}, await testCertificate(), { http: {}, https: {}, authority });
 const address = `127.0.0.1:${server.httpPort}`;
 const url = `http://${address}/`;
 let browsers: Browsers;
@@ -83,5 +84,14 @@ describe("signing in", () => {
     await page.getByLabel("Name", { exact: true }).fill("carol");
     await page.getByRole("button", { name: "Sign in" }).click();
     await until(page.locator("#status"), `as carol`);
+  }, 30_000);
+
+  test("over HTTPS from another host, sends the password over wss: and signs in", async () => {
+    const secure = `https://${remoteHost}:${server.httpsPort}/`;
+    const page = await tryName(secure, "alice");
+    await until(page.locator("#sign-in-error"), `"alice" is protected by a password: enter it to sign in`);
+    await page.getByLabel("Password", { exact: true }).fill("correct horse");
+    await page.getByLabel("Password", { exact: true }).press("Enter");
+    await until(page.locator("#status"), `connected to ${remoteHost}:${server.httpsPort} as alice`);
   }, 30_000);
 });
