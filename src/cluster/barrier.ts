@@ -1,4 +1,4 @@
-// Read-your-writes across nodes (docs/protocol.md D56): each node learns of
+// Read-your-writes across nodes (docs/protocol.md D58): each node learns of
 // claims from its watch of the names bucket, a few milliseconds after they
 // are written. A registration is answered only once every live node has
 // applied it, so anything that happens after a client read REGISTERED (a

@@ -1,4 +1,4 @@
-// Delivery between nodes (docs/protocol.md D58): a FORWARD to a user on
+// Delivery between nodes (docs/protocol.md D60): a FORWARD to a user on
 // another node is a NATS request to that node, which forwards it to its
 // local user and answers once that user answered. Only an explicit "sent"
 // reply acks the sender's transaction: a lost reply, a timeout, a dead node
@@ -117,7 +117,7 @@ export class Courier {
     this.#delivery ??= new Delivery(local);
     // A copy: the inbox may hold the body until the recipient reads it.
     const tx = this.#delivery.send(from, to, new Uint8Array(msg.data));
-    // docs/protocol.md D59: the sender's node counted this node's users; nobody left here to tell is no failure.
+    // docs/protocol.md D61: the sender's node counted this node's users; nobody left here to tell is no failure.
     if (!(tx instanceof Transaction)) return void msg.respond(tx === FailReason.NoRecipient && to === BROADCAST ? sent : encoder.encode(tx));
     tx.onSettled(() => void msg.respond(tx.outcome!.kind === "sent" ? sent : encoder.encode((tx.outcome as { reason: FailReason }).reason)));
   }

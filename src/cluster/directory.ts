@@ -1,4 +1,4 @@
-// The directory of a cluster node (docs/protocol.md D56): this node's own
+// The directory of a cluster node (docs/protocol.md D58): this node's own
 // users in a LocalDirectory, as on a single node, and every name in the
 // cluster in the names bucket, claimed atomically (create, or compare-and-set
 // over a dead node's or an expired reservation's entry). A watch of the
@@ -124,7 +124,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     const key = nameKey(name);
     const known = this.#reachable(key, this.#entries.get(key));
     if (known !== undefined || this.#stopped) return known;
-    // docs/protocol.md D56: not known here (yet) as registered is not "unknown": ask the bucket.
+    // docs/protocol.md D58: not known here (yet) as registered is not "unknown": ask the bucket.
     return this.#kv.get(key).then(
       (fresh) => {
         if (fresh !== null) this.#apply(key, decode(fresh), fresh.revision);
@@ -134,7 +134,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     );
   }
 
-  /** This node's users, and one endpoint per other live node standing for all of its users (docs/protocol.md D59). */
+  /** This node's users, and one endpoint per other live node standing for all of its users (docs/protocol.md D61). */
   receivers(except: string): Endpoint[] {
     const receivers = this.#local.receivers(except);
     const skip = nameKey(except);
@@ -179,7 +179,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
       this.#events.emit({ type: "cluster.unfenced", node: this.#nodes.name });
       return void this.#reconcile();
     }
-    // docs/protocol.md D57: names this node cannot prove are served no longer, before anyone else may take them.
+    // docs/protocol.md D59: names this node cannot prove are served no longer, before anyone else may take them.
     const users = this.#local?.closeAll(CloseReason.Fenced) ?? 0;
     this.#events.emit({ type: "cluster.fenced", node: this.#nodes.name, users });
     this.#courier.failAll(FailReason.ClusterDown);
@@ -195,7 +195,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     }
     const user = await this.#local.claim(name, role, endpoint);
     if (typeof user === "string" && fresh && !this.#local.holds(key)) await this.#giveBack(key, undefined);
-    // docs/protocol.md D56: REGISTERED is answered once the cluster can find the user, so a SEND right after it reaches them.
+    // docs/protocol.md D58: REGISTERED is answered once the cluster can find the user, so a SEND right after it reaches them.
     else if (typeof user === "object" && user.registered) {
       const revision = await this.#markRegistered(key);
       if (revision !== undefined) await this.#barrier?.everywhere(key, revision);

@@ -1,4 +1,4 @@
-// Joining a cluster (docs/protocol.md D55-D58): connect to the bus, take this
+// Joining a cluster (docs/protocol.md D57-D60): connect to the bus, take this
 // node's name, learn the names already claimed, and take FORWARDs for this
 // node's users; then the server is built around the directory this returns.
 

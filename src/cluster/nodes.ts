@@ -1,4 +1,4 @@
-// Which nodes are alive, and this node's own lease (docs/protocol.md D57).
+// Which nodes are alive, and this node's own lease (docs/protocol.md D59).
 // Per-key TTL does not work on the NATS server this targets, so liveness is
 // heartbeats: each node rewrites its entry in the nodes bucket every
 // heartbeatMs (compare-and-set on its own revision, so two processes cannot
