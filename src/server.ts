@@ -115,6 +115,7 @@ export function startServer(options: ServerOptions = {}): RunningServer {
     authority: options.authority,
     trustPlaintext: options.trustPlaintext,
     directory: options.cluster === undefined ? undefined : (local) => options.cluster!.directory(local, options.limits?.nameGraceMs ?? defaultLimits.nameGraceMs),
+    cluster: options.cluster?.state,
   });
   const { events, peers, directory } = hub;
   const hostname = options.hostname ?? "127.0.0.1";

@@ -155,9 +155,10 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     this.#listener = listener;
   }
 
-  /** Stopping: the names go back at once, not after the lease. */
-  async close(): Promise<void> {
+  /** Stopping: the names go back at once, not after the lease (without the bus, they go when this node is seen dead). */
+  async close(giveBack = true): Promise<void> {
     this.#stopped = true;
+    if (!giveBack) return;
     await Promise.all([...this.#queues.values()]);
     await Promise.all([...this.#mine].map(([key, { revision }]) => this.#kv.delete(key, { previousSeq: revision }).catch(() => {})));
     this.#mine.clear();

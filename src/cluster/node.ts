@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import type { Directory } from "../core/directory.ts";
 import type { EventSink } from "../core/events.ts";
 import type { LocalDirectory } from "../core/local-directory.ts";
+import type { ClusterStatus } from "../core/metrics.ts";
 import { FailReason } from "../core/reasons.ts";
 import { openBus, type BusOptions } from "./bus.ts";
 import { Barrier } from "./barrier.ts";
@@ -19,13 +20,12 @@ export type ClusterOptions = Omit<BusOptions, "node"> & {
   readonly lease?: LeaseTimes;
 };
 
-export type ClusterState = { readonly node: string; readonly connected: boolean; readonly fenced: boolean; readonly nodes: number };
 
 export type ClusterNode = {
   readonly node: string;
   /** For ServerOptions.directory: the cluster's directory around the server's own. */
   directory(local: LocalDirectory, graceMs: number): Directory;
-  state(): ClusterState;
+  state(): ClusterStatus;
   /** Gives the names back and leaves; the server closed its connections first. */
   leave(): Promise<void>;
 };
@@ -77,6 +77,12 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
     async leave() {
       courier.stop();
       barrier.stop();
+      // Without the bus there is nobody to tell: the others see this node dead after their deadMs.
+      if (!connected) {
+        await joined.close(false);
+        nodes.stop();
+        return await bus.connection.close();
+      }
       await joined.close();
       await nodes.leave();
       await bus.connection.drain().catch(() => bus.connection.close());

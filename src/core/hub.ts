@@ -7,7 +7,7 @@ import { defaultLimits, type LimitValues } from "../protocol/limits.ts";
 import { parseRange, type AddressRange } from "./address.ts";
 import { openAuthority, type Authority } from "./authority.ts";
 import { Clock } from "./clock.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics, type ClusterStatus } from "./metrics.ts";
 import { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import { silentEvents, type EventSink } from "./events.ts";
@@ -68,6 +68,8 @@ export type Hub = {
   readonly metrics: Metrics;
   /** Who is online, and who watches (§7 "Presence"). */
   readonly presence: Presence;
+  /** A cluster node's state; undefined on a single node. */
+  readonly cluster: (() => ClusterStatus) | undefined;
 };
 
 export type HubOptions = {
@@ -81,6 +83,7 @@ export type HubOptions = {
   readonly authority?: Authority;
   /** Default: loopback. */
   readonly trustPlaintext?: readonly AddressRange[];
+  readonly cluster?: () => ClusterStatus;
 };
 
 /** docs/protocol.md §7: passwords in clear are accepted from loopback only, unless a flag says otherwise. */
@@ -117,5 +120,6 @@ export function createHub(options: HubOptions = {}): Hub {
     clock,
     metrics,
     presence: new Presence(directory),
+    cluster: options.cluster,
   };
 }

@@ -75,11 +75,14 @@ export function listenHttp(hub: Hub, options: HttpListenerOptions): HttpListener
       if (url.pathname === "/healthz") {
         if (stopping) return json(503, { status: "stopping" });
         const uptimeSeconds = Math.floor((performance.now() - started) / 1000);
-        return json(200, { status: "ok", uptimeSeconds, connections: hub.peers.size, users: hub.directory.size });
+        const cluster = hub.cluster?.();
+        // docs/protocol.md D59: a fenced node serves no names, so a balancer should send clients elsewhere.
+        if (cluster?.fenced) return json(503, { status: "fenced", uptimeSeconds, cluster });
+        return json(200, { status: "ok", uptimeSeconds, connections: hub.peers.size, users: hub.directory.size, ...(cluster === undefined ? {} : { cluster }) });
       }
       if (url.pathname === "/metrics") {
         const cpu = process.cpuUsage();
-        const text = hub.metrics.render({ users: hub.directory.size, rssBytes: process.memoryUsage.rss(), cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+        const text = hub.metrics.render({ users: hub.directory.size, rssBytes: process.memoryUsage.rss(), cpuSeconds: (cpu.user + cpu.system) / 1e6, cluster: hub.cluster?.() });
         return new Response(text, { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" } });
       }
       if (req.method !== "GET") return new Response("Not found\n", { status: 404 });

@@ -71,14 +71,14 @@ export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertific
 }
 
 /** `count` in-process cluster nodes on a fresh nats-server (or the one given), users' ports in `ports`. */
-export async function testCluster(count: number, limits: Partial<LimitValues> = {}, options: { nats?: NatsCluster; lease?: LeaseTimes } = {}) {
+export async function testCluster(count: number, limits: Partial<LimitValues> = {}, options: { nats?: NatsCluster; lease?: LeaseTimes; http?: boolean } = {}) {
   const nats = options.nats ?? (await startNats(1));
   const servers: RunningServer[] = [];
   try {
     for (let i = 0; i < count; i++) {
       const events = testLogger();
       const cluster = await joinCluster({ servers: nats.urls.split(","), node: `node${i}`, port: 0, deliveryDeadlineMs: limits.deliveryDeadlineMs ?? defaultLimits.deliveryDeadlineMs, events: events ?? silentEvents, lease: options.lease });
-      servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events, cluster }));
+      servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events, cluster, http: options.http ? { port: 0 } : undefined }));
     }
   } catch (error) {
     for (const server of servers) await server.stop();
