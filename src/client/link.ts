@@ -2,7 +2,7 @@
 // and TORECV), each with its framer and write queue, connected and registered
 // together and lost together. A lost link is never reused; the session makes a new one.
 
-import { connectTcp, TlsError, type TlsClient } from "../net/tcp.ts";
+import { connectTcp, resolveHost, TlsError, type TlsClient } from "../net/tcp.ts";
 import type { Transport, TransportHandler } from "../net/transport.ts";
 import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
@@ -16,9 +16,20 @@ export type PresenceHead = Extract<ServerHead, { verb: "ONLINE" | "OFFLINE" | "R
 /** Opens one connection to the server and hands its events to `handler`; rejects when it cannot. */
 export type Connector = (handler: TransportHandler) => Promise<Transport>;
 
-/** The default: TCP to `host:port`, over TLS with `tls`. */
+/**
+ * The default: TCP to `host:port`, over TLS with `tls`. The name is resolved
+ * once per connection attempt and both connections go to that one address:
+ * behind a name with several nodes, both roles of a user must reach the same
+ * node (docs/protocol.md D58). A reconnection resolves it again.
+ */
 export function tcpConnector(host: string, port: number, tls?: TlsClient): Connector {
-  return (handler) => connectTcp(host, port, handler, { maxQueuedBytes: defaultLimits.maxQueuedBytes, keepAliveMs: defaultLimits.keepAliveMs }, tls);
+  let resolved: { readonly at: number; readonly address: Promise<string> } | undefined;
+  return (handler) => {
+    const now = performance.now();
+    // The two connections of one attempt ask within the same moment; a later attempt asks afresh.
+    if (resolved === undefined || now - resolved.at > 1000) resolved = { at: now, address: resolveHost(host) };
+    return resolved.address.then((address) => connectTcp(host, port, handler, { maxQueuedBytes: defaultLimits.maxQueuedBytes, keepAliveMs: defaultLimits.keepAliveMs }, tls, address));
+  };
 }
 
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
