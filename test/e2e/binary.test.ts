@@ -8,9 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { Limits, type LimitName } from "../../src/protocol/limits.ts";
-import { broadcast } from "../scenarios/broadcast.ts";
-import { delivery } from "../scenarios/delivery.ts";
-import { failures } from "../scenarios/failures.ts";
+import { transcripts } from "../../src/conformance/catalogue.ts";
 import { runScenarios } from "../scenarios/runner.ts";
 import { Child, root, spawnServer } from "../support/process.ts";
 import { testCertificate } from "../support/server.ts";
@@ -126,5 +124,5 @@ runScenarios(
       return { port: server.port, stop: async () => void (await server.stop()) };
     },
   },
-  [...delivery, ...broadcast, ...failures],
+  transcripts,
 );
