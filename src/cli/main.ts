@@ -12,6 +12,7 @@ import { loopback } from "../core/hub.ts";
 import { createLogger, LogFormats } from "../core/log.ts";
 import { FileAuthority } from "../accounts/authority.ts";
 import { runAccounts } from "./accounts.ts";
+import { runConformance } from "./conformance.ts";
 import { passwordProblem, passwordProblemText } from "../protocol/password.ts";
 import { ListenError, startServer, type RunningServer } from "../server.ts";
 import { normalizeOrigin } from "../transports/http-listener.ts";
@@ -113,6 +114,7 @@ Usage:
   parley server [flags]   run the relay server (parley server --help)
   parley client [flags]   chat from a terminal (parley client --help)
   parley accounts ...     add, change, remove and list accounts (parley accounts --help)
+  parley conformance ...  check any server of this protocol (parley conformance --help)
   parley --version        print the version
 `;
 
@@ -289,6 +291,8 @@ async function dispatch(argv: readonly string[], env: Env): Promise<number> {
       return runClientCommand(rest, env);
     case "accounts":
       return runAccounts(rest, env);
+    case "conformance":
+      return runConformance(rest, env);
     case "--version":
     case "-v":
       process.stdout.write(`parley ${packageJson.version}\n`);
