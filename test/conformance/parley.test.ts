@@ -65,10 +65,13 @@ describe("parley conformance against parley", () => {
     expect(kit.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
 
-  test("--help lists the flags and every check", async () => {
+  test("--help lists the flags, with no environment variables, and every check", async () => {
     await using kit = new Child([...fromSource, "conformance", "--help"]);
     expect(await kit.exit()).toBe(0);
     for (const flag of ["--json", "--only", "--strict", "--extensions", "--seed", "--timeout-ms"]) expect(kit.stdout).toContain(flag);
+    // A PARLEY_JSON meant for the client must not change what the kit prints.
+    expect(kit.stdout).toContain("\nFlags:\n");
+    expect(kit.stdout).not.toContain("PARLEY_");
     for (const check of checks) expect(kit.stdout).toContain(`  ${check.id} `);
   });
 });
