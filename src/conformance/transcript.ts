@@ -107,7 +107,7 @@ function startsWith(data: Bytes, prefix: string): boolean {
   return latin1(bytes, 0, Math.min(prefix.length, bytes.length)) === prefix;
 }
 
-export async function register(line: Line, role: "TOSEND" | "TORECV", name: string): Promise<void> {
+async function register(line: Line, role: "TOSEND" | "TORECV", name: string): Promise<void> {
   line.send(`REGISTER ${role} ${name}\n\n`);
   await line.receives(`REGISTERED ${role} ${name}\n\n`);
 }
