@@ -1,32 +1,30 @@
 // One client connection as the core sees it, whatever carries it: its roles,
-// the FORWARDs queued to it and owed answers (Inbox), the replies it is owed
-// in request order (ReplyQueue), its budgets (docs/protocol.md §6), and the
-// one way it closes. A transport hands it decoded messages and gives it a
-// Wire to write to.
+// its extensions (Grants), the FORWARDs queued to it and owed answers (Inbox),
+// the replies it is owed in request order (ReplyQueue), its budgets
+// (docs/protocol.md §6), and the one way it closes. A transport hands it
+// decoded messages and gives it a Wire to write to.
 
-import { ErrorCode, ProtocolError, ProtocolReason, encodeError, encodeErrorWithReason } from "../protocol/errors.ts";
-import { Role, encodeRegistered, type ClientHead } from "../protocol/messages.ts";
+import { ErrorCode, ProtocolError, ProtocolReason, encodeError } from "../protocol/errors.ts";
+import { Role, type ClientHead } from "../protocol/messages.ts";
 import { isValidUsername, sameName } from "../protocol/names.ts";
 import type { Admit } from "./delivery.ts";
 import type { User } from "./directory.ts";
 import type { Endpoint } from "./endpoint.ts";
+import { Grants } from "./grants.ts";
 import type { Hub, Wire } from "./hub.ts";
 import { HeldMessages } from "./held.ts";
 import { Inbox, type Deadline } from "./inbox.ts";
 import { Pacing } from "./pacing.ts";
 import { PresenceWatch, UsersReply } from "./presence.ts";
 import { Pause, ReadGate } from "./reading.ts";
-import { CloseReason, FailReason, closeFailure, closeReservesName, failureReason } from "./reasons.ts";
+import { CloseReason, FailReason, closeFailure, closeReservesName } from "./reasons.ts";
 import { authorizeAndClaim, longestRefusal, refusalAnswer, unfitPassword, type ClaimOutcome } from "./registration.ts";
 import { DeferredReply, ReplyQueue, type PendingReply } from "./replies.ts";
 import { Transaction } from "./transaction.ts";
 
-const unableToSend = encodeError(ErrorCode.UnableToSend);
 const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
 const malformedUsername = encodeError(ErrorCode.MalformedUsername);
 const serverBusy = encodeError(ErrorCode.ServerBusy);
-/** What this server can grant (docs/protocol.md §7). */
-const knownExtensions: ReadonlySet<string> = new Set(["reasons", "presence"]);
 
 let nextId = 1;
 
@@ -37,6 +35,7 @@ export class Peer implements Endpoint {
   readonly #wire: Wire;
   readonly #inbox: Inbox;
   readonly #replies: ReplyQueue;
+  readonly #grants: Grants;
   #name: string | undefined;
   #user: User | undefined;
   #sends = false;
@@ -55,9 +54,6 @@ export class Peer implements Endpoint {
   // meanwhile, which bounds them to what was already read.
   readonly #held = new HeldMessages();
   #registering = false;
-  #registered: { [R in Role]?: Uint8Array } = {};
-  // The extensions granted on this connection; undefined until it asks (docs/protocol.md D49).
-  #extensions: string[] | undefined;
   // Arrivals and departures for this connection, once it receives and asked for presence (docs/protocol.md D52).
   #watch: PresenceWatch | undefined;
 
@@ -73,6 +69,7 @@ export class Peer implements Endpoint {
     this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten, (reply) => {
       if (reply instanceof Transaction) hub.metrics.answered(reply, hub.clock.now);
     });
+    this.#grants = new Grants(this.#replies, limits.maxBodyBytes);
     this.#reading = new ReadGate(wire, this.#inbox);
     this.#pacing = new Pacing(limits, hub.clock, {
       onThrottled: (waitMs) => {
@@ -127,7 +124,7 @@ export class Peer implements Endpoint {
     if (head.verb !== "SEND") this.#pacing.spend(1, cost);
     switch (head.verb) {
       case "REGISTER":
-        if (head.extensions !== undefined) this.#negotiate(head.extensions);
+        if (head.extensions !== undefined) this.#grants.negotiate(head.extensions);
         return this.#register(head.role, head.name, head.password);
       case "SEND":
         // docs/protocol.md §3: only a registered user's sending connection may SEND.
@@ -223,7 +220,7 @@ export class Peer implements Endpoint {
     if (this.#name !== undefined && !sameName(this.#name, name)) return this.#reply(refusalAnswer.taken);
     if (role === Role.ToSend ? this.#sends : this.#receives) {
       this.#watchIfAsked();
-      return this.#reply(this.#registeredReply(role));
+      return this.#reply(this.#grants.registered(role, this.#name!));
     }
     const unfit = password === undefined ? undefined : unfitPassword(this.#hub, this.#wire.secure, this.address, password);
     if (unfit !== undefined) {
@@ -268,7 +265,7 @@ export class Peer implements Endpoint {
         user.announced = true;
         this.#hub.events.emit({ type: "user.registered", user: user.name, address: this.address });
       }
-      reply.settle(this.#registeredReply(role));
+      reply.settle(this.#grants.registered(role, user.name));
     }
     this.#registering = false;
     // Writing the answer may have closed the connection (its write cap).
@@ -279,42 +276,20 @@ export class Peer implements Endpoint {
     this.#endIfDone();
   }
 
-  /** `REGISTERED <role> <name>`, encoded once per role: a pipeline of repeated REGISTERs holds one array, not one each. */
-  #registeredReply(role: Role): Uint8Array {
-    const cached = this.#registered[role];
-    if (cached !== undefined) return cached;
-    // docs/protocol.md D49: a client that asked for extensions is told which it has, and the limits it should know.
-    const fields = this.#extensions === undefined ? undefined : { Extensions: this.#extensions.join(", "), "Max-Body-Bytes": this.#hub.limits.maxBodyBytes };
-    return (this.#registered[role] = encodeRegistered(role, this.#name!, fields));
-  }
-
-  /** docs/protocol.md D49: grants what the server knows of what the client asked for; never anything it did not ask for. */
-  #negotiate(asked: readonly string[]): void {
-    const granted = new Set([...(this.#extensions ?? []), ...asked.filter((name) => knownExtensions.has(name))]);
-    this.#extensions = [...granted];
-    this.#replies.reasons = granted.has("reasons");
-    this.#registered = {};
-  }
-
   /** docs/protocol.md D52: a receiving connection that asked for presence is told of arrivals and departures. */
   #watchIfAsked(): void {
-    if (this.#watch !== undefined || !this.#receives || !this.#extensions?.includes("presence")) return;
+    if (this.#watch !== undefined || !this.#receives || !this.#grants.presence) return;
     this.#watch = new PresenceWatch(this.#wire, this.#name!, this.#hub.limits.maxPresencePending);
     this.#hub.presence.add(this.#watch);
   }
 
   /** docs/protocol.md D51: WHO is a verb only on a connection granted presence; it costs what its answer weighs. */
   #who(cost: number): void {
-    if (!this.#extensions?.includes("presence")) return this.#refuse(new ProtocolError(ErrorCode.HeaderIncomplete, 'unknown verb "WHO"', ProtocolReason.UnknownVerb));
+    if (!this.#grants.presence) return this.#refuse(new ProtocolError(ErrorCode.HeaderIncomplete, 'unknown verb "WHO"', ProtocolReason.UnknownVerb));
     if (this.#name === undefined) return this.#reply(noUserRegistered);
     const { presence, limits } = this.#hub;
     this.#pacing.spend(0, Math.min(presence.listBytes, limits.maxBodyBytes) + cost);
     this.#reply(new UsersReply(presence, limits.maxBodyBytes, this.#watch));
-  }
-
-  /** ERROR 102, with its reason for a client that asked for reasons (D50). */
-  #unableToSend(reason: FailReason): Uint8Array {
-    return this.#replies.reasons ? encodeErrorWithReason(ErrorCode.UnableToSend, failureReason[reason]) : unableToSend;
   }
 
   #send(to: string, body: Uint8Array, cost: number): void {
@@ -326,7 +301,7 @@ export class Peer implements Endpoint {
     if (sent instanceof Transaction) return this.#reply(sent);
     if (this.#hub.events.wants("send.failed")) this.#hub.events.emit({ type: "send.failed", from: this.#name!, to, reason: sent });
     this.#hub.metrics.failedTotal++;
-    this.#reply(this.#unableToSend(sent));
+    this.#reply(this.#grants.unableToSend(sent));
   }
 
   /** docs/protocol.md D32: a SEND costs its message once per recipient, and one costing more than a burst is refused. */
@@ -391,7 +366,7 @@ export class Peer implements Endpoint {
     this.#replies.abandon(failure, how === "flush");
     // docs/protocol.md D18, D22: every SEND read is answered, the held ones too.
     const held = this.#held.takeAll();
-    if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(this.#unableToSend(failure));
+    if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(this.#grants.unableToSend(failure));
     this.#inbox.failAll(failure);
     if (this.#watch !== undefined) this.#hub.presence.delete(this.#watch);
     if (this.#name !== undefined) this.#hub.directory.release(this.#name, this, closeReservesName[reason]);
