@@ -1,8 +1,9 @@
 // One client connection as the core sees it, whatever carries it: its roles,
-// its extensions (Grants), the FORWARDs queued to it and owed answers (Inbox),
-// the replies it is owed in request order (ReplyQueue), its budgets
-// (docs/protocol.md §6), and the one way it closes. A transport hands it
-// decoded messages and gives it a Wire to write to.
+// the order it handles messages in (Intake), its extensions (Grants), the
+// FORWARDs queued to it and owed answers (Inbox), the replies it is owed in
+// request order (ReplyQueue), its budgets (docs/protocol.md §6), and the one
+// way it closes. A transport hands it decoded messages and gives it a Wire to
+// write to.
 
 import { ErrorCode, ProtocolError, ProtocolReason, encodeError } from "../protocol/errors.ts";
 import { Role, type ClientHead } from "../protocol/messages.ts";
@@ -12,11 +13,11 @@ import type { User } from "./directory.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { Grants } from "./grants.ts";
 import type { Hub, Wire } from "./hub.ts";
-import { HeldMessages } from "./held.ts";
 import { Inbox, type Deadline } from "./inbox.ts";
+import { Intake } from "./intake.ts";
 import { Pacing } from "./pacing.ts";
 import { PresenceWatch, UsersReply } from "./presence.ts";
-import { Pause, ReadGate } from "./reading.ts";
+import { ReadGate } from "./reading.ts";
 import { CloseReason, FailReason, closeFailure, closeReservesName } from "./reasons.ts";
 import { authorizeAndClaim, longestRefusal, refusalAnswer, unfitPassword, type ClaimOutcome } from "./registration.ts";
 import { DeferredReply, ReplyQueue, type PendingReply } from "./replies.ts";
@@ -48,12 +49,9 @@ export class Peer implements Endpoint {
   // The cost of the SEND being admitted, per recipient, and whether #admit charged it.
   #sendCost = 0;
   #admitted = false;
-  // Messages read while a registration waits for its answer, or while the
-  // connection pays off its rate: handled after, in order, so a pipelined
-  // REGISTER + SEND behaves as if the claim were instant. Reading is paused
-  // meanwhile, which bounds them to what was already read.
-  readonly #held = new HeldMessages();
-  #registering = false;
+  readonly #intake: Intake;
+  /** One decoded message from the transport; `headBytes` is the size of its header block. */
+  readonly onMessage: (head: ClientHead, body: Uint8Array, headBytes: number) => void;
   // Arrivals and departures for this connection, once it receives and asked for presence (docs/protocol.md D52).
   #watch: PresenceWatch | undefined;
 
@@ -74,16 +72,19 @@ export class Peer implements Endpoint {
     this.#pacing = new Pacing(limits, hub.clock, {
       onThrottled: (waitMs) => {
         this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.#name, waitMs: Math.ceil(waitMs) });
-        this.#reading.hold(Pause.Throttled);
+        this.#intake.throttled();
       },
-      onPaidOff: this.#paidOff,
+      onPaidOff: () => this.#intake.paidOff(),
     });
+    this.#intake = new Intake(this.#reading, this.#pacing, hub.clock, { handle: this.#handle, refuse: this.#refuse, caughtUp: this.#endIfDone });
+    this.onMessage = this.#intake.onMessage;
     if (hub.events.wants("connection.open")) hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
     // docs/protocol.md §6 "Connections": over a cap, ERROR 106 and close; nothing else happens on it.
     const admitted = hub.addresses.admit(this.address);
     if (admitted !== "ok") {
       hub.events.emit({ type: "connection.busy", id: this.id, address: this.address, cap: admitted });
       this.#closed = true;
+      this.#intake.stop();
       wire.write(serverBusy);
       wire.end();
       return;
@@ -104,22 +105,10 @@ export class Peer implements Endpoint {
 
   /** Whether it takes a message now; a transport that can stop reading between messages keeps the rest as bytes till then. */
   get ready(): boolean {
-    return !this.#closed && !this.#holding && this.#reading.isOpen;
+    return !this.#closed && !this.#intake.holding && this.#reading.isOpen;
   }
 
-  /** One decoded message from the transport; `headBytes` is the size of its header block. */
-  readonly onMessage = (head: ClientHead, body: Uint8Array, headBytes: number): void => {
-    if (this.#closed) return;
-    if (this.#holding) this.#held.push([head, body, headBytes]);
-    else this.#handle(head, body, headBytes);
-  };
-
-  /** Whether messages must wait: a registration is in progress, the rate is being paid off, or others wait already. */
-  get #holding(): boolean {
-    return this.#registering || this.#pacing.inDebt || !this.#held.isEmpty;
-  }
-
-  #handle(head: ClientHead, body: Uint8Array, headBytes: number): void {
+  readonly #handle = (head: ClientHead, body: Uint8Array, headBytes: number): void => {
     const cost = headBytes + body.length + this.#hub.limits.messageCostBytes;
     if (head.verb !== "SEND") this.#pacing.spend(1, cost);
     switch (head.verb) {
@@ -142,31 +131,18 @@ export class Peer implements Endpoint {
       case "WHO":
         return this.#who(cost);
     }
-  }
-
-  /** Handles what was held, in order, until a registration or the rate makes the rest wait again. */
-  #drainHeld(): void {
-    this.#hub.clock.tick();
-    while (!this.#registering && !this.#pacing.inDebt && !this.#closed) {
-      const next = this.#held.next();
-      if (next === undefined) return;
-      if (next instanceof ProtocolError) this.#refuse(next);
-      else this.#handle(next[0], next[1], next[2]);
-    }
-  }
+  };
 
   /** The stream could not be parsed: answer the error, then close (ERROR 103 always closes); after what was held, in order. */
   onProtocolError(error: ProtocolError): void {
-    if (this.#closed) return;
-    if (this.#holding) this.#held.push(error);
-    else this.#refuse(error);
+    this.#intake.onProtocolError(error);
   }
 
-  #refuse(error: ProtocolError): void {
+  readonly #refuse = (error: ProtocolError): void => {
     this.#hub.events.emit({ type: "connection.refused", id: this.id, user: this.#name, reason: error.reason, detail: error.detail });
     this.#reply(error.toWire());
     if (error.closes) this.#close(CloseReason.ProtocolError, "flush");
-  }
+  };
 
   /** The peer half-closed: it sends nothing more, but a sender may still be owed replies (docs/protocol.md D19). */
   onEnd(): void {
@@ -229,16 +205,14 @@ export class Peer implements Endpoint {
     }
     const reply = new DeferredReply(Math.max(name.length + 20, longestRefusal));
     this.#reply(reply);
-    this.#registering = true;
-    this.#reading.hold(Pause.Registering);
+    this.#intake.claim();
     authorizeAndClaim(this.#hub, this, role, name, password)
       .then((user) => this.#claimed(role, name, user, reply))
       .catch((bug: unknown) => {
         // A bug in parley, not the client's doing: log it and end this connection only (Bun exits on an unhandled rejection).
         this.#hub.events.emit({ type: "connection.bug", id: this.id, error: String((bug as Error)?.stack ?? bug) });
         reply.settle(undefined);
-        this.#registering = false;
-        this.#refuse(new ProtocolError(ErrorCode.HeaderIncomplete, "internal error", ProtocolReason.Internal));
+        this.#intake.claimed(new ProtocolError(ErrorCode.HeaderIncomplete, "internal error", ProtocolReason.Internal));
       });
   }
 
@@ -267,13 +241,7 @@ export class Peer implements Endpoint {
       }
       reply.settle(this.#grants.registered(role, user.name));
     }
-    this.#registering = false;
-    // Writing the answer may have closed the connection (its write cap).
-    if (this.#closed) return;
-    this.#drainHeld();
-    if (this.#closed || this.#registering) return;
-    this.#reading.release(Pause.Registering);
-    this.#endIfDone();
+    this.#intake.claimed(undefined);
   }
 
   /** docs/protocol.md D52: a receiving connection that asked for presence is told of arrivals and departures. */
@@ -310,16 +278,6 @@ export class Peer implements Endpoint {
     return this.#pacing.admit(recipients, this.#sendCost) ? undefined : FailReason.RateLimited;
   };
 
-  readonly #paidOff = (): void => {
-    // Reading stays paused while what was held is handled: that may put the
-    // connection in debt again, or start a registration, which hold it anew.
-    this.#reading.lift(Pause.Throttled);
-    this.#drainHeld();
-    if (this.#closed) return;
-    this.#reading.reopen();
-    this.#endIfDone();
-  };
-
   /** Replies waiting to be written: FORWARDs in the wire are others' doing, and have their own deadlines (D28). */
   #ownBacklog(): number {
     return this.#replies.bytes + Math.max(0, this.#wire.queuedBytes - this.#inbox.unflushedBytes);
@@ -341,10 +299,10 @@ export class Peer implements Endpoint {
   }
 
   /** docs/protocol.md D19: a half-closed receiver goes at once; a half-closed sender once its replies are written. */
-  #endIfDone(): void {
-    if (this.#closed || !this.#peerEnded || this.#holding) return;
+  readonly #endIfDone = (): void => {
+    if (this.#closed || !this.#peerEnded || this.#intake.holding) return;
     if (this.#receives || this.#replies.isEmpty) this.#close(CloseReason.PeerEnded, "flush");
-  }
+  };
 
   readonly #onDeadline = (deadline: Deadline): void => {
     this.#hub.events.emit({ type: "recipient.timeout", id: this.id, user: this.#name, deadline: deadline.kind, waitedMs: Math.round(deadline.waitedMs) });
@@ -365,7 +323,7 @@ export class Peer implements Endpoint {
     const failure = closeFailure[reason];
     this.#replies.abandon(failure, how === "flush");
     // docs/protocol.md D18, D22: every SEND read is answered, the held ones too.
-    const held = this.#held.takeAll();
+    const held = this.#intake.stop();
     if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(this.#grants.unableToSend(failure));
     this.#inbox.failAll(failure);
     if (this.#watch !== undefined) this.#hub.presence.delete(this.#watch);
