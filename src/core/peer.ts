@@ -1,30 +1,27 @@
-// One client connection as the core sees it, whatever carries it: its roles,
-// the order it handles messages in (Intake), its extensions (Grants), the
-// FORWARDs queued to it and owed answers (Inbox), the replies it is owed in
-// request order (ReplyQueue), its budgets (docs/protocol.md §6), and the one
-// way it closes. A transport hands it decoded messages and gives it a Wire to
-// write to.
+// One client connection as the core sees it, whatever carries it: what each
+// message does, and the one way it closes. Its parts: the order it handles
+// messages in (Intake), its name and roles (Registration), its extensions
+// (Grants), the FORWARDs queued to it and owed answers (Inbox), the replies it
+// is owed in request order (ReplyQueue), its budgets (docs/protocol.md §6). A
+// transport hands it decoded messages and gives it a Wire to write to.
 
 import { ErrorCode, ProtocolError, ProtocolReason, encodeError } from "../protocol/errors.ts";
-import { Role, type ClientHead } from "../protocol/messages.ts";
-import { isValidUsername, sameName } from "../protocol/names.ts";
+import type { ClientHead } from "../protocol/messages.ts";
 import type { Admit } from "./delivery.ts";
-import type { User } from "./directory.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { Grants } from "./grants.ts";
 import type { Hub, Wire } from "./hub.ts";
 import { Inbox, type Deadline } from "./inbox.ts";
 import { Intake } from "./intake.ts";
 import { Pacing } from "./pacing.ts";
-import { PresenceWatch, UsersReply } from "./presence.ts";
+import { UsersReply } from "./presence.ts";
 import { ReadGate } from "./reading.ts";
-import { CloseReason, FailReason, closeFailure, closeReservesName } from "./reasons.ts";
-import { authorizeAndClaim, longestRefusal, refusalAnswer, unfitPassword, type ClaimOutcome } from "./registration.ts";
-import { DeferredReply, ReplyQueue, type PendingReply } from "./replies.ts";
+import { CloseReason, FailReason, closeFailure } from "./reasons.ts";
+import { Registration } from "./registration.ts";
+import { ReplyQueue, type PendingReply } from "./replies.ts";
 import { Transaction } from "./transaction.ts";
 
 const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
-const malformedUsername = encodeError(ErrorCode.MalformedUsername);
 const serverBusy = encodeError(ErrorCode.ServerBusy);
 
 let nextId = 1;
@@ -37,13 +34,9 @@ export class Peer implements Endpoint {
   readonly #inbox: Inbox;
   readonly #replies: ReplyQueue;
   readonly #grants: Grants;
-  #name: string | undefined;
-  #user: User | undefined;
-  #sends = false;
-  #receives = false;
+  readonly #registration: Registration;
   #peerEnded = false;
   #closed = false;
-  #registerTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #reading: ReadGate;
   readonly #pacing: Pacing;
   // The cost of the SEND being admitted, per recipient, and whether #admit charged it.
@@ -52,8 +45,6 @@ export class Peer implements Endpoint {
   readonly #intake: Intake;
   /** One decoded message from the transport; `headBytes` is the size of its header block. */
   readonly onMessage: (head: ClientHead, body: Uint8Array, headBytes: number) => void;
-  // Arrivals and departures for this connection, once it receives and asked for presence (docs/protocol.md D52).
-  #watch: PresenceWatch | undefined;
 
   constructor(wire: Wire, hub: Hub) {
     const { limits } = hub;
@@ -71,13 +62,14 @@ export class Peer implements Endpoint {
     this.#reading = new ReadGate(wire, this.#inbox);
     this.#pacing = new Pacing(limits, hub.clock, {
       onThrottled: (waitMs) => {
-        this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.#name, waitMs: Math.ceil(waitMs) });
+        this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.name, waitMs: Math.ceil(waitMs) });
         this.#intake.throttled();
       },
       onPaidOff: () => this.#intake.paidOff(),
     });
     this.#intake = new Intake(this.#reading, this.#pacing, hub.clock, { handle: this.#handle, refuse: this.#refuse, caughtUp: this.#endIfDone });
     this.onMessage = this.#intake.onMessage;
+    this.#registration = new Registration(hub, wire, this, { grants: this.#grants, intake: this.#intake, reply: this.#reply });
     if (hub.events.wants("connection.open")) hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
     // docs/protocol.md §6 "Connections": over a cap, ERROR 106 and close; nothing else happens on it.
     const admitted = hub.addresses.admit(this.address);
@@ -91,12 +83,11 @@ export class Peer implements Endpoint {
     }
     hub.peers.add(this);
     hub.metrics.connectionOpened(wire.transport);
-    // docs/protocol.md §1 limits: a connection must register a role in time.
-    this.#registerTimer = setTimeout(() => this.close(CloseReason.RegisterTimeout), limits.registerTimeoutMs);
+    this.#registration.startDeadline();
   }
 
   get name(): string | undefined {
-    return this.#name;
+    return this.#registration.name;
   }
 
   get closed(): boolean {
@@ -113,20 +104,19 @@ export class Peer implements Endpoint {
     if (head.verb !== "SEND") this.#pacing.spend(1, cost);
     switch (head.verb) {
       case "REGISTER":
-        if (head.extensions !== undefined) this.#grants.negotiate(head.extensions);
-        return this.#register(head.role, head.name, head.password);
+        return this.#registration.register(head);
       case "SEND":
         // docs/protocol.md §3: only a registered user's sending connection may SEND.
-        if (!this.#user?.registered || !this.#sends) {
+        if (!this.#registration.user?.registered || !this.#registration.sends) {
           this.#pacing.spend(1, cost);
           return this.#reply(noUserRegistered);
         }
         return this.#send(head.to, body, cost);
       case "RECEIVED":
       case "ERROR":
-        if (!this.#user?.registered) return this.#reply(noUserRegistered);
+        if (!this.#registration.user?.registered) return this.#reply(noUserRegistered);
         // docs/protocol.md §3: an answer on a connection that does not receive is ignored.
-        if (this.#receives) this.#inbox.answer(head.verb === "RECEIVED" ? head.from : undefined);
+        if (this.#registration.receives) this.#inbox.answer(head.verb === "RECEIVED" ? head.from : undefined);
         return;
       case "WHO":
         return this.#who(cost);
@@ -139,7 +129,7 @@ export class Peer implements Endpoint {
   }
 
   readonly #refuse = (error: ProtocolError): void => {
-    this.#hub.events.emit({ type: "connection.refused", id: this.id, user: this.#name, reason: error.reason, detail: error.detail });
+    this.#hub.events.emit({ type: "connection.refused", id: this.id, user: this.name, reason: error.reason, detail: error.detail });
     this.#reply(error.toWire());
     if (error.closes) this.#close(CloseReason.ProtocolError, "flush");
   };
@@ -160,14 +150,14 @@ export class Peer implements Endpoint {
   onFlushed(): void {
     if (this.#closed) return;
     this.#inbox.onFlushed();
-    this.#watch?.onFlushed();
+    this.#registration.watch?.onFlushed();
     this.#checkBacklog();
   }
 
   /** The transport holds more than the write cap allows. */
   onOverflow(): void {
     if (this.#closed) return;
-    this.#hub.events.emit({ type: "connection.slow-consumer", id: this.id, user: this.#name });
+    this.#hub.events.emit({ type: "connection.slow-consumer", id: this.id, user: this.name });
     this.#close(CloseReason.SlowConsumer, "drop");
   }
 
@@ -190,84 +180,24 @@ export class Peer implements Endpoint {
     return refused ?? (this.#closed ? FailReason.SlowConsumer : undefined);
   }
 
-  #register(role: Role, name: string, password: Uint8Array | undefined): void {
-    if (!isValidUsername(name)) return this.#reply(malformedUsername);
-    // docs/protocol.md §3: one connection, one name (§6: in any case).
-    if (this.#name !== undefined && !sameName(this.#name, name)) return this.#reply(refusalAnswer.taken);
-    if (role === Role.ToSend ? this.#sends : this.#receives) {
-      this.#watchIfAsked();
-      return this.#reply(this.#grants.registered(role, this.#name!));
-    }
-    const unfit = password === undefined ? undefined : unfitPassword(this.#hub, this.#wire.secure, this.address, password);
-    if (unfit !== undefined) {
-      this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: unfit });
-      return this.#reply(refusalAnswer.refused);
-    }
-    const reply = new DeferredReply(Math.max(name.length + 20, longestRefusal));
-    this.#reply(reply);
-    this.#intake.claim();
-    authorizeAndClaim(this.#hub, this, role, name, password)
-      .then((user) => this.#claimed(role, name, user, reply))
-      .catch((bug: unknown) => {
-        // A bug in parley, not the client's doing: log it and end this connection only (Bun exits on an unhandled rejection).
-        this.#hub.events.emit({ type: "connection.bug", id: this.id, error: String((bug as Error)?.stack ?? bug) });
-        reply.settle(undefined);
-        this.#intake.claimed(new ProtocolError(ErrorCode.HeaderIncomplete, "internal error", ProtocolReason.Internal));
-      });
-  }
-
-  #claimed(role: Role, name: string, user: ClaimOutcome, reply: DeferredReply): void {
-    if (this.#closed) {
-      // The connection went while the directory decided: give the role back.
-      if (typeof user === "object") this.#hub.directory.release(name, this, false);
-      return;
-    }
-    if (typeof user === "string") {
-      if (user === "refused" || user === "busy") this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: user });
-      if (user === "address-full") this.#hub.events.emit({ type: "connection.busy", id: this.id, address: this.address, cap: "names" });
-      reply.settle(refusalAnswer[user]);
-    } else {
-      // docs/protocol.md §6: the spelling that registered first is the name's.
-      this.#name = user.name;
-      this.#user = user;
-      if (role === Role.ToSend) this.#sends = true;
-      else this.#receives = true;
-      clearTimeout(this.#registerTimer);
-      this.#registerTimer = undefined;
-      this.#watchIfAsked();
-      if (user.registered && !user.announced) {
-        user.announced = true;
-        this.#hub.events.emit({ type: "user.registered", user: user.name, address: this.address });
-      }
-      reply.settle(this.#grants.registered(role, user.name));
-    }
-    this.#intake.claimed(undefined);
-  }
-
-  /** docs/protocol.md D52: a receiving connection that asked for presence is told of arrivals and departures. */
-  #watchIfAsked(): void {
-    if (this.#watch !== undefined || !this.#receives || !this.#grants.presence) return;
-    this.#watch = new PresenceWatch(this.#wire, this.#name!, this.#hub.limits.maxPresencePending);
-    this.#hub.presence.add(this.#watch);
-  }
-
   /** docs/protocol.md D51: WHO is a verb only on a connection granted presence; it costs what its answer weighs. */
   #who(cost: number): void {
     if (!this.#grants.presence) return this.#refuse(new ProtocolError(ErrorCode.HeaderIncomplete, 'unknown verb "WHO"', ProtocolReason.UnknownVerb));
-    if (this.#name === undefined) return this.#reply(noUserRegistered);
+    if (this.#registration.name === undefined) return this.#reply(noUserRegistered);
     const { presence, limits } = this.#hub;
     this.#pacing.spend(0, Math.min(presence.listBytes, limits.maxBodyBytes) + cost);
-    this.#reply(new UsersReply(presence, limits.maxBodyBytes, this.#watch));
+    this.#reply(new UsersReply(presence, limits.maxBodyBytes, this.#registration.watch));
   }
 
   #send(to: string, body: Uint8Array, cost: number): void {
     this.#sendCost = cost;
     this.#admitted = false;
-    const sent = this.#hub.delivery.send(this.#name!, to, body, this.#admit);
+    const from = this.#registration.name!;
+    const sent = this.#hub.delivery.send(from, to, body, this.#admit);
     // docs/protocol.md D32: every message costs, a SEND refused before any recipient too.
     if (!this.#admitted) this.#pacing.spend(1, cost);
     if (sent instanceof Transaction) return this.#reply(sent);
-    if (this.#hub.events.wants("send.failed")) this.#hub.events.emit({ type: "send.failed", from: this.#name!, to, reason: sent });
+    if (this.#hub.events.wants("send.failed")) this.#hub.events.emit({ type: "send.failed", from, to, reason: sent });
     this.#hub.metrics.failedTotal++;
     this.#reply(this.#grants.unableToSend(sent));
   }
@@ -292,20 +222,20 @@ export class Peer implements Endpoint {
     this.#endIfDone();
   };
 
-  #reply(reply: Uint8Array | PendingReply): void {
+  readonly #reply = (reply: Uint8Array | PendingReply): void => {
     this.#replies.add(reply);
     if (this.#replies.bytes > 0 && this.#ownBacklog() > this.#hub.limits.maxQueuedBytes) this.onOverflow();
     else this.#checkBacklog();
-  }
+  };
 
   /** docs/protocol.md D19: a half-closed receiver goes at once; a half-closed sender once its replies are written. */
   readonly #endIfDone = (): void => {
     if (this.#closed || !this.#peerEnded || this.#intake.holding) return;
-    if (this.#receives || this.#replies.isEmpty) this.#close(CloseReason.PeerEnded, "flush");
+    if (this.#registration.receives || this.#replies.isEmpty) this.#close(CloseReason.PeerEnded, "flush");
   };
 
   readonly #onDeadline = (deadline: Deadline): void => {
-    this.#hub.events.emit({ type: "recipient.timeout", id: this.id, user: this.#name, deadline: deadline.kind, waitedMs: Math.round(deadline.waitedMs) });
+    this.#hub.events.emit({ type: "recipient.timeout", id: this.id, user: this.name, deadline: deadline.kind, waitedMs: Math.round(deadline.waitedMs) });
     this.#close(deadline.kind === "ack" ? CloseReason.AckTimeout : CloseReason.WriteDeadline, "drop");
   };
 
@@ -317,17 +247,15 @@ export class Peer implements Endpoint {
   #close(reason: CloseReason, how: "flush" | "drop" | "gone"): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#registerTimer);
     this.#pacing.stop();
-    if (this.#hub.events.wants("connection.close")) this.#hub.events.emit({ type: "connection.close", id: this.id, user: this.#name, reason });
+    if (this.#hub.events.wants("connection.close")) this.#hub.events.emit({ type: "connection.close", id: this.id, user: this.name, reason });
     const failure = closeFailure[reason];
     this.#replies.abandon(failure, how === "flush");
     // docs/protocol.md D18, D22: every SEND read is answered, the held ones too.
     const held = this.#intake.stop();
     if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(this.#grants.unableToSend(failure));
     this.#inbox.failAll(failure);
-    if (this.#watch !== undefined) this.#hub.presence.delete(this.#watch);
-    if (this.#name !== undefined) this.#hub.directory.release(this.#name, this, closeReservesName[reason]);
+    this.#registration.leave(reason);
     this.#hub.peers.delete(this);
     this.#hub.metrics.connectionClosed(this.#wire.transport);
     this.#hub.addresses.leave(this.address);
