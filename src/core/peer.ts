@@ -1,13 +1,13 @@
 // One client connection as the core sees it, whatever carries it: what each
 // message does, and the one way it closes. Its parts: the order it handles
 // messages in (Intake), its name and roles (Registration), its extensions
-// (Grants), the FORWARDs queued to it and owed answers (Inbox), the replies it
-// is owed in request order (ReplyQueue), its budgets (docs/protocol.md §6). A
-// transport hands it decoded messages and gives it a Wire to write to.
+// (Grants), what a SEND costs and answers (Sending), the FORWARDs queued to it
+// and owed answers (Inbox), the replies it is owed in request order
+// (ReplyQueue), its budgets (docs/protocol.md §6). A transport hands it
+// decoded messages and gives it a Wire to write to.
 
 import { ErrorCode, ProtocolError, ProtocolReason, encodeError } from "../protocol/errors.ts";
 import type { ClientHead } from "../protocol/messages.ts";
-import type { Admit } from "./delivery.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { Grants } from "./grants.ts";
 import type { Hub, Wire } from "./hub.ts";
@@ -19,6 +19,7 @@ import { ReadGate } from "./reading.ts";
 import { CloseReason, FailReason, closeFailure } from "./reasons.ts";
 import { Registration } from "./registration.ts";
 import { ReplyQueue, type PendingReply } from "./replies.ts";
+import { Sending } from "./sending.ts";
 import { Transaction } from "./transaction.ts";
 
 const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
@@ -39,10 +40,8 @@ export class Peer implements Endpoint {
   #closed = false;
   readonly #reading: ReadGate;
   readonly #pacing: Pacing;
-  // The cost of the SEND being admitted, per recipient, and whether #admit charged it.
-  #sendCost = 0;
-  #admitted = false;
   readonly #intake: Intake;
+  readonly #sending: Sending;
   /** One decoded message from the transport; `headBytes` is the size of its header block. */
   readonly onMessage: (head: ClientHead, body: Uint8Array, headBytes: number) => void;
 
@@ -70,6 +69,7 @@ export class Peer implements Endpoint {
     this.#intake = new Intake(this.#reading, this.#pacing, hub.clock, { handle: this.#handle, refuse: this.#refuse, caughtUp: this.#endIfDone });
     this.onMessage = this.#intake.onMessage;
     this.#registration = new Registration(hub, wire, this, { grants: this.#grants, intake: this.#intake, reply: this.#reply });
+    this.#sending = new Sending(hub, this.#pacing, this.#grants);
     if (hub.events.wants("connection.open")) hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
     // docs/protocol.md §6 "Connections": over a cap, ERROR 106 and close; nothing else happens on it.
     const admitted = hub.addresses.admit(this.address);
@@ -111,7 +111,7 @@ export class Peer implements Endpoint {
           this.#pacing.spend(1, cost);
           return this.#reply(noUserRegistered);
         }
-        return this.#send(head.to, body, cost);
+        return this.#reply(this.#sending.send(this.#registration.name!, head.to, body, cost));
       case "RECEIVED":
       case "ERROR":
         if (!this.#registration.user?.registered) return this.#reply(noUserRegistered);
@@ -188,25 +188,6 @@ export class Peer implements Endpoint {
     this.#pacing.spend(0, Math.min(presence.listBytes, limits.maxBodyBytes) + cost);
     this.#reply(new UsersReply(presence, limits.maxBodyBytes, this.#registration.watch));
   }
-
-  #send(to: string, body: Uint8Array, cost: number): void {
-    this.#sendCost = cost;
-    this.#admitted = false;
-    const from = this.#registration.name!;
-    const sent = this.#hub.delivery.send(from, to, body, this.#admit);
-    // docs/protocol.md D32: every message costs, a SEND refused before any recipient too.
-    if (!this.#admitted) this.#pacing.spend(1, cost);
-    if (sent instanceof Transaction) return this.#reply(sent);
-    if (this.#hub.events.wants("send.failed")) this.#hub.events.emit({ type: "send.failed", from, to, reason: sent });
-    this.#hub.metrics.failedTotal++;
-    this.#reply(this.#grants.unableToSend(sent));
-  }
-
-  /** docs/protocol.md D32: a SEND costs its message once per recipient, and one costing more than a burst is refused. */
-  readonly #admit: Admit = (recipients) => {
-    this.#admitted = true;
-    return this.#pacing.admit(recipients, this.#sendCost) ? undefined : FailReason.RateLimited;
-  };
 
   /** Replies waiting to be written: FORWARDs in the wire are others' doing, and have their own deadlines (D28). */
   #ownBacklog(): number {
