@@ -58,7 +58,7 @@ export class Peer implements Endpoint {
       if (reply instanceof Transaction) hub.metrics.answered(reply, hub.clock.now);
     });
     this.#grants = new Grants(this.#replies, limits.maxBodyBytes);
-    this.#reading = new ReadGate(wire, this.#inbox);
+    this.#reading = new ReadGate(wire, this.#inbox, this.#replies, limits.maxQueuedBytes);
     this.#pacing = new Pacing(limits, hub.clock, {
       onThrottled: (waitMs) => {
         this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.name, waitMs: Math.ceil(waitMs) });
@@ -189,13 +189,8 @@ export class Peer implements Endpoint {
     this.#reply(new UsersReply(presence, limits.maxBodyBytes, this.#registration.watch));
   }
 
-  /** Replies waiting to be written: FORWARDs in the wire are others' doing, and have their own deadlines (D28). */
-  #ownBacklog(): number {
-    return this.#replies.bytes + Math.max(0, this.#wire.queuedBytes - this.#inbox.unflushedBytes);
-  }
-
   #checkBacklog(): void {
-    if (!this.#closed) this.#reading.followBacklog(this.#ownBacklog(), this.#hub.limits.maxQueuedBytes);
+    if (!this.#closed) this.#reading.followBacklog();
   }
 
   readonly #onRepliesWritten = (): void => {
@@ -205,7 +200,7 @@ export class Peer implements Endpoint {
 
   readonly #reply = (reply: Uint8Array | PendingReply): void => {
     this.#replies.add(reply);
-    if (this.#replies.bytes > 0 && this.#ownBacklog() > this.#hub.limits.maxQueuedBytes) this.onOverflow();
+    if (this.#replies.bytes > 0 && this.#reading.backlog > this.#hub.limits.maxQueuedBytes) this.onOverflow();
     else this.#checkBacklog();
   };
 
