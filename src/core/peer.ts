@@ -50,10 +50,7 @@ export class Peer implements Endpoint {
     this.address = wire.address;
     this.#hub = hub;
     this.#wire = wire;
-    // FORWARDs must never trip the write cap (docs/protocol.md D20, D27): the
-    // wire is topped up to half of it at most, so one more FORWARD still fits.
-    const inboxLimits = { ...limits, shareBytes: hub.shareBytes, wireBytes: Math.min(hub.shareBytes, Math.floor(limits.maxQueuedBytes / 2)) };
-    this.#inbox = new Inbox(inboxLimits, wire, hub.held, hub.clock, this.#onDeadline);
+    this.#inbox = new Inbox(hub.inboxLimits, wire, hub.held, hub.clock, this.#onDeadline);
     this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten, (reply) => {
       if (reply instanceof Transaction) hub.metrics.answered(reply, hub.clock.now);
     });
