@@ -8,6 +8,7 @@
 
 import { ErrorCode, ProtocolError, ProtocolReason, encodeError } from "../protocol/errors.ts";
 import type { ClientHead } from "../protocol/messages.ts";
+import { admit, leave } from "./admission.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { Grants } from "./grants.ts";
 import type { Hub, Wire } from "./hub.ts";
@@ -23,7 +24,6 @@ import { Sending } from "./sending.ts";
 import { Transaction } from "./transaction.ts";
 
 const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
-const serverBusy = encodeError(ErrorCode.ServerBusy);
 
 let nextId = 1;
 
@@ -67,19 +67,12 @@ export class Peer implements Endpoint {
     this.onMessage = this.#intake.onMessage;
     this.#registration = new Registration(hub, wire, this, { grants: this.#grants, intake: this.#intake, reply: this.#reply });
     this.#sending = new Sending(hub, this.#pacing, this.#grants);
-    if (hub.events.wants("connection.open")) hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
-    // docs/protocol.md §6 "Connections": over a cap, ERROR 106 and close; nothing else happens on it.
-    const admitted = hub.addresses.admit(this.address);
-    if (admitted !== "ok") {
-      hub.events.emit({ type: "connection.busy", id: this.id, address: this.address, cap: admitted });
+    if (!admit(hub, wire, this)) {
+      // Over a cap: answered and ending, and nothing else happens on it.
       this.#closed = true;
       this.#intake.stop();
-      wire.write(serverBusy);
-      wire.end();
       return;
     }
-    hub.peers.add(this);
-    hub.metrics.connectionOpened(wire.transport);
     this.#registration.startDeadline();
   }
 
@@ -229,9 +222,7 @@ export class Peer implements Endpoint {
     if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(this.#grants.unableToSend(failure));
     this.#inbox.failAll(failure);
     this.#registration.leave(reason);
-    this.#hub.peers.delete(this);
-    this.#hub.metrics.connectionClosed(this.#wire.transport);
-    this.#hub.addresses.leave(this.address);
+    leave(this.#hub, this.#wire, this);
     if (how === "flush") this.#wire.end();
     else if (how === "drop") this.#wire.drop();
   }
