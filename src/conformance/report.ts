@@ -60,7 +60,7 @@ export function summaryText(summary: Summary, seed: number): string {
   const v2 = summary.sections["version 2"];
   const counts = (c: Counts, kinds: readonly Kind[]) => kinds.map((kind) => `${c[kind]} ${kind}`).join(", ");
   const verdicts = ["pass", "fail", "deviation", "skip"] as const;
-  return `summary: contract ${counts(contract, verdicts)}; version 2 ${counts(v2, verdicts)}; parley ${counts(parley, ["pass", "differs", "skip"])}; seed ${seed}; exit ${summary.exit}`;
+  return `summary: contract: ${counts(contract, verdicts)} | version 2: ${counts(v2, verdicts)} | parley: ${counts(parley, ["pass", "differs", "skip"])} | seed ${seed} | exit ${summary.exit}`;
 }
 
 export function summaryJson(summary: Summary, details: { readonly target: string; readonly seed: number; readonly timeoutMs: number; readonly strict: boolean }): string {

@@ -30,7 +30,7 @@ describe("parley conformance against parley", () => {
     expect(lines[2]).toMatch(/^PASS +§1 +connect: accepts a connection$/);
     expect(lines).toContain("SKIP       §6   names.any-case: takes names in any case and answers in the spelling that registered -> version 2: run with --extensions");
     expect(lines.filter((line) => /^(PASS|FAIL|DEVIATION|DIFFERS|SKIP) /.test(line))).toHaveLength(checks.length);
-    expect(lines.at(-1)).toBe(`summary: contract 33 pass, 0 fail, 0 deviation, 2 skip; version 2 0 pass, 0 fail, 0 deviation, 2 skip; parley 5 pass, 0 differs, 4 skip; seed ${kitSeed}; exit 0`);
+    expect(lines.at(-1)).toBe(`summary: contract: 33 pass, 0 fail, 0 deviation, 2 skip | version 2: 0 pass, 0 fail, 0 deviation, 2 skip | parley: 5 pass, 0 differs, 4 skip | seed ${kitSeed} | exit 0`);
   }, 40_000);
 
   test("--only runs the checks and groups named, after the gates", async () => {
