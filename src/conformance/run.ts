@@ -91,6 +91,8 @@ async function runCheck(check: Check, settings: Settings, name: (base: string) =
     return { check, kind: notMet, detail, deviations, expected: failure.expected, received: failure.received, ms };
   }
   if (deviations.length === 0) return { check, kind: "pass", ms };
-  const detail = [...journal.deviations].map(([deviation, where]) => `${deviation}: ${where}`).join("; ");
+  // Deviations first met in one message are told together, with that message once.
+  const byWhere = Map.groupBy(journal.deviations, ([, where]) => where);
+  const detail = [...byWhere].map(([where, found]) => `${found.map(([deviation]) => deviation).join(", ")}: ${where}`).join("; ");
   return { check, kind: transcript.deviations === "accepted" ? "deviation" : notMet, detail, deviations, ms };
 }

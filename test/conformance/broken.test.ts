@@ -3,6 +3,7 @@
 // precisely, by the checks that rule touches and the kind of each.
 
 import { describe, expect, test } from "bun:test";
+import { checks } from "../../src/conformance/checks.ts";
 import { startBroken } from "./fixtures/broken-server.ts";
 import { runKit, type KitRun } from "./kit.ts";
 
@@ -88,5 +89,19 @@ describe("parley conformance against broken servers", () => {
     expect(run.checks.get("delivery.pipelined")!.received).toBe('"ERROR 102 Unable to send\\n\\n"');
     expect(run.of("differs")).toEqual(decisionsAnsweredSent);
     expect(run.code).toBe(1);
+  }, 60_000);
+
+  test("a server that ends blocks with \\n \\n and lines with a space: a DEVIATION naming both on every check that reads a reply", async () => {
+    await using server = await startBroken("sloppy-endings");
+    const run = await runKit(server.port);
+    const ran = checks.filter((check) => check.transcript.section === "contract" && check.transcript.limits === undefined).map((check) => check.id);
+    expect(run.of("pass"), `seed ${run.seed}`).toEqual(["connect"]);
+    expect(run.of("deviation")).toEqual(ran.filter((id) => id !== "connect"));
+    for (const id of run.of("deviation")) {
+      expect(run.checks.get(id)!.deviations).toEqual(["trailing-space", "space-terminator"]);
+      expect(run.checks.get(id)!.detail).toMatch(/^trailing-space, space-terminator: \S+ received "([^"]+) \\n \\n" for "\1\\n\\n"$/);
+    }
+    expect(run.of("differs")).toEqual(checks.filter((check) => check.transcript.section === "parley" && !check.transcript.extensions).map((check) => check.id));
+    expect(run.code).toBe(0);
   }, 60_000);
 });
