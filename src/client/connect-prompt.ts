@@ -10,7 +10,8 @@ import { parseAddress, type Address } from "./input.ts";
 import { defaultHost, type ClientOptions } from "./options.ts";
 import { connectErrorText } from "./render.ts";
 import type { Screen } from "./screen.ts";
-import { Session, type SessionEvent } from "./session.ts";
+import type { SessionEvent } from "./session-events.ts";
+import { Session } from "./session.ts";
 
 export type Connected = { readonly session: Session; readonly address: Address; readonly user: string };
 

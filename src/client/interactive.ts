@@ -10,7 +10,8 @@ import { helpLines, parseLine } from "./input.ts";
 import type { ClientOptions } from "./options.ts";
 import { connectErrorText, formatDelay, formatOnline, formatOutcome, formatPresence, formatReceived, formatRejected, presenceMissedText, type Style } from "./render.ts";
 import { Screen } from "./screen.ts";
-import type { Session, SessionEvent } from "./session.ts";
+import type { Session } from "./session.ts";
+import type { SessionEvent } from "./session-events.ts";
 
 export async function runInteractive(options: ClientOptions): Promise<number> {
   const style: Style = { color: options.color && process.stdout.isTTY === true };

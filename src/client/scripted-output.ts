@@ -20,7 +20,7 @@ import {
   type Style,
 } from "./render.ts";
 import type { Outcome } from "./outcome.ts";
-import type { Online, SessionEvent } from "./session.ts";
+import type { Online, SessionEvent } from "./session-events.ts";
 
 export class ScriptedOutput {
   readonly #json: boolean;
