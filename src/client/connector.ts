@@ -1,9 +1,10 @@
-// How a client opens each connection to the server: a Connector, and the
-// default one, TCP (or TLS) to a host and port.
+// How a client opens each connection to the server: a Connector, the default
+// one (TCP or TLS to a host and port), and what a failed attempt means.
 
-import { connectTcp, resolveHost, type TlsClient } from "../net/tcp.ts";
+import { connectTcp, resolveHost, TlsError, type TlsClient } from "../net/tcp.ts";
 import type { Transport, TransportHandler } from "../net/transport.ts";
 import { defaultLimits } from "../protocol/limits.ts";
+import type { ConnectError } from "./registration.ts";
 
 /** Opens one connection to the server and hands its events to `handler`; rejects when it cannot. */
 export type Connector = (handler: TransportHandler) => Promise<Transport>;
@@ -22,4 +23,12 @@ export function tcpConnector(host: string, port: number, tls?: TlsClient): Conne
     if (resolved === undefined || now - resolved.at > 1000) resolved = { at: now, address: resolveHost(host) };
     return resolved.address.then((address) => connectTcp(host, port, handler, { maxQueuedBytes: defaultLimits.maxQueuedBytes, keepAliveMs: defaultLimits.keepAliveMs }, tls, address));
   };
+}
+
+/** What a Connector's rejection means to the user. */
+export function connectFailure(error: unknown): ConnectError {
+  if (error instanceof TlsError) return { kind: "refused", detail: `TLS: ${error.message}` };
+  const code = (error as { code?: string }).code;
+  const detail = code === "ECONNREFUSED" ? "connection refused" : code === "ENOTFOUND" ? "unknown host" : (error as Error).message || String(error);
+  return { kind: "unreachable", detail };
 }

@@ -3,13 +3,12 @@
 // A lost link is never reused; the session makes a new one.
 
 import { closeGraceMs } from "../net/outbox.ts";
-import { TlsError } from "../net/tcp.ts";
 import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
 import type { FramerLimits } from "../protocol/limits.ts";
 import { Role, decodeServerHead, encodeRegister, type ServerHead } from "../protocol/messages.ts";
 import { Channel, type ChannelOwner } from "./channel.ts";
-import type { Connector } from "./connector.ts";
+import { connectFailure, type Connector } from "./connector.ts";
 import { LenientReader } from "./lenient-reader.ts";
 import { registerAnswer, type ConnectError } from "./registration.ts";
 
@@ -134,11 +133,7 @@ export class Link implements ChannelOwner {
       else channel.transport = transport;
       return undefined;
     } catch (error) {
-      if (error instanceof TlsError) return { kind: "refused", detail: `TLS: ${error.message}` };
-      const code = (error as { code?: string }).code;
-      const detail =
-        code === "ECONNREFUSED" ? "connection refused" : code === "ENOTFOUND" ? "unknown host" : (error as Error).message || String(error);
-      return { kind: "unreachable", detail };
+      return connectFailure(error);
     }
   }
 

@@ -64,7 +64,7 @@ export class Session {
     return this.#state;
   }
 
-  /** Messages written and still waiting for their reply. */
+  /** Messages (and WHOs) not yet answered: written, or in compat mode waiting their turn. */
   get inFlight(): number {
     return this.#requests.size;
   }
