@@ -13,6 +13,7 @@ import { runScenarios } from "../scenarios/runner.ts";
 import { Child, root, spawnServer } from "../support/process.ts";
 import { testCertificate } from "../support/server.ts";
 import { chatTests } from "./chat.ts";
+import { suspendTest } from "./job-control.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-binary-"));
 const binary = join(dir, "parley");
@@ -110,6 +111,10 @@ describe("dist/parley", () => {
 });
 
 chatTests("dist/parley", parley);
+
+describe("dist/parley client on a terminal", () => {
+  suspendTest("dist/parley client", () => [...parley(), "client"]);
+});
 
 /** Scenario limits as the server's flags: ackTimeoutMs -> --ack-timeout-ms=150. */
 function limitFlags(limits: Partial<Record<LimitName, number>>): string[] {
