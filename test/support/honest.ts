@@ -12,6 +12,8 @@ import { Changes } from "./changes.ts";
 
 export type HonestOptions = {
   port: number;
+  /** Cluster nodes: the members connect to these in turn (default: `port` for all). */
+  ports?: readonly number[];
   names: readonly string[];
   /** "session": every member is a parley client Session, reconnecting by itself (single and onLoss do not apply). */
   clients?: "raw" | "session";
@@ -62,14 +64,16 @@ export class HonestGroup {
       reconnectForMs: 0,
       clients: "raw",
       single: [],
+      ports: [options.port],
       ...options,
     };
     this.checker = options.checker;
     this.broadcast = this.options.broadcast;
     this.#pool = options.rng.bytes(128 * 1024);
     for (let i = 0; i < 400; i++) this.#pool.set(encoder.encode(options.rng.pick(traps)), options.rng.int(this.#pool.length - 64));
-    this.members = options.names.map((name) =>
-      this.options.clients === "session" ? new SessionMember(this, name) : new HonestMember(this, name, this.options.single.includes(name)),
+    const { ports } = this.options;
+    this.members = options.names.map((name, i) =>
+      this.options.clients === "session" ? new SessionMember(this, name) : new HonestMember(this, name, this.options.single.includes(name), ports[i % ports.length]!),
     );
     for (const name of options.names) this.checker.honest(name);
   }
@@ -146,6 +150,8 @@ export class HonestGroup {
 export class HonestMember {
   readonly name: string;
   readonly single: boolean;
+  /** The server (cluster node) this member registers with. */
+  readonly port: number;
   readonly #group: HonestGroup;
   #sender: Peer | undefined;
   #receiver: Peer | undefined;
@@ -161,10 +167,11 @@ export class HonestMember {
   /** Lost its registration, still reading the replies owed on its sending connection. */
   #owed = false;
 
-  constructor(group: HonestGroup, name: string, single: boolean) {
+  constructor(group: HonestGroup, name: string, single: boolean, port: number) {
     this.#group = group;
     this.name = name;
     this.single = single;
+    this.port = port;
   }
 
   /** Stops answering FORWARDs (to keep transactions open on purpose). */
@@ -193,7 +200,7 @@ export class HonestMember {
   }
 
   async #tryJoin(): Promise<void> {
-    const port = this.#group.options.port;
+    const port = this.port;
     this.#sender = await Peer.connect(port, `${this.name}(send)`);
     this.#receiver = this.single ? this.#sender : await Peer.connect(port, `${this.name}(recv)`);
     await register(this.#sender, "TOSEND", this.name);

@@ -8,11 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { joinCluster } from "../../src/cluster/node.ts";
 import type { LeaseTimes } from "../../src/cluster/nodes.ts";
-import { silentEvents, type EventSink } from "../../src/core/events.ts";
+import type { EventSink } from "../../src/core/events.ts";
 import { createLogger } from "../../src/core/log.ts";
 import { defaultLimits, type LimitValues } from "../../src/protocol/limits.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { Changes } from "./changes.ts";
+import { EventLog } from "./events.ts";
 import { startNats, type NatsCluster } from "./nats.ts";
 import { Peer, register, show } from "./peer.ts";
 
@@ -50,31 +51,28 @@ export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertific
   return startServer({ hostname: "127.0.0.1", port: 0, limits, events: testLogger(), tls: tls && { ...tls, port: 0 } });
 }
 
-/** `count` in-process cluster nodes on a fresh nats-server (or the one given), users' ports in `ports`. */
+/** `count` in-process cluster nodes on a fresh nats-server (or the one given), users' ports in `ports`, what each reported in `events`. */
 export async function testCluster(count: number, limits: Partial<LimitValues> = {}, options: { nats?: NatsCluster; lease?: LeaseTimes } = {}) {
   const nats = options.nats ?? (await startNats(1));
   const servers: RunningServer[] = [];
+  const events: EventLog[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      const events = testLogger();
-      const cluster = await joinCluster({ servers: nats.urls.split(","), node: `node${i}`, port: 0, deliveryDeadlineMs: limits.deliveryDeadlineMs ?? defaultLimits.deliveryDeadlineMs, events: events ?? silentEvents, lease: options.lease });
-      servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events, cluster }));
+      const log = new EventLog(testLogger());
+      const cluster = await joinCluster({ servers: nats.urls.split(","), node: `node${i}`, port: 0, deliveryDeadlineMs: limits.deliveryDeadlineMs ?? defaultLimits.deliveryDeadlineMs, events: log, lease: options.lease });
+      servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events: log, cluster }));
+      events.push(log);
     }
   } catch (error) {
     for (const server of servers) await server.stop();
     if (options.nats === undefined) await nats.stop();
     throw error;
   }
-  return {
-    nats,
-    servers,
-    port: servers[0]!.port,
-    ports: servers.map((server) => server.port),
-    async stop() {
-      await Promise.all(servers.map((server) => server.stop()));
-      if (options.nats === undefined) await nats.stop();
-    },
+  const stop = async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    if (options.nats === undefined) await nats.stop();
   };
+  return { nats, servers, events, port: servers[0]!.port, ports: servers.map((server) => server.port), stop, [Symbol.asyncDispose]: stop };
 }
 
 /** A registered user: two connections, or one in single-connection mode. */
