@@ -102,6 +102,8 @@ export class Nodes {
         if (node !== this.name) this.#beats.set(node, performance.now());
       },
     });
+    // The others start this node's suspect clock when they see its entry: the first beat goes now, not a heartbeat later.
+    this.#nc.publish(beatSubject(this.name));
     this.#timers.push(setInterval(() => void this.#heartbeat(), this.#times.heartbeatMs));
     this.#timers.push(setInterval(() => this.#check(), Math.min(250, this.#times.heartbeatMs / 2)));
   }
@@ -180,6 +182,8 @@ export class Nodes {
         this.#seen.set(entry.key, performance.now() - age);
         if (age < this.#times.deadMs && !this.#alive.has(entry.key)) {
           this.#alive.add(entry.key);
+          // A node never heard on core NATS (it died right after joining, or froze) is suspected like one that went quiet.
+          if (!this.#beats.has(entry.key)) this.#beats.set(entry.key, performance.now());
           this.#events.emit({ type: "cluster.node", node: entry.key, state: "alive" });
           this.#watcher?.changed(entry.key, true);
         }
