@@ -49,8 +49,9 @@ export type CourierOptions = {
 export class Courier {
   readonly #bus: Bus;
   readonly #options: CourierOptions;
-  // Transactions waiting on each node, so a dead node or a lost bus fails them at once.
-  readonly #waiting = new Map<string, Set<Transaction>>();
+  // Transactions waiting on each node, with how many of their FORWARDs wait there (a broadcast may
+  // reach several users on one node), so a dead node or a lost bus fails them at once.
+  readonly #waiting = new Map<string, Map<Transaction, number>>();
   #subscription: Subscription | undefined;
 
   constructor(bus: Bus, options: CourierOptions) {
@@ -72,8 +73,8 @@ export class Courier {
     const nc = this.#bus.connection;
     if (nc.isClosed()) return FailReason.ClusterDown;
     let waiting = this.#waiting.get(node);
-    if (waiting === undefined) this.#waiting.set(node, (waiting = new Set()));
-    waiting.add(tx);
+    if (waiting === undefined) this.#waiting.set(node, (waiting = new Map()));
+    waiting.set(tx, (waiting.get(tx) ?? 0) + 1);
     const headers = this.#bus.headers();
     headers.set("from", tx.from);
     headers.set("to", to);
@@ -86,7 +87,11 @@ export class Courier {
         },
         (error: { isNoResponders?: () => boolean }) => tx.fail(error.isNoResponders?.() ? FailReason.NoRecipient : FailReason.ClusterDown),
       )
-      .finally(() => waiting.delete(tx));
+      .finally(() => {
+        const left = waiting.get(tx)! - 1;
+        if (left > 0) waiting.set(tx, left);
+        else waiting.delete(tx);
+      });
     return undefined;
   }
 
@@ -95,7 +100,7 @@ export class Courier {
     const waiting = this.#waiting.get(node);
     if (waiting === undefined) return;
     this.#waiting.delete(node);
-    for (const tx of waiting) tx.fail(reason);
+    for (const tx of waiting.keys()) tx.fail(reason);
   }
 
   failAll(reason: FailReason): void {

@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import { openBus } from "../../src/cluster/bus.ts";
 import type { NatsCluster } from "../support/nats.ts";
 import { registered } from "../support/peer.ts";
-import { testCluster } from "../support/server.ts";
+import { eventually, testCluster } from "../support/server.ts";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -52,5 +52,20 @@ test("a node that died before its first beat on core NATS is suspected all the s
   await alice.receives("ERROR 102 Unable to send\n\n", ghostLease.suspectMs + 2000);
   console.log(`a node never heard on core NATS: ERROR 102 after ${seconds(performance.now() - sentAt)} (suspect ${seconds(ghostLease.suspectMs)})`);
   expect(ghost.taken).toEqual(["Casper"]);
+  alice.close();
+}, 15_000);
+
+test("a broadcast waiting on a node that froze after one of its users answered gets ERROR 102 after the suspect time", async () => {
+  await using cluster = await testCluster(1, {}, { lease: ghostLease });
+  await using ghost = await ghostNode(cluster.nats, ["Casper", "Wendy"], ["Wendy"], true);
+  await cluster.events[0]!.next("cluster.node", ({ node, state }) => node === "ghost" && state === "alive");
+  const alice = await registered(cluster.port, "alice");
+  alice.send("SEND ALL\nContent-length: 2\n\nhi");
+  await eventually(() => ghost.taken.length === 2, "both FORWARDs taken by the node");
+  const frozenAt = performance.now();
+  ghost.freeze();
+  // Wendy's answer must not make the node forget that the broadcast still waits on it for Casper.
+  await alice.receives("ERROR 102 Unable to send\n\n", ghostLease.suspectMs + 2000);
+  console.log(`a broadcast waiting on a frozen node: ERROR 102 after ${seconds(performance.now() - frozenAt)} (suspect ${seconds(ghostLease.suspectMs)})`);
   alice.close();
 }, 15_000);
