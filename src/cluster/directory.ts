@@ -49,6 +49,14 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   readonly #endpoints = new Map<string, RemoteEndpoint>();
   /** Each entry this node wrote and still owns: its revision, and the name as it registered. */
   readonly #mine = new Map<string, { revision: number; readonly name: string }>();
+  /**
+   * Users registered here whose registration the bucket has not confirmed yet,
+   * with their receiving endpoint: nobody sees them until it has (D56), so no
+   * FORWARD or notice about them is written before their REGISTERED.
+   */
+  readonly #confirming = new Map<string, Endpoint | undefined>();
+  /** The name whose claim the local directory is deciding right now (it decides synchronously). */
+  #deciding: string | undefined;
   // Claims and releases of one name run one after another on this node.
   readonly #queues = new Map<string, Promise<unknown>>();
   #listener: PresenceListener | undefined;
@@ -65,13 +73,17 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   attach(local: LocalDirectory, graceMs: number): this {
     this.#local = local;
     this.#graceMs = graceMs;
-    local.watch((name, online) => this.#listener?.(name, online));
+    local.watch((name, online) => {
+      const key = nameKey(name);
+      // A user this node is registering is announced once the bucket confirmed it; if it ends before, never.
+      if (key !== this.#deciding && !this.#confirming.has(key)) this.#listener?.(name, online);
+    });
     return this;
   }
 
   /** A user of this node, for a FORWARD from another node. */
   localReceiver(name: string): Endpoint | undefined {
-    return this.#local?.lookup(name);
+    return this.#confirming.has(nameKey(name)) ? undefined : this.#local?.lookup(name);
   }
 
   /** Starts following the bucket; resolves once the names already claimed are known. */
@@ -110,7 +122,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
 
   lookup(name: string): Endpoint | undefined | Promise<Endpoint | undefined> {
     const local = this.#local.lookup(name);
-    if (local !== undefined) return local;
+    if (local !== undefined) return this.#confirming.size > 0 && this.#confirming.has(nameKey(name)) ? undefined : local;
     const key = nameKey(name);
     const known = this.#reachable(key, this.#entries.get(key));
     if (known !== undefined || this.#stopped) return known;
@@ -125,7 +137,8 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   }
 
   receivers(except: string): Endpoint[] {
-    const receivers = this.#local.receivers(except);
+    const confirming = [...this.#confirming.values()];
+    const receivers = this.#local.receivers(except).filter((receiver) => !confirming.includes(receiver));
     const skip = nameKey(except);
     for (const key of this.#entries.keys()) {
       const remote = key === skip ? undefined : this.#reachable(key, this.#entries.get(key));
@@ -135,7 +148,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   }
 
   *online(): Iterable<string> {
-    yield* this.#local.online();
+    for (const name of this.#local.online()) if (!this.#confirming.has(nameKey(name))) yield name;
     for (const [key, entry] of this.#entries) if (this.#reachable(key, entry) !== undefined) yield entry.name;
   }
 
@@ -181,10 +194,18 @@ export class ClusterDirectory implements Directory, NodeWatcher {
       const taken = await this.#take(key, name, endpoint.address);
       if (taken !== undefined) return taken;
     }
-    const user = await this.#local.claim(name, role, endpoint);
+    this.#deciding = key;
+    const claimed = this.#local.claim(name, role, endpoint);
+    this.#deciding = undefined;
+    const user = await claimed;
     if (typeof user === "string" && fresh && !this.#local.holds(key)) await this.#giveBack(key, undefined);
-    // docs/protocol.md D56: REGISTERED is answered once the cluster can find the user, so a SEND right after it reaches them.
-    else if (typeof user === "object" && user.registered) await this.#markRegistered(key);
+    else if (typeof user === "object" && user.registered) {
+      // docs/protocol.md D56: REGISTERED is answered once the cluster can find the user, so a SEND right after it reaches them.
+      this.#confirming.set(key, user.receiver);
+      await this.#markRegistered(key);
+      this.#confirming.delete(key);
+      if (this.#local.lookup(key) !== undefined) this.#listener?.(user.name, true);
+    }
     return user;
   }
 

@@ -117,3 +117,23 @@ test("the second role of a user arriving at another node gets ERROR 104, and tha
   await receiver.receives("REGISTERED TORECV zoe\n\n");
   for (const peer of [sender, stray, receiver]) peer.close();
 }, 15_000);
+
+test("a user registering while a broadcast is under way on its node is told REGISTERED before any FORWARD, as on one server", async () => {
+  await using cluster = await testCluster(2);
+  const loud = await registered(cluster.port, "loud");
+  loud.listen({ message: () => {}, garbled: () => {}, closed: () => {} });
+  for (let i = 0; i < 10; i++) {
+    const name = `fresh${i}`;
+    const sender = await Peer.connect(cluster.port, `${name}(send)`);
+    const receiver = await Peer.connect(cluster.port, `${name}(recv)`);
+    sender.send(`REGISTER TOSEND ${name}\n\n`);
+    await sender.receives(`REGISTERED TOSEND ${name}\n\n`);
+    // The completing REGISTER and a burst of broadcasts reach the node together: the claim waits on the bucket meanwhile.
+    receiver.send(`REGISTER TORECV ${name}\n\n`);
+    for (let j = 0; j < 20; j++) loud.send("SEND ALL\nContent-length: 2\n\nhi");
+    await receiver.receives(`REGISTERED TORECV ${name}\n\n`);
+    sender.close();
+    receiver.close();
+  }
+  loud.close();
+}, 15_000);
