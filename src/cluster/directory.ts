@@ -241,9 +241,8 @@ export class ClusterDirectory implements Directory, NodeWatcher {
 
   /** Why a name held in the bucket may not be taken by a user at `address`; undefined if it may. */
   #kept(held: Entry, address: string): string | undefined {
-    if (held.keptFor !== undefined && (held.until ?? 0) > Date.now()) {
-      return held.keptFor === address ? undefined : "kept a moment for the address that lost it";
-    }
+    // A reservation past its time is free, whoever wrote it: its own timer may have failed to delete it (the bus was away).
+    if (held.keptFor !== undefined) return held.keptFor === address || (held.until ?? 0) <= Date.now() ? undefined : "kept a moment for the address that lost it";
     if (held.node === this.#nodes.name) return undefined;
     if (!this.#nodes.alive(held.node)) return undefined;
     return held.registered ? "held by a user on another node" : "one role is held on another node: both roles of a user must reach the same node";

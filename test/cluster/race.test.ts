@@ -4,6 +4,7 @@
 // and afterwards every node delivers to the winner.
 
 import { expect, test } from "bun:test";
+import { openBus } from "../../src/cluster/bus.ts";
 import { HonestGroup } from "../support/honest.ts";
 import { InvariantChecker } from "../support/invariants.ts";
 import { Peer, registered, type ServerMessage } from "../support/peer.ts";
@@ -136,4 +137,14 @@ test("a user registering while a broadcast is under way on its node is told REGI
     receiver.close();
   }
   loud.close();
+}, 15_000);
+
+test("a name kept for an address past its grace is free on every node, even while the node that kept it lives", async () => {
+  await using cluster = await testCluster(2);
+  // The entry as node1 leaves it when its timer could not delete it (the bus was away then): kept, and expired.
+  const bus = await openBus({ servers: cluster.nats.urls.split(","), node: "writer" });
+  await bus.names.create("olive", new TextEncoder().encode(JSON.stringify({ name: "Olive", node: "node1", registered: false, keptFor: "127.0.0.9", until: Date.now() - 1000 })));
+  await bus.connection.close();
+  const olive = await registered(cluster.port, "olive");
+  olive.close();
 }, 15_000);
