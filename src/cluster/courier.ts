@@ -42,6 +42,8 @@ export type CourierOptions = {
   readonly node: string;
   /** The answer to one FORWARD may take this long on the other node; past it and a margin, it is failed here. */
   readonly deliveryDeadlineMs: number;
+  /** Whether the connection to NATS is up now. */
+  readonly up: () => boolean;
   /** Finds a local user's receiving endpoint for a FORWARD from another node. */
   readonly local: (name: string) => Endpoint | undefined;
 };
@@ -69,9 +71,15 @@ export class Courier {
     this.failAll(FailReason.Shutdown);
   }
 
+  /** Whether the connection to NATS is up; nats.js reconnects forever while it is not. */
+  get up(): boolean {
+    return this.#options.up();
+  }
+
   send(node: string, to: string, tx: Transaction, body: Uint8Array): FailReason | undefined {
     const nc = this.#bus.connection;
-    if (nc.isClosed()) return FailReason.ClusterDown;
+    // docs/protocol.md D60: a request written now would wait in nats.js's buffer until its timeout; say so at once.
+    if (!this.#options.up() || nc.isClosed()) return FailReason.ClusterDown;
     let waiting = this.#waiting.get(node);
     if (waiting === undefined) this.#waiting.set(node, (waiting = new Map()));
     waiting.set(tx, (waiting.get(tx) ?? 0) + 1);

@@ -125,7 +125,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     if (local !== undefined) return this.#confirming.size > 0 && this.#confirming.has(nameKey(name)) ? undefined : local;
     const key = nameKey(name);
     const known = this.#reachable(key, this.#entries.get(key));
-    if (known !== undefined || this.#stopped) return known;
+    if (known !== undefined || this.#stopped || !this.#courier.up) return known;
     // docs/protocol.md D56: not known here (yet) as registered is not "unknown": ask the bucket.
     return this.#kv.get(key).then(
       (fresh) => {
@@ -187,7 +187,8 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   }
 
   async #claim(name: string, role: Role, endpoint: Endpoint): Promise<User | ClaimRefusal> {
-    if (this.#nodes.fenced || this.#stopped) return "unavailable";
+    // docs/protocol.md D60: without the bus no claim can be proven; ERROR 106 now rather than after the key-value timeout.
+    if (this.#nodes.fenced || this.#stopped || !this.#courier.up) return "unavailable";
     const key = nameKey(name);
     const fresh = !this.#local.holds(key);
     if (fresh) {

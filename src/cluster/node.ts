@@ -40,11 +40,11 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
   if (!nodeNamePattern.test(node)) throw new Error(`--node-name must be 1 to 64 letters, digits, - or _, got ${JSON.stringify(node)}`);
   const { events } = options;
   const bus = await openBus({ ...options, node });
+  let connected = true;
   const nodes = new Nodes(bus.connection, bus.nodes, node, events, options.lease ?? defaultLeaseTimes);
   let directory: ClusterDirectory | undefined;
-  const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, local: (name) => directory?.localReceiver(name) });
+  const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, up: () => connected, local: (name) => directory?.localReceiver(name) });
   directory = new ClusterDirectory(bus.names, nodes, courier, events);
-  let connected = true;
   try {
     await directory.start();
     await nodes.join(directory);
