@@ -178,7 +178,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   fenced(fenced: boolean): void {
     if (!fenced) {
       this.#events.emit({ type: "cluster.unfenced", node: this.#nodes.name });
-      return void this.#reconcile();
+      return this.reconcile();
     }
     // docs/protocol.md D57: names this node cannot prove are served no longer, before anyone else may take them.
     const users = this.#local?.closeAll(CloseReason.Fenced) ?? 0;
@@ -265,6 +265,8 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     const mine = this.#mine.get(key);
     if (mine === undefined || this.#local.holds(key)) return;
     this.#mine.delete(key);
+    // Without the bus the entry stays until it is back (reconcile), rather than hold this name's queue for the key-value timeout.
+    if (!this.#courier.up) return;
     const { revision, name } = mine;
     try {
       if (keptFor === undefined || this.#graceMs === 0 || this.#stopped) return await this.#kv.delete(key, { previousSeq: revision });
@@ -281,13 +283,20 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     await this.#kv.delete(key, { previousSeq: revision }).catch(() => {});
   }
 
-  /** After a fence: entries this node wrote but no longer holds are deleted. */
-  async #reconcile(): Promise<void> {
+  /**
+   * After a fence, or the bus back: entries this node wrote but no longer holds
+   * (deleting them failed while the bus was away) are deleted, each in turn with
+   * the claims of its name; a reservation still running is left to its timer.
+   */
+  reconcile(): void {
     for (const [key, entry] of this.#entries) {
-      if (entry.node === this.#nodes.name && !this.#local.holds(key) && entry.keptFor === undefined) {
+      if (entry.node !== this.#nodes.name || (entry.keptFor !== undefined && (entry.until ?? 0) > Date.now())) continue;
+      void this.#serially(key, async () => {
+        const stale = this.#entries.get(key);
+        if (stale === undefined || stale.node !== this.#nodes.name || this.#local.holds(key)) return;
         this.#mine.delete(key);
-        await this.#kv.delete(key, { previousSeq: entry.revision }).catch(() => {});
-      }
+        await this.#kv.delete(key, { previousSeq: stale.revision }).catch(() => {});
+      });
     }
   }
 

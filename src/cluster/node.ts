@@ -61,6 +61,8 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
         events.emit({ type: "cluster.bus", node, state: connected ? "reconnected" : "disconnected" });
         // Replies on the way may be lost with the connection: what waits is not delivered, as far as anyone can say.
         if (!connected) courier.failAll(FailReason.ClusterDown);
+        // Names given back while the bus was away are still in the bucket: delete them now.
+        else directory.reconcile();
       }
     }
   })();
