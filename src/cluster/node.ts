@@ -18,7 +18,8 @@ export type ClusterOptions = Omit<BusOptions, "node"> & {
   readonly lease?: LeaseTimes;
 };
 
-export type ClusterState = { readonly node: string; readonly connected: boolean; readonly fenced: boolean; readonly nodes: number };
+/** `leaseAgeMs`: since this node's last heartbeat that the bucket confirmed; it fences past the fence time (docs/protocol.md D57). */
+export type ClusterState = { readonly node: string; readonly connected: boolean; readonly fenced: boolean; readonly nodes: number; readonly leaseAgeMs: number };
 
 export type ClusterNode = {
   readonly node: string;
@@ -41,9 +42,10 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
   const { events } = options;
   const bus = await openBus({ ...options, node });
   let connected = true;
-  const nodes = new Nodes(bus.connection, bus.nodes, node, events, options.lease ?? defaultLeaseTimes);
+  const up = () => connected;
+  const nodes = new Nodes(bus.connection, bus.nodes, node, events, options.lease ?? defaultLeaseTimes, up);
   let directory: ClusterDirectory | undefined;
-  const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, up: () => connected, local: (name) => directory?.localReceiver(name) });
+  const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, up, local: (name) => directory?.localReceiver(name) });
   directory = new ClusterDirectory(bus.names, nodes, courier, events);
   try {
     await directory.start();
@@ -61,8 +63,11 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
         events.emit({ type: "cluster.bus", node, state: connected ? "reconnected" : "disconnected" });
         // Replies on the way may be lost with the connection: what waits is not delivered, as far as anyone can say.
         if (!connected) courier.failAll(FailReason.ClusterDown);
-        // Names given back while the bus was away are still in the bucket: delete them now.
-        else directory.reconcile();
+        else {
+          // The lease is proven at once rather than at the next heartbeat, and names given back meanwhile are deleted now.
+          nodes.renew();
+          directory.reconcile();
+        }
       }
     }
   })();
@@ -71,7 +76,7 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
   return {
     node,
     directory: (local, graceMs) => joined.attach(local, graceMs),
-    state: () => ({ node, connected, fenced: nodes.fenced, nodes: 1 + nodes.aliveCount }),
+    state: () => ({ node, connected, fenced: nodes.fenced, nodes: 1 + nodes.aliveCount, leaseAgeMs: nodes.leaseAgeMs }),
     async leave() {
       courier.stop();
       await joined.close();

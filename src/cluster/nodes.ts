@@ -44,6 +44,7 @@ export class Nodes {
   readonly #nc: NatsConnection;
   readonly #times: LeaseTimes;
   readonly #events: EventSink;
+  readonly #up: () => boolean;
   #watcher: NodeWatcher | undefined;
   #revision = 0;
   /** When the last heartbeat JetStream confirmed was sent (performance.now()). */
@@ -57,7 +58,9 @@ export class Nodes {
   #beatSubscription: Subscription | undefined;
   #stopped = false;
 
-  constructor(nc: NatsConnection, kv: KV, name: string, events: EventSink, times = defaultLeaseTimes) {
+  /** `up`: whether the connection to NATS is up now. */
+  constructor(nc: NatsConnection, kv: KV, name: string, events: EventSink, times: LeaseTimes, up: () => boolean) {
+    this.#up = up;
     this.#nc = nc;
     this.#kv = kv;
     this.name = name;
@@ -67,6 +70,16 @@ export class Nodes {
 
   get fenced(): boolean {
     return this.#fenced;
+  }
+
+  /** Since this node's last heartbeat that the bucket confirmed (ms). */
+  get leaseAgeMs(): number {
+    return performance.now() - this.#renewedAt;
+  }
+
+  /** The bus is back: prove the lease now rather than at the next heartbeat. */
+  renew(): void {
+    void this.#heartbeat();
   }
 
   /** Other nodes alive as far as this node knows. */
@@ -125,7 +138,8 @@ export class Nodes {
   }
 
   async #heartbeat(): Promise<void> {
-    if (this.#stopped) return;
+    // Without the bus a write would wait in nats.js's buffer and land after it is back, behind this node's next one.
+    if (this.#stopped || !this.#up()) return;
     this.#nc.publish(beatSubject(this.name));
     const sentAt = performance.now();
     try {
