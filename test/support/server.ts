@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { joinCluster } from "../../src/cluster/node.ts";
+import { joinCluster, type ClusterNode } from "../../src/cluster/node.ts";
 import type { LeaseTimes } from "../../src/cluster/nodes.ts";
 import type { EventSink } from "../../src/core/events.ts";
 import { createLogger } from "../../src/core/log.ts";
@@ -51,17 +51,19 @@ export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertific
   return startServer({ hostname: "127.0.0.1", port: 0, limits, events: testLogger(), tls: tls && { ...tls, port: 0 } });
 }
 
-/** `count` in-process cluster nodes on a fresh nats-server (or the one given), users' ports in `ports`, what each reported in `events`. */
+/** `count` in-process cluster nodes on a fresh nats-server (or the one given), users' ports in `ports`, what each reported in `events`, each node's cluster state in `nodes`. */
 export async function testCluster(count: number, limits: Partial<LimitValues> = {}, options: { nats?: NatsCluster; lease?: LeaseTimes } = {}) {
   const nats = options.nats ?? (await startNats(1));
   const servers: RunningServer[] = [];
   const events: EventLog[] = [];
+  const nodes: ClusterNode[] = [];
   try {
     for (let i = 0; i < count; i++) {
       const log = new EventLog(testLogger());
       const cluster = await joinCluster({ servers: nats.urls.split(","), node: `node${i}`, port: 0, deliveryDeadlineMs: limits.deliveryDeadlineMs ?? defaultLimits.deliveryDeadlineMs, events: log, lease: options.lease });
       servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events: log, cluster }));
       events.push(log);
+      nodes.push(cluster);
     }
   } catch (error) {
     for (const server of servers) await server.stop();
@@ -72,7 +74,7 @@ export async function testCluster(count: number, limits: Partial<LimitValues> = 
     await Promise.all(servers.map((server) => server.stop()));
     if (options.nats === undefined) await nats.stop();
   };
-  return { nats, servers, events, port: servers[0]!.port, ports: servers.map((server) => server.port), stop, [Symbol.asyncDispose]: stop };
+  return { nats, servers, events, nodes, port: servers[0]!.port, ports: servers.map((server) => server.port), stop, [Symbol.asyncDispose]: stop };
 }
 
 /** A registered user: two connections, or one in single-connection mode. */
