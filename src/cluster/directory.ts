@@ -78,6 +78,8 @@ export class ClusterDirectory implements Directory, NodeWatcher {
       // A user this node is registering is announced once the bucket confirmed it; if it ends before, never.
       if (key !== this.#deciding && !this.#confirming.has(key)) this.#listener?.(name, online);
     });
+    // A process started under the name of one that died holds none of its users: their entries go now, not when it is judged dead.
+    this.reconcile();
     return this;
   }
 
@@ -284,7 +286,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   }
 
   /**
-   * After a fence, or the bus back: entries this node wrote but no longer holds
+   * At start, after a fence, or the bus back: entries this node wrote but no longer holds
    * (deleting them failed while the bus was away) are deleted, each in turn with
    * the claims of its name; a reservation still running is left to its timer.
    */

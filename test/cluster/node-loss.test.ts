@@ -3,7 +3,8 @@
 // spread over them, and one node SIGKILLed while SENDs wait on its users.
 // What waited on it is answered ERROR 102 within the core-NATS suspect time,
 // its names stay taken until the others see it dead and are free then, and
-// presence on the other nodes says its users left. Then nodes that froze,
+// presence on the other nodes says its users left; a node started again at
+// once under the same name forgets its old users. Then nodes that froze,
 // played by the test on its own NATS connection: never heard on core NATS, or
 // silent after one of its users answered a broadcast.
 
@@ -29,15 +30,17 @@ async function watcher(port: number, name: string) {
   receiver.send(`REGISTER TORECV ${name}\nExtensions: presence\n\n`);
   await receiver.receives(`REGISTERED TORECV ${name}\nExtensions: presence\nMax-Body-Bytes: 65536\n\n`);
   const offline = new Map<string, number>();
+  const online = new Set<string>();
   receiver.listen({
     message: ({ verb, arg }) => {
       if (verb === "FORWARD") receiver.send(`RECEIVED ${arg}\n\n`);
+      if (verb === "ONLINE") online.add(arg);
       if (verb === "OFFLINE") offline.set(arg, performance.now());
     },
     garbled: () => {},
     closed: () => {},
   });
-  return { offline, close: () => [sender, receiver].forEach((peer) => peer.close()) };
+  return { offline, online, close: () => [sender, receiver].forEach((peer) => peer.close()) };
 }
 
 test("SIGKILL a node mid-transaction: ERROR 102 within the suspect time, its names free after the dead time, presence says its users left", async () => {
@@ -157,3 +160,23 @@ test("a broadcast waiting on a node that froze after one of its users answered g
   console.log(`a broadcast waiting on a frozen node: ERROR 102 after ${seconds(performance.now() - frozenAt)} (suspect ${seconds(ghostLease.suspectMs)})`);
   alice.close();
 }, 15_000);
+
+test("a node SIGKILLed and started again at once under its name forgets the users it had: the others are told they left, their names are free", async () => {
+  await using nats = await startNats(1);
+  const cluster = ["--cluster", nats.urls];
+  await using n0 = await spawnServer([...cluster, "--node-name", "n0"]);
+  const n1 = await spawnServer([...cluster, "--node-name", "n1"]);
+  const watching = await watcher(n0.port, "watcher");
+  const ivy = await registered(n1.port, "ivy");
+  await eventually(() => watching.online.has("ivy"), "ONLINE ivy on n0");
+  n1.kill("SIGKILL");
+  await n1.exit();
+  // As a supervisor would: the same name, long before the others could see the old process dead.
+  const restartedAt = performance.now();
+  await using _restarted = await spawnServer([...cluster, "--node-name", "n1"]);
+  await eventually(() => watching.offline.has("ivy"), "OFFLINE ivy on n0 once n1 is back", 5000);
+  console.log(`node restarted under its name: its old users told offline elsewhere ${seconds(performance.now() - restartedAt)} after the restart began`);
+  const taker = await registered(n0.port, "ivy", "ivy(new)");
+  for (const peer of [ivy, taker]) peer.close();
+  watching.close();
+}, 30_000);
