@@ -64,8 +64,8 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
         // Replies on the way may be lost with the connection: what waits is not delivered, as far as anyone can say.
         if (!connected) courier.failAll(FailReason.ClusterDown);
         else {
-          // The lease is proven at once rather than at the next heartbeat, and names given back meanwhile are deleted now.
-          nodes.renew();
+          // The others learn of the new connection, the lease is proven at once, and names given back meanwhile are deleted now.
+          nodes.reconnected();
           directory.reconcile();
         }
       }

@@ -26,7 +26,7 @@ export const defaultLeaseTimes: LeaseTimes = { heartbeatMs: 1000, fenceMs: 8000,
 export type NodeWatcher = {
   /** A node's state changed as this node sees it. */
   changed(node: string, alive: boolean): void;
-  /** A node stopped beating on core NATS: fail what waits for it. */
+  /** A node stopped beating on core NATS, or beats from a new connection: fail what waits for it. */
   suspect(node: string): void;
   /** This node can no longer prove its lease (true), or can again (false). */
   fenced(fenced: boolean): void;
@@ -37,6 +37,7 @@ export const nodeNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 const beatSubject = (node: string) => `parley.node.${node}.beat`;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 export class Nodes {
   readonly name: string;
@@ -54,6 +55,11 @@ export class Nodes {
   readonly #seen = new Map<string, number>();
   readonly #alive = new Set<string>();
   readonly #beats = new Map<string, number>();
+  /** The connection each other node last beat from (its beats carry it). */
+  readonly #connections = new Map<string, string>();
+  /** This node's connection to NATS, as its beats tell the others: this process, and how often it reconnected. */
+  readonly #incarnation = Math.random().toString(36).slice(2, 10);
+  #reconnects = 0;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #beatSubscription: Subscription | undefined;
   #stopped = false;
@@ -77,8 +83,13 @@ export class Nodes {
     return performance.now() - this.#renewedAt;
   }
 
-  /** The bus is back: prove the lease now rather than at the next heartbeat. */
-  renew(): void {
+  /**
+   * The bus is back, perhaps through another NATS server: what the others had
+   * in flight to this node may have been lost with the old connection, and they
+   * learn it from this beat on. The lease is proven now, not at the next heartbeat.
+   */
+  reconnected(): void {
+    this.#reconnects++;
     void this.#heartbeat();
   }
 
@@ -112,11 +123,18 @@ export class Nodes {
     this.#beatSubscription = this.#nc.subscribe(beatSubject("*"), {
       callback: (_error, msg) => {
         const node = msg.subject.split(".")[2]!;
-        if (node !== this.name) this.#beats.set(node, performance.now());
+        if (node === this.name) return;
+        this.#beats.set(node, performance.now());
+        // A FORWARD sent to its old connection may be lost without an answer: fail it now rather than at the request timeout.
+        const connection = decoder.decode(msg.data);
+        const before = this.#connections.get(node);
+        this.#connections.set(node, connection);
+        // A node first heard from a connection that is not its first (joined here meanwhile) may have lost what was sent to the old one too.
+        if (before === undefined ? !connection.endsWith(".0") : before !== connection) this.#watcher?.suspect(node);
       },
     });
     // The others start this node's suspect clock when they see its entry: the first beat goes now, not a heartbeat later.
-    this.#nc.publish(beatSubject(this.name));
+    this.#beat();
     this.#timers.push(setInterval(() => void this.#heartbeat(), this.#times.heartbeatMs));
     this.#timers.push(setInterval(() => this.#check(), Math.min(250, this.#times.heartbeatMs / 2)));
   }
@@ -133,6 +151,10 @@ export class Nodes {
     this.#beatSubscription?.unsubscribe();
   }
 
+  #beat(): void {
+    this.#nc.publish(beatSubject(this.name), encoder.encode(`${this.#incarnation}.${this.#reconnects}`));
+  }
+
   #value(): Uint8Array {
     return encoder.encode(JSON.stringify({ node: this.name, at: Date.now() }));
   }
@@ -140,7 +162,7 @@ export class Nodes {
   async #heartbeat(): Promise<void> {
     // Without the bus a write would wait in nats.js's buffer and land after it is back, behind this node's next one.
     if (this.#stopped || !this.#up()) return;
-    this.#nc.publish(beatSubject(this.name));
+    this.#beat();
     const sentAt = performance.now();
     try {
       this.#revision = await this.#kv.update(this.name, this.#value(), this.#revision);
@@ -186,6 +208,7 @@ export class Nodes {
         if (entry.key === this.name) continue;
         if (entry.operation !== "PUT") {
           this.#seen.delete(entry.key);
+          this.#connections.delete(entry.key);
           if (this.#alive.delete(entry.key)) {
             this.#events.emit({ type: "cluster.node", node: entry.key, state: "left" });
             this.#watcher?.changed(entry.key, false);

@@ -105,7 +105,8 @@ const ghostLease = { heartbeatMs: 200, fenceMs: 1600, deadMs: 30_000, suspectMs:
 /**
  * A node the test plays on its own NATS connection, as a node that froze would
  * look: its entry, its users' claims, and FORWARDs taken, answered "sent" only
- * for the users in `answering`. It beats on core NATS until frozen (if `beats`).
+ * for the users in `answering`. It beats on core NATS until frozen (if `beats`),
+ * saying which connection it beats from: reconnect() makes it a new one.
  */
 async function ghostNode(nats: NatsCluster, users: readonly string[], answering: readonly string[], beats: boolean) {
   const bus = await openBus({ servers: nats.urls.split(","), node: "ghost" });
@@ -120,11 +121,18 @@ async function ghostNode(nats: NatsCluster, users: readonly string[], answering:
       if (answering.includes(to)) msg.respond(new TextEncoder().encode("sent"));
     },
   });
-  const beat = beats ? setInterval(() => bus.connection.publish("parley.node.ghost.beat"), ghostLease.heartbeatMs) : undefined;
+  let connection = 0;
+  const publish = () => bus.connection.publish("parley.node.ghost.beat", `ghost.${connection}`);
+  const beat = beats ? setInterval(publish, ghostLease.heartbeatMs) : undefined;
+  if (beats) publish();
   await bus.connection.flush();
   return {
     taken,
     freeze: () => clearInterval(beat),
+    reconnect: () => {
+      connection++;
+      publish();
+    },
     [Symbol.asyncDispose]: async () => {
       clearInterval(beat);
       await bus.connection.close();
@@ -180,3 +188,18 @@ test("a node SIGKILLed and started again at once under its name forgets the user
   for (const peer of [ivy, taker]) peer.close();
   watching.close();
 }, 30_000);
+
+test("a SEND waiting on a node that comes back on a new NATS connection gets ERROR 102 at once: its answer may have been lost with the old one", async () => {
+  // A suspect time long enough that only the new connection can explain an answer within the deadline.
+  await using cluster = await testCluster(1, {}, { lease: { ...ghostLease, suspectMs: 20_000 } });
+  await using ghost = await ghostNode(cluster.nats, ["Casper"], [], true);
+  await cluster.events[0]!.next("cluster.node", ({ node, state }) => node === "ghost" && state === "alive");
+  const alice = await registered(cluster.port, "alice");
+  alice.send("SEND Casper\nContent-length: 2\n\nhi");
+  await eventually(() => ghost.taken.length === 1, "the FORWARD taken by the node");
+  const reconnectedAt = performance.now();
+  ghost.reconnect();
+  await alice.receives("ERROR 102 Unable to send\n\n", 2000);
+  console.log(`a node back on a new NATS connection: what waited on it answered ERROR 102 ${seconds(performance.now() - reconnectedAt)} after its first beat from it`);
+  alice.close();
+}, 15_000);
