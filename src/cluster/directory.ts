@@ -15,6 +15,7 @@ import { CloseReason, FailReason } from "../core/reasons.ts";
 import type { Role } from "../protocol/messages.ts";
 import { nameKey } from "../protocol/names.ts";
 import { RemoteEndpoint, type Courier } from "./courier.ts";
+import { follow, type Follower } from "./follow.ts";
 import type { NodeWatcher, Nodes } from "./nodes.ts";
 
 /** A name's entry in the bucket: who holds it, whether both roles are held, and, after an unclean loss, for whom it is kept. */
@@ -60,6 +61,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   // Claims and releases of one name run one after another on this node.
   readonly #queues = new Map<string, Promise<unknown>>();
   #listener: PresenceListener | undefined;
+  #follower: Follower | undefined;
   #stopped = false;
 
   constructor(kv: KV, nodes: Nodes, courier: Courier, events: EventSink) {
@@ -88,18 +90,19 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     return this.#confirming.has(nameKey(name)) ? undefined : this.#local?.lookup(name);
   }
 
-  /** Starts following the bucket; resolves once the names already claimed are known. */
-  async start(): Promise<void> {
-    const updates = await this.#kv.watch();
+  /** Starts following the bucket (checked every `checkMs`); resolves once the names already claimed are known. */
+  async start(checkMs: number): Promise<void> {
     const { promise: current, resolve } = Promise.withResolvers<void>();
-    void (async () => {
-      for await (const entry of updates) {
-        if (this.#stopped) break;
+    this.#follower = await follow(
+      this.#kv,
+      (entry) => {
+        if (this.#stopped) return;
         this.#apply(entry.key, decode(entry), entry.revision);
         // The bucket's current values come first, counting down to 0; then updates.
         if (entry.isUpdate || (entry.delta ?? 0) === 0) resolve();
-      }
-    })();
+      },
+      checkMs,
+    );
     // An empty bucket delivers nothing to wait for.
     const status = await this.#kv.status();
     if (status.values === 0) resolve();
@@ -161,6 +164,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   /** Stopping: the names go back at once, not after the lease. */
   async close(): Promise<void> {
     this.#stopped = true;
+    this.#follower?.stop();
     await Promise.all([...this.#queues.values()]);
     await Promise.all([...this.#mine].map(([key, { revision }]) => this.#kv.delete(key, { previousSeq: revision }).catch(() => {})));
     this.#mine.clear();

@@ -48,7 +48,7 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
   const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, up, local: (name) => directory?.localReceiver(name) });
   directory = new ClusterDirectory(bus.names, nodes, courier, events);
   try {
-    await directory.start();
+    await directory.start((options.lease ?? defaultLeaseTimes).heartbeatMs);
     await nodes.join(directory);
   } catch (error) {
     nodes.stop();

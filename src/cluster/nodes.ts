@@ -9,9 +9,10 @@
 // taken. Transactions in flight use the faster core-NATS beat (suspectMs): no
 // JetStream in that path, so it keeps working while JetStream elects a leader.
 
-import type { KV } from "@nats-io/kv";
+import type { KV, KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { EventSink } from "../core/events.ts";
+import { follow, type Follower } from "./follow.ts";
 
 export type LeaseTimes = {
   readonly heartbeatMs: number;
@@ -62,6 +63,7 @@ export class Nodes {
   #reconnects = 0;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #beatSubscription: Subscription | undefined;
+  #follower: Follower | undefined;
   #stopped = false;
 
   /** `up`: whether the connection to NATS is up now. */
@@ -119,7 +121,7 @@ export class Nodes {
       this.#revision = await this.#kv.update(this.name, value, revision);
     }
     this.#renewedAt = sentAt;
-    await this.#watch();
+    this.#follower = await follow(this.#kv, (entry) => this.#see(entry), this.#times.heartbeatMs);
     this.#beatSubscription = this.#nc.subscribe(beatSubject("*"), {
       callback: (_error, msg) => {
         const node = msg.subject.split(".")[2]!;
@@ -149,6 +151,7 @@ export class Nodes {
     this.#stopped = true;
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
     this.#beatSubscription?.unsubscribe();
+    this.#follower?.stop();
   }
 
   #beat(): void {
@@ -199,33 +202,28 @@ export class Nodes {
     }
   }
 
-  async #watch(): Promise<void> {
-    const updates = await this.#kv.watch();
-    // The first values are the bucket as it is: entries written long ago count as heard from that long ago.
-    void (async () => {
-      for await (const entry of updates) {
-        if (this.#stopped) break;
-        if (entry.key === this.name) continue;
-        if (entry.operation !== "PUT") {
-          this.#seen.delete(entry.key);
-          this.#connections.delete(entry.key);
-          if (this.#alive.delete(entry.key)) {
-            this.#events.emit({ type: "cluster.node", node: entry.key, state: "left" });
-            this.#watcher?.changed(entry.key, false);
-          }
-          continue;
-        }
-        const age = entry.isUpdate ? 0 : Math.max(0, Date.now() - entry.created.getTime());
-        this.#seen.set(entry.key, performance.now() - age);
-        if (age < this.#times.deadMs && !this.#alive.has(entry.key)) {
-          this.#alive.add(entry.key);
-          // A node never heard on core NATS (it died right after joining, or froze) is suspected like one that went quiet.
-          if (!this.#beats.has(entry.key)) this.#beats.set(entry.key, performance.now());
-          this.#events.emit({ type: "cluster.node", node: entry.key, state: "alive" });
-          this.#watcher?.changed(entry.key, true);
-        }
+  /** One entry of the nodes bucket, as the watch brings it. */
+  #see(entry: KvWatchEntry): void {
+    if (this.#stopped || entry.key === this.name) return;
+    if (entry.operation !== "PUT") {
+      this.#seen.delete(entry.key);
+      this.#connections.delete(entry.key);
+      if (this.#alive.delete(entry.key)) {
+        this.#events.emit({ type: "cluster.node", node: entry.key, state: "left" });
+        this.#watcher?.changed(entry.key, false);
       }
-    })();
+      return;
+    }
+    // The first values are the bucket as it is: entries written long ago count as heard from that long ago.
+    const age = entry.isUpdate ? 0 : Math.max(0, Date.now() - entry.created.getTime());
+    this.#seen.set(entry.key, performance.now() - age);
+    if (age < this.#times.deadMs && !this.#alive.has(entry.key)) {
+      this.#alive.add(entry.key);
+      // A node never heard on core NATS (it died right after joining, or froze) is suspected like one that went quiet.
+      if (!this.#beats.has(entry.key)) this.#beats.set(entry.key, performance.now());
+      this.#events.emit({ type: "cluster.node", node: entry.key, state: "alive" });
+      this.#watcher?.changed(entry.key, true);
+    }
   }
 
   /** Whether `node` beats on core NATS within `ms`. */
