@@ -6,8 +6,11 @@
 // others deadMs after the last heartbeat they saw; it fences itself (stops
 // serving its names) fenceMs after its last heartbeat that JetStream
 // confirmed. fenceMs < deadMs, so a node always stops before its names can be
-// taken. Transactions in flight use the faster core-NATS beat (suspectMs): no
-// JetStream in that path, so it keeps working while JetStream elects a leader.
+// taken. fenceMs outlasts a JetStream leader election (docs/protocol.md D62):
+// when the NATS server leading the bucket dies, nobody can write for the 4-9 s
+// a follower waits before it campaigns, and a shorter lease would fence every
+// node at once. Transactions in flight use the faster core-NATS beat
+// (suspectMs): no JetStream in that path, so it keeps working meanwhile.
 
 import type { KV, KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
@@ -22,7 +25,7 @@ export type LeaseTimes = {
   readonly suspectMs: number;
 };
 
-export const defaultLeaseTimes: LeaseTimes = { heartbeatMs: 1000, fenceMs: 8000, deadMs: 12_000, suspectMs: 2000 };
+export const defaultLeaseTimes: LeaseTimes = { heartbeatMs: 1000, fenceMs: 15_000, deadMs: 20_000, suspectMs: 2000 };
 
 export type NodeWatcher = {
   /** A node's state changed as this node sees it. */
@@ -127,7 +130,7 @@ export class Nodes {
         const node = msg.subject.split(".")[2]!;
         if (node === this.name) return;
         this.#beats.set(node, performance.now());
-        // A FORWARD sent to its old connection may be lost without an answer: fail it now rather than at the request timeout.
+        // docs/protocol.md D63: a FORWARD sent to its old connection may be lost without an answer; fail it now, not at the request timeout.
         const connection = decoder.decode(msg.data);
         const before = this.#connections.get(node);
         this.#connections.set(node, connection);

@@ -1,5 +1,5 @@
 // NATS lost under traffic (docs/protocol.md D57, D60): three in-process nodes
-// on one nats-server with the default lease times, an honest group spread over
+// on one nats-server (lease times a quarter of the defaults), an honest group spread over
 // them, and the nats-server SIGKILLed and restarted twice: once for less than
 // the fence time, once for longer. Local delivery keeps working, cross-node
 // SENDs get ERROR 102 and registrations ERROR 106 at once, never a hang and
@@ -7,15 +7,20 @@
 // again once NATS is back.
 
 import { expect, test } from "bun:test";
-import { defaultLeaseTimes } from "../../src/cluster/nodes.ts";
+import type { LeaseTimes } from "../../src/cluster/nodes.ts";
 import { HonestGroup } from "../support/honest.ts";
 import { InvariantChecker } from "../support/invariants.ts";
 import { Peer, register, registered } from "../support/peer.ts";
 import { rng, seedFromEnv } from "../support/prng.ts";
 import { eventually, testCluster } from "../support/server.ts";
 
+/**
+ * The default times divided by four, so the longer outage takes 4 s, not 15:
+ * what is measured (from the restart on) does not depend on them.
+ */
+const lease: LeaseTimes = { heartbeatMs: 250, suspectMs: 500, fenceMs: 3750, deadMs: 5000 };
 /** The shorter outage: past the suspect time, well before the fence (docs/protocol.md D57). */
-const outageMs = defaultLeaseTimes.suspectMs + 1000;
+const outageMs = lease.suspectMs + 1000;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const hi = "Content-length: 2\n\nhi";
 
@@ -76,7 +81,7 @@ async function user(port: number, name: string): Promise<Peer> {
 test("nats-server SIGKILLed and restarted under traffic, shorter and longer than the fence time", async () => {
   const seed = seedFromEnv("PARLEY_SEED", 0x7a75);
   console.log(`PARLEY_SEED=${seed}`);
-  await using cluster = await testCluster(3);
+  await using cluster = await testCluster(3, {}, { lease });
   const nats = cluster.nats.servers[0]!;
   const [node0, node1] = cluster.ports;
   const checker = new InvariantChecker();
@@ -131,20 +136,20 @@ test("nats-server SIGKILLed and restarted under traffic, shorter and longer than
   for (const peer of [local, remote, sender, newcomer, again, late]) peer.close();
   await group.progress(50, 10_000);
   // The next outage starts from leases just renewed, as in steady running: each node confirms one every heartbeat.
-  await eventually(() => cluster.nodes.every((node) => node.state().leaseAgeMs < defaultLeaseTimes.heartbeatMs), "every node's lease renewed after the restart", 5000);
+  await eventually(() => cluster.nodes.every((node) => node.state().leaseAgeMs < lease.heartbeatMs), "every node's lease renewed after the restart", 5000);
 
   // --- NATS away for longer than the fence time: every node stops serving the names it can no longer prove.
   const fencedSince = cluster.events.map((log) => log.events.length);
   const longKilledAt = performance.now();
   await nats.kill();
-  await Promise.all(cluster.events.map((log, i) => log.next("cluster.fenced", () => true, defaultLeaseTimes.fenceMs + 5000, fencedSince[i])));
+  await Promise.all(cluster.events.map((log, i) => log.next("cluster.fenced", () => true, lease.fenceMs + 5000, fencedSince[i])));
   const fencedAfter = performance.now() - longKilledAt;
   await group.waitFor(() => group.members.every((member) => !member.up), 5000, "every member closed by its fenced node");
   const refused = await Peer.connect(node1!, "refused");
   refused.send("REGISTER TOSEND refused\n\n");
   await refused.receives("ERROR 106 Server busy\n\n", 1000);
   refused.close();
-  console.log(`NATS lost past the fence: every node fenced ${seconds(fencedAfter)} after the SIGKILL (bound: ${seconds(defaultLeaseTimes.fenceMs)} after the last confirmed heartbeat), its users closed, REGISTER ERROR 106`);
+  console.log(`NATS lost past the fence: every node fenced ${seconds(fencedAfter)} after the SIGKILL (bound: ${seconds(lease.fenceMs)} after the last confirmed heartbeat), its users closed, REGISTER ERROR 106`);
   const longRestartedAt = performance.now();
   await nats.restart();
   await Promise.all(cluster.events.map((log, i) => log.next("cluster.unfenced", () => true, 10_000, fencedSince[i])));

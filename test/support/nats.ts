@@ -38,6 +38,8 @@ export async function startNats(count = 1): Promise<NatsCluster> {
     const child = new Child(args, {}, `nats${i}`);
     children[i] = child;
     await child.line("stderr", "Server is ready", 10_000);
+    // A cluster's JetStream answers only once it has a metadata leader (elected ~0.5 s after the servers are ready).
+    if (count > 1) await child.line("stderr", (line) => /new (JetStream cluster )?metadata leader/.test(line), 10_000);
   };
 
   const servers: NatsServer[] = ports.map(({ client }, i) => ({

@@ -60,7 +60,9 @@ export async function testCluster(count: number, limits: Partial<LimitValues> = 
   try {
     for (let i = 0; i < count; i++) {
       const log = new EventLog(testLogger());
-      const cluster = await joinCluster({ servers: nats.urls.split(","), node: `node${i}`, port: 0, deliveryDeadlineMs: limits.deliveryDeadlineMs ?? defaultLimits.deliveryDeadlineMs, events: log, lease: options.lease });
+      // On a NATS cluster, node i starts on NATS server i and learns the others from it: losing one server moves exactly one node.
+      const urls = nats.servers.length > 1 ? [nats.servers[i % nats.servers.length]!.url] : nats.urls.split(",");
+      const cluster = await joinCluster({ servers: urls, node: `node${i}`, port: 0, deliveryDeadlineMs: limits.deliveryDeadlineMs ?? defaultLimits.deliveryDeadlineMs, events: log, lease: options.lease });
       servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events: log, cluster }));
       events.push(log);
       nodes.push(cluster);
