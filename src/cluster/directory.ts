@@ -52,7 +52,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   readonly #mine = new Map<string, { revision: number; readonly name: string }>();
   /**
    * Users registered here whose registration the bucket has not confirmed yet,
-   * with their receiving endpoint: nobody sees them until it has (D56), so no
+   * with their receiving endpoint: nobody sees them until it has (docs/protocol.md D64), so no
    * FORWARD or notice about them is written before their REGISTERED.
    */
   readonly #confirming = new Map<string, Endpoint | undefined>();
@@ -290,9 +290,9 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   }
 
   /**
-   * At start, after a fence, or the bus back: entries this node wrote but no longer holds
-   * (deleting them failed while the bus was away) are deleted, each in turn with
-   * the claims of its name; a reservation still running is left to its timer.
+   * At start, after a fence, or the bus back (docs/protocol.md D65): entries
+   * this node wrote but no longer holds are deleted, each in turn with the
+   * claims of its name; a reservation still running is left to its timer.
    */
   reconcile(): void {
     for (const [key, entry] of this.#entries) {
