@@ -6,7 +6,7 @@
 // stay synchronous; a miss asks the bucket before answering "unknown", so a
 // user who registered a moment ago on another node is found.
 
-import type { KV, KvEntry } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import type { User, ClaimRefusal, Directory, PresenceListener } from "../core/directory.ts";
 import type { Endpoint } from "../core/endpoint.ts";
 import type { EventSink } from "../core/events.ts";
@@ -14,29 +14,10 @@ import type { LocalDirectory } from "../core/local-directory.ts";
 import { CloseReason, FailReason } from "../core/reasons.ts";
 import type { Role } from "../protocol/messages.ts";
 import { nameKey } from "../protocol/names.ts";
+import { claimRefusal, decodeClaim, encodeClaim, type Entry } from "./claim.ts";
 import { RemoteEndpoint, type Courier } from "./courier.ts";
 import { follow, type Follower } from "./follow.ts";
 import type { NodeWatcher, Nodes } from "./nodes.ts";
-
-/** A name's entry in the bucket: who holds it, whether both roles are held, and, after an unclean loss, for whom it is kept. */
-type Claim = { readonly name: string; readonly node: string; readonly registered: boolean; readonly keptFor?: string; readonly until?: number };
-type Entry = Claim & { readonly revision: number };
-
-const encoder = new TextEncoder();
-
-function encode(claim: Claim): Uint8Array {
-  return encoder.encode(JSON.stringify(claim));
-}
-
-function decode(entry: KvEntry): Entry | undefined {
-  if (entry.operation !== "PUT") return undefined;
-  try {
-    const claim = entry.json<Claim>();
-    return typeof claim.name === "string" && typeof claim.node === "string" ? { ...claim, revision: entry.revision } : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export class ClusterDirectory implements Directory, NodeWatcher {
   #local!: LocalDirectory;
@@ -97,7 +78,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
       this.#kv,
       (entry) => {
         if (this.#stopped) return;
-        this.#apply(entry.key, decode(entry), entry.revision);
+        this.#apply(entry.key, decodeClaim(entry), entry.revision);
         // The bucket's current values come first, counting down to 0; then updates.
         if (entry.isUpdate || (entry.delta ?? 0) === 0) resolve();
       },
@@ -134,7 +115,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     // docs/protocol.md D56: not known here (yet) as registered is not "unknown": ask the bucket.
     return this.#kv.get(key).then(
       (fresh) => {
-        if (fresh !== null) this.#apply(key, decode(fresh), fresh.revision);
+        if (fresh !== null) this.#apply(key, decodeClaim(fresh), fresh.revision);
         return this.#reachable(key, this.#entries.get(key));
       },
       () => undefined,
@@ -218,13 +199,13 @@ export class ClusterDirectory implements Directory, NodeWatcher {
 
   /** Claims `key` in the bucket for this node; undefined when it is ours now. */
   async #take(key: string, name: string, address: string): Promise<ClaimRefusal | undefined> {
-    const value = encode({ name, node: this.#nodes.name, registered: false });
+    const value = encodeClaim({ name, node: this.#nodes.name, registered: false });
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         const current = await this.#kv.get(key);
-        const held = current === null ? undefined : decode(current);
+        const held = current === null ? undefined : decodeClaim(current);
         if (held !== undefined) {
-          const refusal = this.#kept(held, address);
+          const refusal = claimRefusal(held, address, this.#nodes.name, (node) => this.#nodes.alive(node));
           if (refusal !== undefined) {
             this.#events.emit({ type: "cluster.claim-refused", user: name, heldBy: held.node, why: refusal });
             return "taken";
@@ -246,21 +227,12 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     }
   }
 
-  /** Why a name held in the bucket may not be taken by a user at `address`; undefined if it may. */
-  #kept(held: Entry, address: string): string | undefined {
-    // A reservation past its time is free, whoever wrote it: its own timer may have failed to delete it (the bus was away).
-    if (held.keptFor !== undefined) return held.keptFor === address || (held.until ?? 0) <= Date.now() ? undefined : "kept a moment for the address that lost it";
-    if (held.node === this.#nodes.name) return undefined;
-    if (!this.#nodes.alive(held.node)) return undefined;
-    return held.registered ? "held by a user on another node" : "one role is held on another node: both roles of a user must reach the same node";
-  }
-
   async #markRegistered(key: string): Promise<void> {
     const mine = this.#mine.get(key);
     if (mine === undefined || !this.#local.holds(key)) return;
     const { name } = mine;
     try {
-      mine.revision = await this.#kv.update(key, encode({ name, node: this.#nodes.name, registered: true }), mine.revision);
+      mine.revision = await this.#kv.update(key, encodeClaim({ name, node: this.#nodes.name, registered: true }), mine.revision);
     } catch (error) {
       this.#events.emit({ type: "cluster.problem", node: this.#nodes.name, what: `register ${name}`, error: String((error as Error)?.message ?? error) });
     }
@@ -277,7 +249,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     try {
       if (keptFor === undefined || this.#graceMs === 0 || this.#stopped) return await this.#kv.delete(key, { previousSeq: revision });
       const until = Date.now() + this.#graceMs;
-      const kept = await this.#kv.update(key, encode({ name, node: this.#nodes.name, registered: false, keptFor, until }), revision);
+      const kept = await this.#kv.update(key, encodeClaim({ name, node: this.#nodes.name, registered: false, keptFor, until }), revision);
       setTimeout(() => void this.#serially(key, () => this.#expire(key, kept)), this.#graceMs);
     } catch {
       // The bus is away: the entry is reconciled once this node's lease is back, or taken over once it is dead.
