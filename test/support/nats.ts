@@ -26,6 +26,17 @@ export type NatsCluster = AsyncDisposable & {
 
 /** `count` nats-servers with JetStream; with more than one, routed as one NATS cluster. */
 export async function startNats(count = 1): Promise<NatsCluster> {
+  // A port freePort() saw free may be taken by another process before nats-server binds it: start over on new ones.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(count);
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes("address already in use")) throw error;
+    }
+  }
+}
+
+async function startOn(count: number): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), "parley-nats-"));
   const ports = Array.from({ length: count }, () => ({ client: freePort(), route: freePort() }));
   const routes = ports.map((each) => `nats://127.0.0.1:${each.route}`).join(",");
@@ -54,10 +65,15 @@ export async function startNats(count = 1): Promise<NatsCluster> {
     restart: () => launch(i),
   }));
 
-  await Promise.all(ports.map((_, i) => launch(i)));
   const stop = async () => {
     await Promise.all(children.map((child) => child?.[Symbol.asyncDispose]()));
     rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    await Promise.all(ports.map((_, i) => launch(i)));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   return { servers, urls: servers.map((server) => server.url).join(","), stop, [Symbol.asyncDispose]: stop };
 }
