@@ -27,16 +27,15 @@ export class EventLog implements EventSink {
     this.#changes.changed();
   }
 
-  /** The events of one type seen so far. */
-  of<T extends EventType>(type: T): Extract<ServerEvent, { type: T }>[] {
-    return this.events.filter((event): event is Extract<ServerEvent, { type: T }> => event.type === type);
+  /** The events of one type seen so far (after `since`, an index into events). */
+  of<T extends EventType>(type: T, since = 0): Extract<ServerEvent, { type: T }>[] {
+    return this.events.slice(since).filter((event): event is Extract<ServerEvent, { type: T }> => event.type === type);
   }
 
-  /** Waits (at most `deadlineMs`) for an event of `type` that `accepts` takes, counting those already seen after `since` (an index into events). */
+  /** Waits (at most `deadlineMs`) for an event of `type` that `accepts` takes, counting those already seen after `since`. */
   async next<T extends EventType>(type: T, accepts: (event: Extract<ServerEvent, { type: T }>) => boolean = () => true, deadlineMs = 5000, since = 0): Promise<Extract<ServerEvent, { type: T }>> {
-    let found: Extract<ServerEvent, { type: T }> | undefined;
-    const seen = () => (found = this.events.slice(since).find((event): event is Extract<ServerEvent, { type: T }> => event.type === type && accepts(event as Extract<ServerEvent, { type: T }>)));
-    await this.#changes.until(() => seen() !== undefined, deadlineMs, () => `waiting for ${type}; seen: ${this.events.slice(-10).map((event) => JSON.stringify(event)).join(" ")}`);
-    return found!;
+    const find = () => this.of(type, since).find(accepts);
+    await this.#changes.until(() => find() !== undefined, deadlineMs, () => `waiting for ${type}; seen: ${this.events.slice(-10).map((event) => JSON.stringify(event)).join(" ")}`);
+    return find()!;
   }
 }
