@@ -4,6 +4,7 @@
 
 const needs = [
   { command: "openssl", pkg: "openssl", why: "TLS tests make their own certificates" },
+  { command: "chromium", pkg: "chromium", why: "the web client is tested in a real browser" },
   { command: "nats-server", pkg: "nats-server", why: "cluster tests run a real NATS server" },
 ] as const;
 

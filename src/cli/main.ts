@@ -13,7 +13,7 @@ import { createLogger, LogFormats } from "../core/log.ts";
 import { FileAuthority } from "../accounts/authority.ts";
 import { runAccounts } from "./accounts.ts";
 import { passwordProblem, passwordProblemText } from "../protocol/password.ts";
-import { startServer, type RunningServer } from "../server.ts";
+import { ListenError, startServer, type RunningServer } from "../server.ts";
 import { normalizeOrigin } from "../transports/http-listener.ts";
 import { urlProblem } from "../cluster/bus.ts";
 import { nodeNamePattern } from "../cluster/nodes.ts";
@@ -36,7 +36,7 @@ const ranges: Rule<readonly AddressRange[]> = (value) => {
   return bad === undefined ? (parsed as AddressRange[]) : new Invalid(`expected CIDR ranges like 10.0.0.0/8,::1/128, got ${JSON.stringify(bad)}`);
 };
 
-/** `nats://a:4222,nats://b:4222` -> URLs; never with credentials in them (docs/protocol.md D55). */
+/** `nats://a:4222,nats://b:4222` -> URLs; never with credentials in them (docs/protocol.md D57). */
 const natsUrls: Rule<readonly string[]> = (value) => {
   const parts = value.split(",").map((part) => part.trim()).filter((part) => part !== "");
   if (parts.length === 0) return new Invalid("expected NATS URLs like nats://127.0.0.1:4222");
@@ -59,12 +59,14 @@ export const serverFlags = {
   host: option("address to listen on (0.0.0.0 serves the LAN)", text, "127.0.0.1"),
   port: option("plain TCP port to listen on (0 picks a free one)", integer(0, 65535), 5050),
   noPlain: toggle("serve TLS only, no plain TCP"),
-  tlsCert: optional("TLS certificate chain, a PEM file (with --tls-key: serve TLS too; reloaded on SIGHUP)", nonEmpty),
+  tlsCert: optional("TLS certificate chain, a PEM file (with --tls-key: serve TLS and HTTPS too; reloaded on SIGHUP)", nonEmpty),
   tlsKey: optional("TLS private key, a PEM file", nonEmpty),
   tlsPort: option("TLS port to listen on (0 picks a free one)", integer(0, 65535), 5443),
   tlsHandshakeTimeoutMs: option("time for a TLS client to finish its handshake (ms)", integer(1, 2 ** 31 - 1), 10_000),
-  httpPort: option("HTTP port: WebSocket clients at /ws, health at /healthz (0 picks a free one)", integer(0, 65535), 5080),
+  httpPort: option("HTTP port: the web client at /, WebSocket clients at /ws, health at /healthz (0 picks a free one)", integer(0, 65535), 5080),
   noHttp: toggle("serve no HTTP (no WebSocket, no /healthz)"),
+  httpsPort: option("HTTPS port, with --tls-cert: the HTTP routes inside TLS, WebSocket clients at wss://.../ws (0 picks a free one)", integer(0, 65535), 5444),
+  noHttps: toggle("serve no HTTPS even with --tls-cert"),
   allowOrigins: option("origins, comma-separated, whose web pages may open a WebSocket besides the server's own (default: none)", origins, []),
   ...limitFlags,
   exemptAddresses: option("CIDR ranges, comma-separated, that the per-address caps do not apply to (default: none)", ranges, []),
@@ -114,7 +116,7 @@ Usage:
   parley --version        print the version
 `;
 
-/** docs/protocol.md D55: the cluster's NATS code is loaded only here, only with --cluster. */
+/** docs/protocol.md D57: the cluster's NATS code is loaded only here, only with --cluster. */
 async function joinClusterFromFlags(
   options: { cluster?: readonly string[]; nodeName?: string; clusterCreds?: string; clusterCa?: string; port: number },
   env: Env,
@@ -202,6 +204,7 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
       plain: !options.noPlain,
       tls: tls && { ...tls, port: options.tlsPort, handshakeTimeoutMs: options.tlsHandshakeTimeoutMs },
       http: options.noHttp ? undefined : { port: options.httpPort, allowOrigins: options.allowOrigins },
+      https: tls === undefined || options.noHttps ? undefined : { port: options.httpsPort, allowOrigins: options.allowOrigins },
       limits,
       events,
       exempt: options.exemptAddresses,
@@ -209,9 +212,8 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
       trustPlaintext: options.trustPlaintextPasswordsFrom,
     });
   } catch (error) {
-    const inUse = error instanceof Error && "code" in error && error.code === "EADDRINUSE";
-    const why = inUse ? "address already in use" : error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot listen on ${host}:${port}: ${why}`);
+    if (!(error instanceof ListenError)) throw error;
+    throw new Error(`cannot listen on ${host}:${error.port} (${error.transport}): ${error.inUse ? "address already in use" : error.message}`);
   }
   return stopped;
 }

@@ -2,30 +2,34 @@
 // and TORECV), each with its framer and write queue, connected and registered
 // together and lost together. A lost link is never reused; the session makes a new one.
 
-import { connectTcp, TlsError, type TlsClient } from "../net/tcp.ts";
+import { connectTcp, resolveHost, TlsError, type TlsClient } from "../net/tcp.ts";
 import type { Transport, TransportHandler } from "../net/transport.ts";
 import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { Role, decodeServerHead, encodeRegister, type ServerHead } from "../protocol/messages.ts";
-import { sameName } from "../protocol/names.ts";
+import { registerAnswer, type ConnectError } from "./registration.ts";
 
 /** What a presence notice says (docs/protocol.md D52-D53). */
 export type PresenceHead = Extract<ServerHead, { verb: "ONLINE" | "OFFLINE" | "RESYNC" }>;
 
-export type ConnectError =
-  | { readonly kind: "unreachable"; readonly detail: string }
-  | { readonly kind: "malformed-name" }
-  | { readonly kind: "name-taken" }
-  | { readonly kind: "not-authorized" }
-  | { readonly kind: "refused"; readonly detail: string };
-
 /** Opens one connection to the server and hands its events to `handler`; rejects when it cannot. */
 export type Connector = (handler: TransportHandler) => Promise<Transport>;
 
-/** The default: TCP to `host:port`, over TLS with `tls`. */
+/**
+ * The default: TCP to `host:port`, over TLS with `tls`. The name is resolved
+ * once per connection attempt and both connections go to that one address:
+ * behind a name with several nodes, both roles of a user must reach the same
+ * node (docs/protocol.md D58). A reconnection resolves it again.
+ */
 export function tcpConnector(host: string, port: number, tls?: TlsClient): Connector {
-  return (handler) => connectTcp(host, port, handler, { maxQueuedBytes: defaultLimits.maxQueuedBytes, keepAliveMs: defaultLimits.keepAliveMs }, tls);
+  let resolved: { readonly at: number; readonly address: Promise<string> } | undefined;
+  return (handler) => {
+    const now = performance.now();
+    // The two connections of one attempt ask within the same moment; a later attempt asks afresh.
+    if (resolved === undefined || now - resolved.at > 1000) resolved = { at: now, address: resolveHost(host) };
+    return resolved.address.then((address) => connectTcp(host, port, handler, { maxQueuedBytes: defaultLimits.maxQueuedBytes, keepAliveMs: defaultLimits.keepAliveMs }, tls, address));
+  };
 }
 
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
@@ -199,15 +203,9 @@ export class Link {
     channel.waiter = (head) => {
       channel.waiter = undefined;
       if (typeof head === "string") return resolve({ kind: "refused", detail: head });
-      if (head.verb === "REGISTERED" && head.role === channel.role && sameName(head.name, user)) {
-        if (channel === this.sender) this.granted = head.extensions ?? [];
-        return resolve(undefined);
-      }
-      if (head.verb === "ERROR" && head.code === ErrorCode.MalformedUsername) return resolve({ kind: "malformed-name" });
-      if (head.verb === "ERROR" && head.code === ErrorCode.UsernameTaken) return resolve({ kind: "name-taken" });
-      if (head.verb === "ERROR" && head.code === ErrorCode.NotAuthorized) return resolve({ kind: "not-authorized" });
-      const what = head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb;
-      resolve({ kind: "refused", detail: `unexpected answer to REGISTER: ${what}` });
+      const error = registerAnswer(head, channel.role, user);
+      if (error === undefined && head.verb === "REGISTERED" && channel === this.sender) this.granted = head.extensions ?? [];
+      resolve(error);
     };
     if (channel.isClosed) channel.waiter("the server closed the connection");
     // A server that does not know an extension ignores the field.

@@ -3,8 +3,9 @@
 // shown escaped, so no sender can drive the recipient's terminal. Colours are
 // added here, and only when the caller says so. Pure.
 
-import type { ConnectError } from "./link.ts";
-import type { FailReason, Online, Outcome } from "./session.ts";
+import type { ConnectError } from "./registration.ts";
+import type { FailReason, Outcome } from "./outcome.ts";
+import type { Online } from "./session.ts";
 
 export type Style = { readonly color: boolean };
 

@@ -19,7 +19,8 @@ import {
   presenceMissedText,
   type Style,
 } from "./render.ts";
-import type { Online, Outcome, SessionEvent } from "./session.ts";
+import type { Outcome } from "./outcome.ts";
+import type { Online, SessionEvent } from "./session.ts";
 
 export class ScriptedOutput {
   readonly #json: boolean;

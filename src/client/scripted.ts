@@ -8,7 +8,8 @@ import { exitFailed, exitOk, exitUsage, flushStdout, waitForSignal } from "./exi
 import { helpLines, parseLine, type Address } from "./input.ts";
 import { defaultHost, type ClientOptions } from "./options.ts";
 import { ScriptedOutput } from "./scripted-output.ts";
-import { Session, type Outcome } from "./session.ts";
+import type { Outcome } from "./outcome.ts";
+import { Session } from "./session.ts";
 
 export async function runScripted(options: ClientOptions): Promise<number> {
   const user = options.user;

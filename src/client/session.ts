@@ -6,24 +6,13 @@ import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { encodeReceived, encodeSend } from "../protocol/messages.ts";
 import { isBroadcast, isValidUsername } from "../protocol/names.ts";
+import { isLoopbackHost } from "../protocol/password.ts";
 import { decodeUsers, who } from "../protocol/presence.ts";
 import type { TlsClient } from "../net/tcp.ts";
-import { Link, tcpConnector, type ConnectError, type Connector, type LinkHandlers } from "./link.ts";
-
-/** Why a message was not delivered. */
-export type FailReason =
-  | "unable-to-send" // ERROR 102: recipient unknown, offline, silent or refused it
-  | "not-registered" // ERROR 101
-  | "rejected" // ERROR 103 or another error the server should not send to a SEND
-  | "connection-lost" // the connection went away before the reply
-  | "not-connected" // sent while disconnected: never written
-  | "too-large" // over maxBodyBytes: never written
-  | "bad-recipient"; // not a username nor ALL: never written
-
-export type Outcome =
-  | { readonly kind: "delivered"; readonly to: string }
-  /** `because`: the server's Reason, when it gave one (docs/protocol.md D50). */
-  | { readonly kind: "failed"; readonly to: string; readonly reason: FailReason; readonly because?: string };
+import { defaultBackoff, type Backoff } from "./backoff.ts";
+import { Link, tcpConnector, type Connector, type LinkHandlers } from "./link.ts";
+import { failed, replyOutcome, type FailReason, type Outcome } from "./outcome.ts";
+import type { ConnectError } from "./registration.ts";
 
 export type SessionEvent =
   | { readonly type: "connected"; readonly reconnected: boolean }
@@ -43,8 +32,6 @@ export type SessionEvent =
 
 /** Who is online: `total` of them, `names` as many as the server could list (docs/protocol.md D51). */
 export type Online = { readonly total: number; readonly names: readonly string[] };
-
-export type Backoff = { readonly initialMs: number; readonly maxMs: number };
 
 export type SessionOptions = {
   /** Where the server is; with the default connector, where TCP connects. */
@@ -73,8 +60,6 @@ export type SessionOptions = {
 
 export type SessionState = "idle" | "connecting" | "ready" | "reconnecting" | "closed";
 
-export const defaultBackoff: Backoff = { initialMs: 500, maxMs: 10_000 };
-
 // A server may be configured for bodies larger than its default; reading them costs the client nothing.
 const clientLimits: FramerLimits = { maxHeaderBytes: defaultLimits.maxHeaderBytes, maxBodyBytes: 16 * 1024 * 1024 };
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
@@ -87,14 +72,6 @@ function isEchoable(name: string): boolean {
   return /^[\x21-\x7e]+$/.test(name);
 }
 
-/** This machine, by name or address: the only place a password may go in clear. */
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
-function failed(to: string, reason: FailReason): Outcome {
-  return { kind: "failed", to, reason };
-}
 
 export class Session {
   readonly host: string;
@@ -147,7 +124,7 @@ export class Session {
     if (this.#state !== "idle") return { kind: "refused", detail: `cannot connect a session that is ${this.#state}` };
     if (!isValidUsername(this.user)) return { kind: "malformed-name" };
     // docs/protocol.md §7: a password never leaves in clear for another machine, not even one byte.
-    if (this.#password !== undefined && !this.#secure && !isLoopback(this.host)) {
+    if (this.#password !== undefined && !this.#secure && !isLoopbackHost(this.host)) {
       return { kind: "refused", detail: `a password is sent only over TLS (--tls) or to this machine, not in clear to ${this.host}` };
     }
     this.#state = "connecting";
@@ -235,12 +212,7 @@ export class Session {
       const pending = this.#pending.shift();
       if (pending === undefined) return; // docs/protocol.md §4: a reply with nothing outstanding is ignored
       if (pending.to === undefined) return pending.who(head.verb === "USERS" ? { total: head.total, names: decodeUsers(body) } : undefined);
-      // SENT also stands for the original design's `SEND <name>` (decodeServerHead maps it).
-      if (head.verb === "SENT") return pending.resolve({ kind: "delivered", to: pending.to });
-      if (head.verb === "USERS") return pending.resolve(failed(pending.to, "rejected"));
-      const reason: FailReason =
-        head.code === ErrorCode.UnableToSend ? "unable-to-send" : head.code === ErrorCode.NoUserRegistered ? "not-registered" : "rejected";
-      pending.resolve(head.reason === undefined ? failed(pending.to, reason) : { kind: "failed", to: pending.to, reason, because: head.reason });
+      pending.resolve(replyOutcome(pending.to, head));
     },
     onForward: (link, head, body) => {
       if (link !== this.#link) return;

@@ -1,5 +1,5 @@
 // The cluster's bus: one NATS connection per node, and the two key-value
-// buckets on it (docs/protocol.md D55): who holds which name, and which nodes
+// buckets on it (docs/protocol.md D57): who holds which name, and which nodes
 // are alive. Loaded only in cluster mode, so a single node needs no NATS code.
 
 import type { KV } from "@nats-io/kv";
@@ -22,9 +22,9 @@ export type BusOptions = {
 
 export type Bus = {
   readonly connection: NatsConnection;
-  /** name key -> the claim (docs/protocol.md D56). */
+  /** name key -> the claim (docs/protocol.md D58). */
   readonly names: KV;
-  /** node name -> its heartbeat (D57). */
+  /** node name -> its heartbeat (D59). */
   readonly nodes: KV;
   readonly servers: string;
   /** nats.js's header factory, from the module loaded with the bus. */
@@ -37,7 +37,7 @@ export const nodesBucket = "parley-nodes";
 // node's own heartbeats refresh it, so only nodes long dead are removed.
 const nodesMaxAgeMs = 10 * 60_000;
 
-/** `nats://u:p@host` on a command line would show in ps: refuse it (docs/protocol.md D55). */
+/** `nats://u:p@host` on a command line would show in ps: refuse it (docs/protocol.md D57). */
 export function urlProblem(url: string): string | undefined {
   let parsed: URL;
   try {

@@ -1,4 +1,4 @@
-// A name's entry in the names bucket (docs/protocol.md D56): who holds it,
+// A name's entry in the names bucket (docs/protocol.md D58): who holds it,
 // whether both roles are held, and, after an unclean loss, for whom it is
 // kept; and whether a user may take it over.
 

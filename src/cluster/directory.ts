@@ -1,4 +1,4 @@
-// The directory of a cluster node (docs/protocol.md D56): this node's own
+// The directory of a cluster node (docs/protocol.md D58): this node's own
 // users in a LocalDirectory, as on a single node, and every name in the
 // cluster in the names bucket, claimed atomically (create, or compare-and-set
 // over a dead node's or an expired reservation's entry). A watch of the
@@ -13,7 +13,8 @@ import type { EventSink } from "../core/events.ts";
 import type { LocalDirectory } from "../core/local-directory.ts";
 import { CloseReason, FailReason } from "../core/reasons.ts";
 import type { Role } from "../protocol/messages.ts";
-import { nameKey } from "../protocol/names.ts";
+import { BROADCAST, nameKey } from "../protocol/names.ts";
+import type { Barrier } from "./barrier.ts";
 import { claimRefusal, decodeClaim, encodeClaim, type Entry } from "./claim.ts";
 import { RemoteEndpoint, type Courier } from "./courier.ts";
 import { follow, type Follower } from "./follow.ts";
@@ -29,21 +30,16 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   /** Every claim in the cluster, from the watch (this node's too). */
   readonly #entries = new Map<string, Entry>();
   readonly #endpoints = new Map<string, RemoteEndpoint>();
+  /** The revision of the delete of each name deleted since this node started following the bucket. */
+  readonly #gone = new Map<string, number>();
   /** Each entry this node wrote and still owns: its revision, and the name as it registered. */
   readonly #mine = new Map<string, { revision: number; readonly name: string }>();
-  /**
-   * Users registered here whose registration the bucket has not confirmed yet,
-   * with their receiving endpoint: nobody sees them until it has (docs/protocol.md D64), so no
-   * FORWARD or notice about them is written before their REGISTERED.
-   */
-  readonly #confirming = new Map<string, Endpoint | undefined>();
-  /** The name whose claim the local directory is deciding right now (it decides synchronously). */
-  #deciding: string | undefined;
   // Claims and releases of one name run one after another on this node.
   readonly #queues = new Map<string, Promise<unknown>>();
   #listener: PresenceListener | undefined;
   #follower: Follower | undefined;
   #stopped = false;
+  #barrier: Barrier | undefined;
 
   constructor(kv: KV, nodes: Nodes, courier: Courier, events: EventSink) {
     this.#kv = kv;
@@ -56,23 +52,28 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   attach(local: LocalDirectory, graceMs: number): this {
     this.#local = local;
     this.#graceMs = graceMs;
-    local.watch((name, online) => {
-      const key = nameKey(name);
-      // A user this node is registering is announced once the bucket confirmed it; if it ends before, never.
-      if (key !== this.#deciding && !this.#confirming.has(key)) this.#listener?.(name, online);
-    });
+    local.watch((name, online) => this.#listener?.(name, online));
     // A process started under the name of one that died holds none of its users: their entries go now, not when it is judged dead.
     this.reconcile();
     return this;
   }
 
-  /** A user of this node, for a FORWARD from another node. */
-  localReceiver(name: string): Endpoint | undefined {
-    return this.#confirming.has(nameKey(name)) ? undefined : this.#local?.lookup(name);
+  /** This node's own users, for FORWARDs from other nodes; undefined until the server exists. */
+  get localUsers(): LocalDirectory | undefined {
+    return this.#local;
   }
 
-  /** Starts following the bucket (checked every `checkMs`); resolves once the names already claimed are known. */
-  async start(checkMs: number): Promise<void> {
+  /** The revision of `key` this node has applied from the bucket (0: none). */
+  applied(key: string): number {
+    return this.#entries.get(key)?.revision ?? this.#gone.get(key) ?? 0;
+  }
+
+  /**
+   * Starts following the bucket (checked every `checkMs`, docs/protocol.md D63); resolves once the names
+   * already claimed are known. Registrations then wait for `barrier`.
+   */
+  async start(barrier: Barrier, checkMs: number): Promise<void> {
+    this.#barrier = barrier;
     const { promise: current, resolve } = Promise.withResolvers<void>();
     this.#follower = await follow(
       this.#kv,
@@ -108,11 +109,11 @@ export class ClusterDirectory implements Directory, NodeWatcher {
 
   lookup(name: string): Endpoint | undefined | Promise<Endpoint | undefined> {
     const local = this.#local.lookup(name);
-    if (local !== undefined) return this.#confirming.size > 0 && this.#confirming.has(nameKey(name)) ? undefined : local;
+    if (local !== undefined) return local;
     const key = nameKey(name);
     const known = this.#reachable(key, this.#entries.get(key));
     if (known !== undefined || this.#stopped || !this.#courier.up) return known;
-    // docs/protocol.md D56: not known here (yet) as registered is not "unknown": ask the bucket.
+    // docs/protocol.md D58: not known here (yet) as registered is not "unknown": ask the bucket.
     return this.#kv.get(key).then(
       (fresh) => {
         if (fresh !== null) this.#apply(key, decodeClaim(fresh), fresh.revision);
@@ -122,19 +123,20 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     );
   }
 
+  /** This node's users, and one endpoint per other live node standing for all of its users (docs/protocol.md D61). */
   receivers(except: string): Endpoint[] {
-    const confirming = [...this.#confirming.values()];
-    const receivers = this.#local.receivers(except).filter((receiver) => !confirming.includes(receiver));
+    const receivers = this.#local.receivers(except);
     const skip = nameKey(except);
-    for (const key of this.#entries.keys()) {
-      const remote = key === skip ? undefined : this.#reachable(key, this.#entries.get(key));
-      if (remote !== undefined) receivers.push(remote);
+    const perNode = new Map<string, number>();
+    for (const [key, entry] of this.#entries) {
+      if (key !== skip && this.#reachable(key, entry) !== undefined) perNode.set(entry.node, (perNode.get(entry.node) ?? 0) + 1);
     }
+    for (const [node, users] of perNode) receivers.push(new RemoteEndpoint(BROADCAST, node, this.#courier, users));
     return receivers;
   }
 
   *online(): Iterable<string> {
-    for (const name of this.#local.online()) if (!this.#confirming.has(nameKey(name))) yield name;
+    yield* this.#local.online();
     for (const [key, entry] of this.#entries) if (this.#reachable(key, entry) !== undefined) yield entry.name;
   }
 
@@ -142,10 +144,11 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     this.#listener = listener;
   }
 
-  /** Stopping: the names go back at once, not after the lease. */
-  async close(): Promise<void> {
+  /** Stopping: the names go back at once, not after the lease (without the bus, they go when this node is seen dead). */
+  async close(giveBack = true): Promise<void> {
     this.#stopped = true;
     this.#follower?.stop();
+    if (!giveBack) return;
     await Promise.all([...this.#queues.values()]);
     await Promise.all([...this.#mine].map(([key, { revision }]) => this.#kv.delete(key, { previousSeq: revision }).catch(() => {})));
     this.#mine.clear();
@@ -167,14 +170,14 @@ export class ClusterDirectory implements Directory, NodeWatcher {
       this.#events.emit({ type: "cluster.unfenced", node: this.#nodes.name });
       return this.reconcile();
     }
-    // docs/protocol.md D57: names this node cannot prove are served no longer, before anyone else may take them.
+    // docs/protocol.md D59: names this node cannot prove are served no longer, before anyone else may take them.
     const users = this.#local?.closeAll(CloseReason.Fenced) ?? 0;
     this.#events.emit({ type: "cluster.fenced", node: this.#nodes.name, users });
     this.#courier.failAll(FailReason.ClusterDown);
   }
 
   async #claim(name: string, role: Role, endpoint: Endpoint): Promise<User | ClaimRefusal> {
-    // docs/protocol.md D60: without the bus no claim can be proven; ERROR 106 now rather than after the key-value timeout.
+    // docs/protocol.md D62: without the bus no claim can be proven; ERROR 106 now rather than after the key-value timeout.
     if (this.#nodes.fenced || this.#stopped || !this.#courier.up) return "unavailable";
     const key = nameKey(name);
     const fresh = !this.#local.holds(key);
@@ -182,17 +185,14 @@ export class ClusterDirectory implements Directory, NodeWatcher {
       const taken = await this.#take(key, name, endpoint.address);
       if (taken !== undefined) return taken;
     }
-    this.#deciding = key;
-    const claimed = this.#local.claim(name, role, endpoint);
-    this.#deciding = undefined;
-    const user = await claimed;
+    // docs/protocol.md D66: a user this claim completes is seen by nobody here until the cluster is told, so nothing reaches it before its REGISTERED.
+    const user = await this.#local.claim(name, role, endpoint, { hidden: true });
     if (typeof user === "string" && fresh && !this.#local.holds(key)) await this.#giveBack(key, undefined);
+    // docs/protocol.md D58: REGISTERED is answered once the cluster can find the user, so a SEND right after it reaches them.
     else if (typeof user === "object" && user.registered) {
-      // docs/protocol.md D56: REGISTERED is answered once the cluster can find the user, so a SEND right after it reaches them.
-      this.#confirming.set(key, user.receiver);
-      await this.#markRegistered(key);
-      this.#confirming.delete(key);
-      if (this.#local.lookup(key) !== undefined) this.#listener?.(user.name, true);
+      const revision = await this.#markRegistered(key);
+      if (revision !== undefined) await this.#barrier?.everywhere(key, revision);
+      this.#local.reveal(key);
     }
     return user;
   }
@@ -227,12 +227,14 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     }
   }
 
-  async #markRegistered(key: string): Promise<void> {
+  /** Tells the bucket both roles are held; returns the revision written. */
+  async #markRegistered(key: string): Promise<number | undefined> {
     const mine = this.#mine.get(key);
-    if (mine === undefined || !this.#local.holds(key)) return;
+    if (mine === undefined || !this.#local.holds(key)) return undefined;
     const { name } = mine;
     try {
       mine.revision = await this.#kv.update(key, encodeClaim({ name, node: this.#nodes.name, registered: true }), mine.revision);
+      return mine.revision;
     } catch (error) {
       this.#events.emit({ type: "cluster.problem", node: this.#nodes.name, what: `register ${name}`, error: String((error as Error)?.message ?? error) });
     }
@@ -262,7 +264,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   }
 
   /**
-   * At start, after a fence, or the bus back (docs/protocol.md D65): entries
+   * At start, after a fence, or the bus back (docs/protocol.md D67): entries
    * this node wrote but no longer holds are deleted, each in turn with the
    * claims of its name; a reservation still running is left to its timer.
    */
@@ -283,8 +285,16 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     const before = this.#entries.get(key);
     if (before !== undefined && before.revision > revision) return;
     const wasOnline = before !== undefined && this.#reachable(key, before) !== undefined;
-    if (entry === undefined) this.#entries.delete(key);
-    else this.#entries.set(key, entry);
+    if (entry === undefined) {
+      this.#entries.delete(key);
+      // Only a barrier waiting at this moment needs it: kept boundedly.
+      if (this.#gone.size >= 10_000) this.#gone.clear();
+      this.#gone.set(key, revision);
+    } else {
+      this.#entries.set(key, entry);
+      this.#gone.delete(key);
+    }
+    this.#barrier?.applied();
     this.#endpoints.delete(key);
     const online = entry !== undefined && this.#reachable(key, entry) !== undefined;
     if (wasOnline && (!online || before.name !== entry?.name)) this.#listener?.(before.name, false);

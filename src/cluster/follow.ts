@@ -1,5 +1,5 @@
 // Following a key-value bucket for as long as the node lives (docs/protocol.md
-// D61). nats.js's watch is an ordered consumer with one replica: when the NATS
+// D63). nats.js's watch is an ordered consumer with one replica: when the NATS
 // server holding it dies, the watch goes silent, and nats.js notices only after
 // two missed idle heartbeats of 30 s each; meanwhile this node would judge
 // every other node dead and miss every claim. So the bucket's last revision is

@@ -1,4 +1,4 @@
-// Joining a cluster (docs/protocol.md D55-D58): connect to the bus, take this
+// Joining a cluster (docs/protocol.md D57-D60): connect to the bus, take this
 // node's name, learn the names already claimed, and take FORWARDs for this
 // node's users; then the server is built around the directory this returns.
 
@@ -6,8 +6,10 @@ import { hostname } from "node:os";
 import type { Directory } from "../core/directory.ts";
 import type { EventSink } from "../core/events.ts";
 import type { LocalDirectory } from "../core/local-directory.ts";
+import type { ClusterStatus } from "../core/metrics.ts";
 import { FailReason } from "../core/reasons.ts";
 import { openBus, type BusOptions } from "./bus.ts";
+import { Barrier } from "./barrier.ts";
 import { Courier } from "./courier.ts";
 import { ClusterDirectory } from "./directory.ts";
 import { Nodes, defaultLeaseTimes, nodeNamePattern, type LeaseTimes } from "./nodes.ts";
@@ -18,14 +20,14 @@ export type ClusterOptions = Omit<BusOptions, "node"> & {
   readonly lease?: LeaseTimes;
 };
 
-/** `leaseAgeMs`: since this node's last heartbeat that the bucket confirmed; it fences past the fence time (docs/protocol.md D57). */
-export type ClusterState = { readonly node: string; readonly connected: boolean; readonly fenced: boolean; readonly nodes: number; readonly leaseAgeMs: number };
 
 export type ClusterNode = {
   readonly node: string;
   /** For ServerOptions.directory: the cluster's directory around the server's own. */
   directory(local: LocalDirectory, graceMs: number): Directory;
-  state(): ClusterState;
+  state(): ClusterStatus;
+  /** Since this node's last heartbeat that the bucket confirmed (ms): it fences past the fence time (docs/protocol.md D59). */
+  leaseAgeMs(): number;
   /** Gives the names back and leaves; the server closed its connections first. */
   leave(): Promise<void>;
 };
@@ -45,10 +47,13 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
   const up = () => connected;
   const nodes = new Nodes(bus.connection, bus.nodes, node, events, options.lease ?? defaultLeaseTimes, up);
   let directory: ClusterDirectory | undefined;
-  const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, up, local: (name) => directory?.localReceiver(name) });
+  const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, up, local: () => directory?.localUsers });
   directory = new ClusterDirectory(bus.names, nodes, courier, events);
+  const joining = directory;
+  const barrier = new Barrier(bus.connection, nodes, (key) => joining.applied(key));
   try {
-    await directory.start((options.lease ?? defaultLeaseTimes).heartbeatMs);
+    await directory.start(barrier, (options.lease ?? defaultLeaseTimes).heartbeatMs);
+    barrier.serve();
     await nodes.join(directory);
   } catch (error) {
     nodes.stop();
@@ -76,9 +81,17 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
   return {
     node,
     directory: (local, graceMs) => joined.attach(local, graceMs),
-    state: () => ({ node, connected, fenced: nodes.fenced, nodes: 1 + nodes.aliveCount, leaseAgeMs: nodes.leaseAgeMs }),
+    state: () => ({ node, connected, fenced: nodes.fenced, nodes: 1 + nodes.aliveCount }),
+    leaseAgeMs: () => nodes.leaseAgeMs,
     async leave() {
       courier.stop();
+      barrier.stop();
+      // Without the bus there is nobody to tell: the others see this node dead after their deadMs.
+      if (!connected) {
+        await joined.close(false);
+        nodes.stop();
+        return await bus.connection.close();
+      }
       await joined.close();
       await nodes.leave();
       await bus.connection.drain().catch(() => bus.connection.close());

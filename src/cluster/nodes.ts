@@ -1,4 +1,4 @@
-// Which nodes are alive, and this node's own lease (docs/protocol.md D57).
+// Which nodes are alive, and this node's own lease (docs/protocol.md D59).
 // Per-key TTL does not work on the NATS server this targets, so liveness is
 // heartbeats: each node rewrites its entry in the nodes bucket every
 // heartbeatMs (compare-and-set on its own revision, so two processes cannot
@@ -6,7 +6,7 @@
 // others deadMs after the last heartbeat they saw; it fences itself (stops
 // serving its names) fenceMs after its last heartbeat that JetStream
 // confirmed. fenceMs < deadMs, so a node always stops before its names can be
-// taken. fenceMs outlasts a JetStream leader election (docs/protocol.md D62):
+// taken. fenceMs outlasts a JetStream leader election (docs/protocol.md D64):
 // when the NATS server leading the bucket dies, nobody can write for the 4-9 s
 // a follower waits before it campaigns, and a shorter lease would fence every
 // node at once. Transactions in flight use the faster core-NATS beat
@@ -103,6 +103,11 @@ export class Nodes {
     return this.#alive.size;
   }
 
+  /** The other live nodes. */
+  others(): string[] {
+    return [...this.#alive];
+  }
+
   /** Whether `node` holds a valid lease as far as this node knows (this node: whether it is not fenced). */
   alive(node: string): boolean {
     return node === this.name ? !this.#fenced : this.#alive.has(node);
@@ -130,7 +135,7 @@ export class Nodes {
         const node = msg.subject.split(".")[2]!;
         if (node === this.name) return;
         this.#beats.set(node, performance.now());
-        // docs/protocol.md D63: a FORWARD sent to its old connection may be lost without an answer; fail it now, not at the request timeout.
+        // docs/protocol.md D65: a FORWARD sent to its old connection may be lost without an answer; fail it now, not at the request timeout.
         const connection = decoder.decode(msg.data);
         const before = this.#connections.get(node);
         this.#connections.set(node, connection);

@@ -67,7 +67,10 @@ export class Delivery {
     // endpoint refuses the FORWARD, which fails the SEND like a full queue.
     const receivers: Endpoint[] = this.#directory.receivers(from);
     if (receivers.length === 0) return FailReason.NoRecipient;
-    const refused = admit(receivers.length);
+    // D32: the sender pays per user, however many of them an endpoint stands for.
+    let recipients = 0;
+    for (const receiver of receivers) recipients += receiver.recipients ?? 1;
+    const refused = admit(recipients);
     if (refused !== undefined) return refused;
     const tx = new Transaction(from, BROADCAST, receivers.length, this.#clock?.now);
     for (const receiver of receivers) {

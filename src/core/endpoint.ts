@@ -9,6 +9,8 @@ export interface Endpoint {
   readonly name: string | undefined;
   /** The peer's IP address, for the pairing guard (docs/protocol.md §3). */
   readonly address: string;
+  /** How many users it stands for in a broadcast (a whole other node's, docs/protocol.md D61); default 1. */
+  readonly recipients?: number;
   /**
    * Queues `FORWARD <tx.from>` with `body`, which then owes `tx` an answer;
    * or says why the recipient cannot take it. The endpoint encodes its own wire form.

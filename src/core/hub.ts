@@ -7,10 +7,11 @@ import { defaultLimits, type LimitValues } from "../protocol/limits.ts";
 import { parseRange, type AddressRange } from "./address.ts";
 import { openAuthority, type Authority } from "./authority.ts";
 import { Clock } from "./clock.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics, type ClusterStatus } from "./metrics.ts";
 import { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import { silentEvents, type EventSink } from "./events.ts";
+import type { InboxLimits } from "./inbox.ts";
 import { LocalDirectory } from "./local-directory.ts";
 import { AddressBook, SharedBudget } from "./policy.ts";
 import { Presence } from "./presence.ts";
@@ -56,8 +57,8 @@ export type Hub = {
   readonly addresses: AddressBook;
   /** FORWARD bytes held for all recipients together (§6 "Memory"). */
   readonly held: SharedBudget;
-  /** One sender's share of one recipient's queue: never less than one largest message (§6). */
-  readonly shareBytes: number;
+  /** What each recipient's Inbox holds to: one sender's share of it is never less than one largest message (§6). */
+  readonly inboxLimits: InboxLimits;
   /** Who may hold which name (§7 "Accounts"). */
   readonly authority: Authority;
   /** Addresses whose passwords are accepted without TLS (§7). */
@@ -68,6 +69,8 @@ export type Hub = {
   readonly metrics: Metrics;
   /** Who is online, and who watches (§7 "Presence"). */
   readonly presence: Presence;
+  /** A cluster node's state; undefined on a single node. */
+  readonly cluster: (() => ClusterStatus) | undefined;
 };
 
 export type HubOptions = {
@@ -81,6 +84,7 @@ export type HubOptions = {
   readonly authority?: Authority;
   /** Default: loopback. */
   readonly trustPlaintext?: readonly AddressRange[];
+  readonly cluster?: () => ClusterStatus;
 };
 
 /** docs/protocol.md §7: passwords in clear are accepted from loopback only, unless a flag says otherwise. */
@@ -103,6 +107,7 @@ export function createHub(options: HubOptions = {}): Hub {
   const metrics = new Metrics();
   const events = metrics.tee(options.events ?? silentEvents);
   const clock = new Clock();
+  const shareBytes = Math.max(limits.maxShareBytes, limits.maxBodyBytes + maxForwardHead);
   return {
     limits,
     directory,
@@ -111,11 +116,14 @@ export function createHub(options: HubOptions = {}): Hub {
     peers: new Set(),
     addresses,
     held: new SharedBudget(limits.maxTotalQueuedBytes),
-    shareBytes: Math.max(limits.maxShareBytes, limits.maxBodyBytes + maxForwardHead),
+    // FORWARDs must never trip the write cap (docs/protocol.md D20, D27): the
+    // wire is topped up to half of it at most, so one more FORWARD still fits.
+    inboxLimits: { ...limits, shareBytes, wireBytes: Math.min(shareBytes, Math.floor(limits.maxQueuedBytes / 2)) },
     authority: options.authority ?? openAuthority,
     trustPlaintext: options.trustPlaintext ?? loopback,
     clock,
     metrics,
     presence: new Presence(directory),
+    cluster: options.cluster,
   };
 }

@@ -21,7 +21,10 @@ const counted: { readonly [T in EventType]?: (event: Extract<ServerEvent, { type
   "auth.refused": (e) => ["parley_auth_refused_total", `reason="${e.reason}"`],
 };
 
-export type Gauges = { readonly users: number; readonly rssBytes: number; readonly cpuSeconds: number };
+/** A cluster node's state, for /healthz and /metrics (docs/protocol.md D59). */
+export type ClusterStatus = { readonly node: string; readonly connected: boolean; readonly fenced: boolean; readonly nodes: number };
+
+export type Gauges = { readonly users: number; readonly rssBytes: number; readonly cpuSeconds: number; readonly cluster?: ClusterStatus };
 
 export class Metrics {
   readonly #counters = new Map<string, number>();
@@ -103,6 +106,13 @@ export class Metrics {
       byName.set(name, [...(byName.get(name) ?? []), [brace < 0 ? "" : key.slice(brace), value]]);
     }
     for (const [name, samples] of byName) family(name, "counter", "Counted from the server's events.", samples);
+    const cluster = gauges.cluster;
+    if (cluster !== undefined) {
+      const node = `{node="${cluster.node}"}`;
+      family("parley_cluster_connected", "gauge", "1 while this node is connected to NATS.", [[node, cluster.connected ? 1 : 0]]);
+      family("parley_cluster_fenced", "gauge", "1 while this node cannot prove its lease and serves no names (docs/protocol.md D59).", [[node, cluster.fenced ? 1 : 0]]);
+      family("parley_cluster_nodes", "gauge", "Live nodes this node knows of, itself included.", [[node, cluster.nodes]]);
+    }
     family("process_resident_memory_bytes", "gauge", "Resident memory.", [["", gauges.rssBytes]]);
     family("process_cpu_seconds_total", "counter", "User and system CPU time.", [["", gauges.cpuSeconds]]);
     return lines.join("\n") + "\n";

@@ -7,8 +7,10 @@
 import { encodePresence, encodeUsers, resync } from "../protocol/presence.ts";
 import { nameKey, sameName } from "../protocol/names.ts";
 import type { Directory } from "./directory.ts";
-import type { Wire } from "./hub.ts";
 import type { PendingReply } from "./replies.ts";
+
+/** What notices need of a connection's Wire (core/hub.ts): its backlog, and a way to write. */
+type Outlet = { readonly queuedBytes: number; write(message: Uint8Array): void };
 
 /** Every connection watching, and the list WHO answers with. */
 export class Presence {
@@ -55,14 +57,14 @@ type Change = { readonly name: string; readonly online: boolean };
 
 /** One connection's notices: the changes it has not been told yet, at most `maxPending` names. */
 export class PresenceWatch {
-  readonly #wire: Wire;
+  readonly #wire: Outlet;
   readonly #self: string;
   readonly #maxPending: number;
   readonly #pending = new Map<string, Change>();
   #stale = false;
   #scheduled = false;
 
-  constructor(wire: Wire, self: string, maxPending: number) {
+  constructor(wire: Outlet, self: string, maxPending: number) {
     this.#wire = wire;
     this.#self = self;
     this.#maxPending = maxPending;

@@ -2,6 +2,8 @@
 // client's connections alike: a write queue (Outbox) in front of write(), and
 // Bun's handlers delegated one line each to the connection's handler.
 
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import type { Socket, SocketHandler } from "bun";
 import { Outbox } from "./outbox.ts";
 import type { Transport, TransportHandler } from "./transport.ts";
@@ -116,14 +118,27 @@ export class TlsError extends Error {
  * ENOTFOUND, ...) or a TlsError; over TLS it resolves only once the handshake
  * is done, since a TLS client's writes before it are lost (Bun 1.4.5).
  */
-export async function connectTcp(host: string, port: number, handler: TransportHandler, options: TcpOptions, tls?: TlsClient): Promise<TcpTransport> {
+/**
+ * The address `host` names now (itself when it is one): the resolver's first
+ * IPv4 address, else its first, as a server listening on 127.0.0.1 for
+ * `localhost` expects.
+ */
+export async function resolveHost(host: string): Promise<string> {
+  const bare = host.replace(/^\[|\]$/g, "");
+  if (isIP(bare) !== 0) return bare;
+  const addresses = await lookup(host, { all: true });
+  return (addresses.find((each) => each.family === 4) ?? addresses[0]!).address;
+}
+
+/** Connects to `address` (default: `host`); TLS checks the certificate against `host`. */
+export async function connectTcp(host: string, port: number, handler: TransportHandler, options: TcpOptions, tls?: TlsClient, address = host): Promise<TcpTransport> {
   const handshake = Promise.withResolvers<void>();
   // Handled here, so a refusal that nobody awaits (plain TCP) is no unhandled rejection.
   handshake.promise.catch(() => {});
   // The handshake may end in a close with no handshake event: that is a refusal too.
   const refused = (why: string) => handshake.reject(new TlsError(why));
   const socket = await Bun.connect<TcpTransport>({
-    hostname: host,
+    hostname: address,
     port,
     ...(tls === undefined ? {} : { tls: { ca: tls.ca, rejectUnauthorized: !tls.insecure, serverName: host } }),
     socket: {

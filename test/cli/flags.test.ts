@@ -54,6 +54,8 @@ describe("flags", () => {
       tlsHandshakeTimeoutMs: 10_000,
       httpPort: 5080,
       noHttp: false,
+      httpsPort: 5444,
+      noHttps: false,
       allowOrigins: [],
       ...limits,
       exemptAddresses: [],

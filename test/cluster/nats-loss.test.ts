@@ -1,4 +1,4 @@
-// NATS lost under traffic (docs/protocol.md D57, D60): three in-process nodes
+// NATS lost under traffic (docs/protocol.md D59, D62): three in-process nodes
 // on one nats-server (lease times a quarter of the defaults), an honest group spread over
 // them, and the nats-server SIGKILLed and restarted twice: once for less than
 // the fence time, once for longer. Local delivery keeps working, cross-node
@@ -19,7 +19,7 @@ import { eventually, testCluster } from "../support/server.ts";
  * what is measured (from the restart on) does not depend on them.
  */
 const lease: LeaseTimes = { heartbeatMs: 250, suspectMs: 500, fenceMs: 3750, deadMs: 5000 };
-/** The shorter outage: past the suspect time, well before the fence (docs/protocol.md D57). */
+/** The shorter outage: past the suspect time, well before the fence (docs/protocol.md D59). */
 const outageMs = lease.suspectMs + 1000;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const hi = "Content-length: 2\n\nhi";
@@ -136,7 +136,7 @@ test("nats-server SIGKILLed and restarted under traffic, shorter and longer than
   for (const peer of [local, remote, sender, newcomer, again, late]) peer.close();
   await group.progress(50, 10_000);
   // The next outage starts from leases just renewed, as in steady running: each node confirms one every heartbeat.
-  await eventually(() => cluster.nodes.every((node) => node.state().leaseAgeMs < lease.heartbeatMs), "every node's lease renewed after the restart", 5000);
+  await eventually(() => cluster.nodes.every((node) => node.leaseAgeMs() < lease.heartbeatMs), "every node's lease renewed after the restart", 5000);
 
   // --- NATS away for longer than the fence time: every node stops serving the names it can no longer prove.
   const fencedSince = cluster.events.map((log) => log.events.length);

@@ -1,4 +1,4 @@
-// One NATS server of three lost (docs/protocol.md D57, D60): three in-process
+// One NATS server of three lost (docs/protocol.md D63-D65): three in-process
 // nodes on a 3-server NATS cluster (the buckets then keep three copies), an
 // honest group spread over them, and the server leading the nodes bucket
 // SIGKILLed, the worst one to lose: JetStream elects a new leader meanwhile,
@@ -105,11 +105,11 @@ test("a 3-server NATS cluster loses the server leading the nodes bucket under tr
   const [sentBefore, failedBefore] = [checker.counts.sent, checker.counts.failed];
   // The oldest lease any node had meanwhile: how near its fence the election took it (a measurement, not synchronisation).
   let oldestLease = 0;
-  const sampler = setInterval(() => (oldestLease = Math.max(oldestLease, ...cluster.nodes.map((node) => node.state().leaseAgeMs))), 50);
+  const sampler = setInterval(() => (oldestLease = Math.max(oldestLease, ...cluster.nodes.map((node) => node.leaseAgeMs()))), 50);
   const killedAt = performance.now();
   await nats.servers[victim]!.kill();
   const [sentAt, registeredAt] = await Promise.all([firstSent(probe, "far", 20_000), firstRegistered(cluster.ports[2]!, "newcomer", 20_000)]);
-  await eventually(() => cluster.nodes.every((node) => node.state().leaseAgeMs < defaultLeaseTimes.heartbeatMs), "every node's lease renewed", defaultLeaseTimes.fenceMs);
+  await eventually(() => cluster.nodes.every((node) => node.leaseAgeMs() < defaultLeaseTimes.heartbeatMs), "every node's lease renewed", defaultLeaseTimes.fenceMs);
   const renewedAt = performance.now();
   clearInterval(sampler);
   await group.progress(500, 20_000);

@@ -1,4 +1,4 @@
-// Names across nodes (docs/protocol.md D56): fifty clients on three nodes,
+// Names across nodes (docs/protocol.md D58): fifty clients on three nodes,
 // each from its own address, race for one name while an honest group chats
 // across the nodes; exactly one wins both roles, every other is told ERROR 104,
 // and afterwards every node delivers to the winner.
@@ -65,7 +65,7 @@ test("50 clients race for one name over 3 nodes: one wins both roles, the other 
   const winners = answers.filter(({ answers }) => answers[0] === "REGISTERED TOSEND Prize" && answers[1] === "REGISTERED TORECV Prize");
   const others = answers.filter((each) => !winners.includes(each)).flatMap(({ answers }) => answers);
   expect(winners.length).toBe(1);
-  // docs/protocol.md D56: a lost race is ERROR 104; ERROR 106 would mean the bus failed a claim, which it must not here.
+  // docs/protocol.md D58: a lost race is ERROR 104; ERROR 106 would mean the bus failed a claim, which it must not here.
   expect(others.filter((answer) => !answer.startsWith("ERROR 104"))).toEqual([]);
   console.log(`race: racer${winners[0]!.index} won on node${winners[0]!.index % 3}; ${others.length} roles refused ERROR 104`);
   const refused = cluster.events.flatMap((log) => log.of("cluster.claim-refused"));
@@ -119,24 +119,25 @@ test("the second role of a user arriving at another node gets ERROR 104, and tha
   for (const peer of [sender, stray, receiver]) peer.close();
 }, 15_000);
 
-test("a user registering while a broadcast is under way on its node is told REGISTERED before any FORWARD, as on one server", async () => {
+test("a user registering while broadcasts are under way, on its node and another, is told REGISTERED before any FORWARD, as on one server", async () => {
   await using cluster = await testCluster(2);
-  const loud = await registered(cluster.port, "loud");
-  loud.listen({ message: () => {}, garbled: () => {}, closed: () => {} });
+  // One loud user beside the newcomers, one on the other node: both broadcast while each newcomer registers.
+  const loud = await Promise.all(cluster.ports.map((port, i) => registered(port, `loud${i}`)));
+  for (const peer of loud) peer.listen({ message: () => {}, garbled: () => {}, closed: () => {} });
   for (let i = 0; i < 10; i++) {
     const name = `fresh${i}`;
     const sender = await Peer.connect(cluster.port, `${name}(send)`);
     const receiver = await Peer.connect(cluster.port, `${name}(recv)`);
     sender.send(`REGISTER TOSEND ${name}\n\n`);
     await sender.receives(`REGISTERED TOSEND ${name}\n\n`);
-    // The completing REGISTER and a burst of broadcasts reach the node together: the claim waits on the bucket meanwhile.
+    // The completing REGISTER and bursts of broadcasts reach the nodes together: the claim waits on the bucket meanwhile.
     receiver.send(`REGISTER TORECV ${name}\n\n`);
-    for (let j = 0; j < 20; j++) loud.send("SEND ALL\nContent-length: 2\n\nhi");
+    for (let j = 0; j < 20; j++) for (const peer of loud) peer.send("SEND ALL\nContent-length: 2\n\nhi");
     await receiver.receives(`REGISTERED TORECV ${name}\n\n`);
     sender.close();
     receiver.close();
   }
-  loud.close();
+  for (const peer of loud) peer.close();
 }, 15_000);
 
 test("a name kept for an address past its grace is free on every node, even while the node that kept it lives", async () => {

@@ -1,5 +1,5 @@
 // Every transcript against three cluster nodes on a real nats-server, users
-// spread over them (docs/protocol.md D55-D58): the same bytes, the same
+// spread over them (docs/protocol.md D57-D60): the same bytes, the same
 // answers as one server.
 
 import { testCluster } from "../support/server.ts";

@@ -15,7 +15,7 @@ export type Target = {
   readonly name: string;
   /** Default: every mode. */
   readonly modes?: readonly Mode[];
-  /** With `webSocket`, a URL: every connection is a WebSocket there instead of TCP to `port`. */
+  /** With `webSocket`, a URL: every connection is a WebSocket there instead of TCP to `port` (wss:// trusting `ca`). */
   start(limits: Partial<LimitValues>): Promise<{
     readonly port: number;
     /** Several nodes: each user, in order of first appearance, connects to the next one. */
@@ -112,7 +112,7 @@ export function runScenarios(target: Target, scenarios: readonly Scenario[]): vo
             return ports[nodes.get(user)!]!;
           };
           const connect = async (label = "peer") => {
-            const peer = server.webSocket === undefined ? await Peer.connect(portFor(label), label, undefined, server.ca) : await Peer.connectWebSocket(server.webSocket, label);
+            const peer = server.webSocket === undefined ? await Peer.connect(portFor(label), label, undefined, server.ca) : await Peer.connectWebSocket(server.webSocket, label, {}, server.ca);
             peers.push(peer);
             return peer;
           };

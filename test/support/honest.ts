@@ -1,8 +1,9 @@
 // The honest group: N users chatting through real sockets, pipelined, unicast
 // and broadcast, answering every FORWARD with RECEIVED, and feeding everything
 // to the InvariantChecker. Hostile tests, fault tests and the soak run one
-// beside whatever they throw at the server. Its members are raw clients, or
-// parley's own (src/client/session.ts) when the client's reconnection is under test.
+// beside whatever they throw at the server. Its members are raw clients, over
+// TCP or WebSocket, or parley's own (src/client/session.ts) when the client's
+// reconnection is under test.
 
 import { Session, type SessionEvent } from "../../src/client/session.ts";
 import type { InvariantChecker, LossPolicy } from "./invariants.ts";
@@ -19,6 +20,8 @@ export type HonestOptions = {
   clients?: "raw" | "session";
   /** Members that hold both roles on one connection (PROTOCOL.md §3 single-connection mode). */
   single?: readonly string[];
+  /** Members that join over WebSocket at `url` instead, both roles on the one connection (docs/protocol.md D44). */
+  webSocket?: { readonly url: string; readonly names: readonly string[] };
   checker: InvariantChecker;
   rng: Rng;
   /** SENDs in flight per member. */
@@ -41,7 +44,7 @@ const traps = ["\n\n", "\r\n\r\n", "FORWARD mallory\nContent-length: 3\n\nabc", 
 export class HonestGroup {
   readonly members: readonly (HonestMember | SessionMember)[];
   readonly checker: InvariantChecker;
-  readonly options: Required<Omit<HonestOptions, "single">> & { single: readonly string[] };
+  readonly options: Required<Omit<HonestOptions, "single" | "webSocket">> & Pick<HonestOptions, "webSocket"> & { single: readonly string[] };
   /** Random payload bytes, with protocol-looking traps mixed in (PROTOCOL.md §1: bodies are opaque). */
   readonly #pool: Uint8Array;
   running = true;
@@ -71,10 +74,12 @@ export class HonestGroup {
     this.broadcast = this.options.broadcast;
     this.#pool = options.rng.bytes(128 * 1024);
     for (let i = 0; i < 400; i++) this.#pool.set(encoder.encode(options.rng.pick(traps)), options.rng.int(this.#pool.length - 64));
-    const { ports } = this.options;
-    this.members = options.names.map((name, i) =>
-      this.options.clients === "session" ? new SessionMember(this, name) : new HonestMember(this, name, this.options.single.includes(name), ports[i % ports.length]!),
-    );
+    const { single, webSocket, ports } = this.options;
+    this.members = options.names.map((name, i) => {
+      if (this.options.clients === "session") return new SessionMember(this, name);
+      const url = webSocket?.names.includes(name) ? webSocket.url : undefined;
+      return new HonestMember(this, name, url === undefined && single.includes(name) ? "single" : url === undefined ? "two" : { webSocket: url }, ports[i % ports.length]!);
+    });
     for (const name of options.names) this.checker.honest(name);
   }
 
@@ -147,10 +152,15 @@ export class HonestGroup {
   }
 }
 
+/** How a member connects: two TCP connections, one for both roles, or one WebSocket (both roles). */
+export type MemberLink = "two" | "single" | { readonly webSocket: string };
+
 export class HonestMember {
   readonly name: string;
   readonly single: boolean;
-  /** The server (cluster node) this member registers with. */
+  /** The URL it joins at over WebSocket, if it does. */
+  readonly webSocket: string | undefined;
+  /** The server (cluster node) it joins over TCP. */
   readonly port: number;
   readonly #group: HonestGroup;
   #sender: Peer | undefined;
@@ -167,10 +177,11 @@ export class HonestMember {
   /** Lost its registration, still reading the replies owed on its sending connection. */
   #owed = false;
 
-  constructor(group: HonestGroup, name: string, single: boolean, port: number) {
+  constructor(group: HonestGroup, name: string, link: MemberLink, port: number) {
     this.#group = group;
     this.name = name;
-    this.single = single;
+    this.single = link !== "two";
+    this.webSocket = typeof link === "object" ? link.webSocket : undefined;
     this.port = port;
   }
 
@@ -201,7 +212,7 @@ export class HonestMember {
 
   async #tryJoin(): Promise<void> {
     const port = this.port;
-    this.#sender = await Peer.connect(port, `${this.name}(send)`);
+    this.#sender = this.webSocket === undefined ? await Peer.connect(port, `${this.name}(send)`) : await Peer.connectWebSocket(this.webSocket, `${this.name}(ws)`);
     this.#receiver = this.single ? this.#sender : await Peer.connect(port, `${this.name}(recv)`);
     await register(this.#sender, "TOSEND", this.name);
     await register(this.#receiver, "TORECV", this.name);

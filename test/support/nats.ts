@@ -3,7 +3,7 @@
 // temporary directory, on ports the kernel picked. Stopping kills it; a
 // server can be killed and restarted on the same ports, state kept.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Child, freePort } from "./process.ts";
@@ -24,27 +24,41 @@ export type NatsCluster = AsyncDisposable & {
   stop(): Promise<void>;
 };
 
+export type NatsOptions = {
+  /** Clients must use TLS with this certificate (PEM texts). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Clients must log in as this user. */
+  readonly user?: { readonly name: string; readonly password: string };
+};
+
 /** `count` nats-servers with JetStream; with more than one, routed as one NATS cluster. */
-export async function startNats(count = 1): Promise<NatsCluster> {
+export async function startNats(count = 1, options: NatsOptions = {}): Promise<NatsCluster> {
   // A port freePort() saw free may be taken by another process before nats-server binds it: start over on new ones.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOn(count);
+      return await startOn(count, options);
     } catch (error) {
       if (attempt === 3 || !String(error).includes("address already in use")) throw error;
     }
   }
 }
 
-async function startOn(count: number): Promise<NatsCluster> {
+async function startOn(count: number, options: NatsOptions): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), "parley-nats-"));
+  const security: string[] = [];
+  if (options.tls !== undefined) {
+    writeFileSync(join(dir, "cert.pem"), options.tls.cert);
+    writeFileSync(join(dir, "key.pem"), options.tls.key);
+    security.push("--tls", "--tlscert", join(dir, "cert.pem"), "--tlskey", join(dir, "key.pem"));
+  }
+  if (options.user !== undefined) security.push("--user", options.user.name, "--pass", options.user.password);
   const ports = Array.from({ length: count }, () => ({ client: freePort(), route: freePort() }));
   const routes = ports.map((each) => `nats://127.0.0.1:${each.route}`).join(",");
   const children: (Child | undefined)[] = [];
 
   const launch = async (i: number): Promise<void> => {
     const { client, route } = ports[i]!;
-    const args = ["nats-server", "-js", "-a", "127.0.0.1", "-p", String(client), "-sd", join(dir, `n${i}`), "-n", `nats${i}`];
+    const args = ["nats-server", "-js", "-a", "127.0.0.1", "-p", String(client), "-sd", join(dir, `n${i}`), "-n", `nats${i}`, ...security];
     if (count > 1) args.push("--cluster_name", "parley-test", "--cluster", `nats://127.0.0.1:${route}`, "--routes", routes);
     const child = new Child(args, {}, `nats${i}`);
     children[i] = child;
@@ -53,8 +67,9 @@ async function startOn(count: number): Promise<NatsCluster> {
     if (count > 1) await child.line("stderr", (line) => /new (JetStream cluster )?metadata leader/.test(line), 10_000);
   };
 
+  const scheme = options.tls === undefined ? "nats" : "tls";
   const servers: NatsServer[] = ports.map(({ client }, i) => ({
-    url: `nats://127.0.0.1:${client}`,
+    url: `${scheme}://127.0.0.1:${client}`,
     port: client,
     async kill() {
       const child = children[i];

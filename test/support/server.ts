@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { joinCluster, type ClusterNode } from "../../src/cluster/node.ts";
 import type { LeaseTimes } from "../../src/cluster/nodes.ts";
+import type { Authority } from "../../src/core/authority.ts";
 import type { EventSink } from "../../src/core/events.ts";
 import { createLogger } from "../../src/core/log.ts";
 import { defaultLimits, type LimitValues } from "../../src/protocol/limits.ts";
@@ -46,13 +47,32 @@ export async function makeCertificate(): Promise<TestCertificate> {
   return made;
 }
 
+export type TestServerExtras = {
+  /** The HTTP listener (WebSocket and the web client) on this port, 0 unless given (then `server.httpPort`). */
+  readonly http?: { readonly port?: number };
+  /** With `tls`: the HTTPS listener too, on this port, 0 unless given (then `server.httpsPort`). */
+  readonly https?: { readonly port?: number };
+  /** Who may hold which name (accounts). */
+  readonly authority?: Authority;
+};
+
 /** A server on port 0; with `tls`, a TLS listener on port 0 too (then `server.tlsPort`). */
-export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertificate): RunningServer {
-  return startServer({ hostname: "127.0.0.1", port: 0, limits, events: testLogger(), tls: tls && { ...tls, port: 0 } });
+export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertificate, extras: TestServerExtras = {}): RunningServer {
+  const { http, https, authority } = extras;
+  return startServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    limits,
+    events: testLogger(),
+    tls: tls && { ...tls, port: 0 },
+    http: http && { port: http.port ?? 0 },
+    https: https && { port: https.port ?? 0 },
+    authority,
+  });
 }
 
 /** `count` in-process cluster nodes on a fresh nats-server (or the one given), users' ports in `ports`, what each reported in `events`, each node's cluster state in `nodes`. */
-export async function testCluster(count: number, limits: Partial<LimitValues> = {}, options: { nats?: NatsCluster; lease?: LeaseTimes } = {}) {
+export async function testCluster(count: number, limits: Partial<LimitValues> = {}, options: { nats?: NatsCluster; lease?: LeaseTimes; http?: boolean } = {}) {
   const nats = options.nats ?? (await startNats(1));
   const servers: RunningServer[] = [];
   const events: EventLog[] = [];
@@ -63,7 +83,7 @@ export async function testCluster(count: number, limits: Partial<LimitValues> = 
       // On a NATS cluster, node i starts on NATS server i and learns the others from it: losing one server moves exactly one node.
       const urls = nats.servers.length > 1 ? [nats.servers[i % nats.servers.length]!.url] : nats.urls.split(",");
       const cluster = await joinCluster({ servers: urls, node: `node${i}`, port: 0, deliveryDeadlineMs: limits.deliveryDeadlineMs ?? defaultLimits.deliveryDeadlineMs, events: log, lease: options.lease });
-      servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events: log, cluster }));
+      servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events: log, cluster, http: options.http ? { port: 0 } : undefined }));
       events.push(log);
       nodes.push(cluster);
     }
