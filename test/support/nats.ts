@@ -63,8 +63,9 @@ async function startOn(count: number, options: NatsOptions): Promise<NatsCluster
     const child = new Child(args, {}, `nats${i}`);
     children[i] = child;
     await child.line("stderr", "Server is ready", 10_000);
-    // A cluster's JetStream answers only once it has a metadata leader (elected ~0.5 s after the servers are ready).
-    if (count > 1) await child.line("stderr", (line) => /new (JetStream cluster )?metadata leader/.test(line), 10_000);
+    // A cluster's JetStream answers only once it has a metadata leader: elected ~0.5 s after the servers are
+    // ready, or a raft election timeout (4-9 s) later when the first vote splits.
+    if (count > 1) await child.line("stderr", (line) => /new (JetStream cluster )?metadata leader/.test(line), 20_000);
   };
 
   const scheme = options.tls === undefined ? "nats" : "tls";
