@@ -47,6 +47,8 @@ export type CourierOptions = {
   readonly node: string;
   /** The answer to one FORWARD may take this long on the other node; past it and a margin, it is failed here. */
   readonly deliveryDeadlineMs: number;
+  /** Whether the connection to NATS is up now. */
+  readonly up: () => boolean;
   /** This node's own users, once the server exists: FORWARDs from other nodes are delivered among them. */
   readonly local: () => Directory | undefined;
 };
@@ -74,9 +76,15 @@ export class Courier {
     this.failAll(FailReason.Shutdown);
   }
 
+  /** Whether the connection to NATS is up; nats.js reconnects forever while it is not. */
+  get up(): boolean {
+    return this.#options.up();
+  }
+
   send(node: string, to: string, tx: Transaction, body: Uint8Array): FailReason | undefined {
     const nc = this.#bus.connection;
-    if (nc.isClosed()) return FailReason.ClusterDown;
+    // docs/protocol.md D62: a request written now would wait in nats.js's buffer until its timeout; say so at once.
+    if (!this.#options.up() || nc.isClosed()) return FailReason.ClusterDown;
     let waiting = this.#waiting.get(node);
     if (waiting === undefined) this.#waiting.set(node, (waiting = new Set()));
     waiting.add(tx);

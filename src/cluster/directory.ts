@@ -6,7 +6,7 @@
 // stay synchronous; a miss asks the bucket before answering "unknown", so a
 // user who registered a moment ago on another node is found.
 
-import type { KV, KvEntry } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import type { User, ClaimRefusal, Directory, PresenceListener } from "../core/directory.ts";
 import type { Endpoint } from "../core/endpoint.ts";
 import type { EventSink } from "../core/events.ts";
@@ -15,28 +15,10 @@ import { CloseReason, FailReason } from "../core/reasons.ts";
 import type { Role } from "../protocol/messages.ts";
 import { BROADCAST, nameKey } from "../protocol/names.ts";
 import type { Barrier } from "./barrier.ts";
+import { claimRefusal, decodeClaim, encodeClaim, type Entry } from "./claim.ts";
 import { RemoteEndpoint, type Courier } from "./courier.ts";
+import { follow, type Follower } from "./follow.ts";
 import type { NodeWatcher, Nodes } from "./nodes.ts";
-
-/** A name's entry in the bucket: who holds it, whether both roles are held, and, after an unclean loss, for whom it is kept. */
-type Claim = { readonly name: string; readonly node: string; readonly registered: boolean; readonly keptFor?: string; readonly until?: number };
-type Entry = Claim & { readonly revision: number };
-
-const encoder = new TextEncoder();
-
-function encode(claim: Claim): Uint8Array {
-  return encoder.encode(JSON.stringify(claim));
-}
-
-function decode(entry: KvEntry): Entry | undefined {
-  if (entry.operation !== "PUT") return undefined;
-  try {
-    const claim = entry.json<Claim>();
-    return typeof claim.name === "string" && typeof claim.node === "string" ? { ...claim, revision: entry.revision } : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export class ClusterDirectory implements Directory, NodeWatcher {
   #local!: LocalDirectory;
@@ -55,6 +37,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   // Claims and releases of one name run one after another on this node.
   readonly #queues = new Map<string, Promise<unknown>>();
   #listener: PresenceListener | undefined;
+  #follower: Follower | undefined;
   #stopped = false;
   #barrier: Barrier | undefined;
 
@@ -70,6 +53,8 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     this.#local = local;
     this.#graceMs = graceMs;
     local.watch((name, online) => this.#listener?.(name, online));
+    // A process started under the name of one that died holds none of its users: their entries go now, not when it is judged dead.
+    this.reconcile();
     return this;
   }
 
@@ -83,19 +68,23 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     return this.#entries.get(key)?.revision ?? this.#gone.get(key) ?? 0;
   }
 
-  /** Starts following the bucket; resolves once the names already claimed are known. Registrations then wait for `barrier`. */
-  async start(barrier: Barrier): Promise<void> {
+  /**
+   * Starts following the bucket (checked every `checkMs`, docs/protocol.md D63); resolves once the names
+   * already claimed are known. Registrations then wait for `barrier`.
+   */
+  async start(barrier: Barrier, checkMs: number): Promise<void> {
     this.#barrier = barrier;
-    const updates = await this.#kv.watch();
     const { promise: current, resolve } = Promise.withResolvers<void>();
-    void (async () => {
-      for await (const entry of updates) {
-        if (this.#stopped) break;
-        this.#apply(entry.key, decode(entry), entry.revision);
+    this.#follower = await follow(
+      this.#kv,
+      (entry) => {
+        if (this.#stopped) return;
+        this.#apply(entry.key, decodeClaim(entry), entry.revision);
         // The bucket's current values come first, counting down to 0; then updates.
         if (entry.isUpdate || (entry.delta ?? 0) === 0) resolve();
-      }
-    })();
+      },
+      checkMs,
+    );
     // An empty bucket delivers nothing to wait for.
     const status = await this.#kv.status();
     if (status.values === 0) resolve();
@@ -123,11 +112,11 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     if (local !== undefined) return local;
     const key = nameKey(name);
     const known = this.#reachable(key, this.#entries.get(key));
-    if (known !== undefined || this.#stopped) return known;
+    if (known !== undefined || this.#stopped || !this.#courier.up) return known;
     // docs/protocol.md D58: not known here (yet) as registered is not "unknown": ask the bucket.
     return this.#kv.get(key).then(
       (fresh) => {
-        if (fresh !== null) this.#apply(key, decode(fresh), fresh.revision);
+        if (fresh !== null) this.#apply(key, decodeClaim(fresh), fresh.revision);
         return this.#reachable(key, this.#entries.get(key));
       },
       () => undefined,
@@ -158,6 +147,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   /** Stopping: the names go back at once, not after the lease (without the bus, they go when this node is seen dead). */
   async close(giveBack = true): Promise<void> {
     this.#stopped = true;
+    this.#follower?.stop();
     if (!giveBack) return;
     await Promise.all([...this.#queues.values()]);
     await Promise.all([...this.#mine].map(([key, { revision }]) => this.#kv.delete(key, { previousSeq: revision }).catch(() => {})));
@@ -178,7 +168,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   fenced(fenced: boolean): void {
     if (!fenced) {
       this.#events.emit({ type: "cluster.unfenced", node: this.#nodes.name });
-      return void this.#reconcile();
+      return this.reconcile();
     }
     // docs/protocol.md D59: names this node cannot prove are served no longer, before anyone else may take them.
     const users = this.#local?.closeAll(CloseReason.Fenced) ?? 0;
@@ -187,32 +177,35 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   }
 
   async #claim(name: string, role: Role, endpoint: Endpoint): Promise<User | ClaimRefusal> {
-    if (this.#nodes.fenced || this.#stopped) return "unavailable";
+    // docs/protocol.md D62: without the bus no claim can be proven; ERROR 106 now rather than after the key-value timeout.
+    if (this.#nodes.fenced || this.#stopped || !this.#courier.up) return "unavailable";
     const key = nameKey(name);
     const fresh = !this.#local.holds(key);
     if (fresh) {
       const taken = await this.#take(key, name, endpoint.address);
       if (taken !== undefined) return taken;
     }
-    const user = await this.#local.claim(name, role, endpoint);
+    // docs/protocol.md D66: a user this claim completes is seen by nobody here until the cluster is told, so nothing reaches it before its REGISTERED.
+    const user = await this.#local.claim(name, role, endpoint, { hidden: true });
     if (typeof user === "string" && fresh && !this.#local.holds(key)) await this.#giveBack(key, undefined);
     // docs/protocol.md D58: REGISTERED is answered once the cluster can find the user, so a SEND right after it reaches them.
     else if (typeof user === "object" && user.registered) {
       const revision = await this.#markRegistered(key);
       if (revision !== undefined) await this.#barrier?.everywhere(key, revision);
+      this.#local.reveal(key);
     }
     return user;
   }
 
   /** Claims `key` in the bucket for this node; undefined when it is ours now. */
   async #take(key: string, name: string, address: string): Promise<ClaimRefusal | undefined> {
-    const value = encode({ name, node: this.#nodes.name, registered: false });
+    const value = encodeClaim({ name, node: this.#nodes.name, registered: false });
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         const current = await this.#kv.get(key);
-        const held = current === null ? undefined : decode(current);
+        const held = current === null ? undefined : decodeClaim(current);
         if (held !== undefined) {
-          const refusal = this.#kept(held, address);
+          const refusal = claimRefusal(held, address, this.#nodes.name, (node) => this.#nodes.alive(node));
           if (refusal !== undefined) {
             this.#events.emit({ type: "cluster.claim-refused", user: name, heldBy: held.node, why: refusal });
             return "taken";
@@ -234,23 +227,13 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     }
   }
 
-  /** Why a name held in the bucket may not be taken by a user at `address`; undefined if it may. */
-  #kept(held: Entry, address: string): string | undefined {
-    if (held.keptFor !== undefined && (held.until ?? 0) > Date.now()) {
-      return held.keptFor === address ? undefined : "kept a moment for the address that lost it";
-    }
-    if (held.node === this.#nodes.name) return undefined;
-    if (!this.#nodes.alive(held.node)) return undefined;
-    return held.registered ? "held by a user on another node" : "one role is held on another node: both roles of a user must reach the same node";
-  }
-
   /** Tells the bucket both roles are held; returns the revision written. */
   async #markRegistered(key: string): Promise<number | undefined> {
     const mine = this.#mine.get(key);
     if (mine === undefined || !this.#local.holds(key)) return undefined;
     const { name } = mine;
     try {
-      mine.revision = await this.#kv.update(key, encode({ name, node: this.#nodes.name, registered: true }), mine.revision);
+      mine.revision = await this.#kv.update(key, encodeClaim({ name, node: this.#nodes.name, registered: true }), mine.revision);
       return mine.revision;
     } catch (error) {
       this.#events.emit({ type: "cluster.problem", node: this.#nodes.name, what: `register ${name}`, error: String((error as Error)?.message ?? error) });
@@ -262,11 +245,13 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     const mine = this.#mine.get(key);
     if (mine === undefined || this.#local.holds(key)) return;
     this.#mine.delete(key);
+    // Without the bus the entry stays until it is back (reconcile), rather than hold this name's queue for the key-value timeout.
+    if (!this.#courier.up) return;
     const { revision, name } = mine;
     try {
       if (keptFor === undefined || this.#graceMs === 0 || this.#stopped) return await this.#kv.delete(key, { previousSeq: revision });
       const until = Date.now() + this.#graceMs;
-      const kept = await this.#kv.update(key, encode({ name, node: this.#nodes.name, registered: false, keptFor, until }), revision);
+      const kept = await this.#kv.update(key, encodeClaim({ name, node: this.#nodes.name, registered: false, keptFor, until }), revision);
       setTimeout(() => void this.#serially(key, () => this.#expire(key, kept)), this.#graceMs);
     } catch {
       // The bus is away: the entry is reconciled once this node's lease is back, or taken over once it is dead.
@@ -278,13 +263,20 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     await this.#kv.delete(key, { previousSeq: revision }).catch(() => {});
   }
 
-  /** After a fence: entries this node wrote but no longer holds are deleted. */
-  async #reconcile(): Promise<void> {
+  /**
+   * At start, after a fence, or the bus back (docs/protocol.md D67): entries
+   * this node wrote but no longer holds are deleted, each in turn with the
+   * claims of its name; a reservation still running is left to its timer.
+   */
+  reconcile(): void {
     for (const [key, entry] of this.#entries) {
-      if (entry.node === this.#nodes.name && !this.#local.holds(key) && entry.keptFor === undefined) {
+      if (entry.node !== this.#nodes.name || (entry.keptFor !== undefined && (entry.until ?? 0) > Date.now())) continue;
+      void this.#serially(key, async () => {
+        const stale = this.#entries.get(key);
+        if (stale === undefined || stale.node !== this.#nodes.name || this.#local.holds(key)) return;
         this.#mine.delete(key);
-        await this.#kv.delete(key, { previousSeq: entry.revision }).catch(() => {});
-      }
+        await this.#kv.delete(key, { previousSeq: stale.revision }).catch(() => {});
+      });
     }
   }
 

@@ -26,6 +26,8 @@ export type ClusterNode = {
   /** For ServerOptions.directory: the cluster's directory around the server's own. */
   directory(local: LocalDirectory, graceMs: number): Directory;
   state(): ClusterStatus;
+  /** Since this node's last heartbeat that the bucket confirmed (ms): it fences past the fence time (docs/protocol.md D59). */
+  leaseAgeMs(): number;
   /** Gives the names back and leaves; the server closed its connections first. */
   leave(): Promise<void>;
 };
@@ -41,15 +43,16 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
   if (!nodeNamePattern.test(node)) throw new Error(`--node-name must be 1 to 64 letters, digits, - or _, got ${JSON.stringify(node)}`);
   const { events } = options;
   const bus = await openBus({ ...options, node });
-  const nodes = new Nodes(bus.connection, bus.nodes, node, events, options.lease ?? defaultLeaseTimes);
+  let connected = true;
+  const up = () => connected;
+  const nodes = new Nodes(bus.connection, bus.nodes, node, events, options.lease ?? defaultLeaseTimes, up);
   let directory: ClusterDirectory | undefined;
-  const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, local: () => directory?.localUsers });
+  const courier = new Courier(bus, { node, deliveryDeadlineMs: options.deliveryDeadlineMs, up, local: () => directory?.localUsers });
   directory = new ClusterDirectory(bus.names, nodes, courier, events);
   const joining = directory;
   const barrier = new Barrier(bus.connection, nodes, (key) => joining.applied(key));
-  let connected = true;
   try {
-    await directory.start(barrier);
+    await directory.start(barrier, (options.lease ?? defaultLeaseTimes).heartbeatMs);
     barrier.serve();
     await nodes.join(directory);
   } catch (error) {
@@ -65,6 +68,11 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
         events.emit({ type: "cluster.bus", node, state: connected ? "reconnected" : "disconnected" });
         // Replies on the way may be lost with the connection: what waits is not delivered, as far as anyone can say.
         if (!connected) courier.failAll(FailReason.ClusterDown);
+        else {
+          // The others learn of the new connection, the lease is proven at once, and names given back meanwhile are deleted now.
+          nodes.reconnected();
+          directory.reconcile();
+        }
       }
     }
   })();
@@ -74,6 +82,7 @@ export async function joinCluster(options: ClusterOptions & { readonly port: num
     node,
     directory: (local, graceMs) => joined.attach(local, graceMs),
     state: () => ({ node, connected, fenced: nodes.fenced, nodes: 1 + nodes.aliveCount }),
+    leaseAgeMs: () => nodes.leaseAgeMs,
     async leave() {
       courier.stop();
       barrier.stop();

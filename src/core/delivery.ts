@@ -49,6 +49,7 @@ export class Delivery {
       (found) => {
         // The SEND may have been answered meanwhile (its sender left): then it must not be delivered.
         if (tx.settled) return;
+        if (found?.name !== undefined) tx.found(found.name);
         const failure = found === undefined ? FailReason.NoRecipient : found.forward(tx, body);
         if (failure !== undefined) tx.fail(failure);
       },

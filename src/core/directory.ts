@@ -15,6 +15,8 @@ export class User {
   receiver: Endpoint | undefined;
   /** Whether its registration was logged: both roles' answers may arrive after both claims. */
   announced = false;
+  /** Registered, but seen by nobody yet: a cluster node waits for its bus to confirm it (docs/protocol.md D66). */
+  hidden = false;
 
   constructor(name: string, address: string) {
     this.name = name;

@@ -35,11 +35,13 @@ export class LocalDirectory implements Directory {
 
   // The work is done before the promise is made, so two claims in one turn
   // are decided in the order they were asked.
-  claim(name: string, role: Role, endpoint: Endpoint): Promise<User | ClaimRefusal> {
-    return Promise.resolve(this.#claim(name, role, endpoint));
+  // With `hidden`, a user this claim completes stays out of lookups, broadcasts
+  // and presence until reveal(): a cluster node tells its bus first (docs/protocol.md D66).
+  claim(name: string, role: Role, endpoint: Endpoint, options: { readonly hidden?: boolean } = {}): Promise<User | ClaimRefusal> {
+    return Promise.resolve(this.#claim(name, role, endpoint, options.hidden ?? false));
   }
 
-  #claim(name: string, role: Role, endpoint: Endpoint): User | ClaimRefusal {
+  #claim(name: string, role: Role, endpoint: Endpoint, hidden: boolean): User | ClaimRefusal {
     const key = nameKey(name);
     let user = this.#users.get(key);
     if (user === undefined) {
@@ -63,20 +65,29 @@ export class LocalDirectory implements Directory {
     else user.receiver = endpoint;
     if (user.registered && !was) {
       this.#stopTimer(user);
-      this.#listener?.(user.name, true);
+      if (hidden) user.hidden = true;
+      else this.#listener?.(user.name, true);
     }
     return user;
+  }
+
+  /** A user claimed hidden is seen from now on, and announced. */
+  reveal(name: string): void {
+    const user = this.#users.get(nameKey(name));
+    if (user === undefined || !user.hidden) return;
+    user.hidden = false;
+    if (user.registered) this.#listener?.(user.name, true);
   }
 
   lookup(name: string): Endpoint | undefined {
     // Most SENDs spell the name as it registered: only a miss pays for lowering it.
     const user = this.#users.get(name) ?? this.#users.get(nameKey(name));
-    return user?.registered ? user.receiver : undefined;
+    return user?.registered && !user.hidden ? user.receiver : undefined;
   }
 
   receivers(except: string): Endpoint[] {
     const receivers: Endpoint[] = [];
-    for (const user of this.#users.values()) if (user.registered && !sameName(user.name, except)) receivers.push(user.receiver!);
+    for (const user of this.#users.values()) if (user.registered && !user.hidden && !sameName(user.name, except)) receivers.push(user.receiver!);
     return receivers;
   }
 
@@ -93,7 +104,7 @@ export class LocalDirectory implements Directory {
   }
 
   *online(): Iterable<string> {
-    for (const user of this.#users.values()) if (user.registered) yield user.name;
+    for (const user of this.#users.values()) if (user.registered && !user.hidden) yield user.name;
   }
 
   watch(listener: PresenceListener): void {
@@ -108,7 +119,7 @@ export class LocalDirectory implements Directory {
     this.#addresses?.releaseName(user.address);
     this.#stopTimer(user);
     if (reserve && user.registered && this.#graceMs > 0) this.#reserve(key, user.address);
-    if (user.registered) this.#listener?.(user.name, false);
+    if (user.registered && !user.hidden) this.#listener?.(user.name, false);
     const { sender, receiver } = user;
     user.sender = user.receiver = undefined;
     if (sender !== undefined && sender !== endpoint) sender.close(CloseReason.PartnerClosed);

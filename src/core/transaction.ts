@@ -30,8 +30,7 @@ function sentReply(to: string): Uint8Array {
 export class Transaction implements PendingReply {
   /** The sender's name: the name a RECEIVED for this FORWARD must carry. */
   readonly from: string;
-  /** A username, or ALL for a broadcast. */
-  readonly to: string;
+  #to: string;
   #legs: number;
   #outcome: Outcome | undefined;
   #onSettled: (() => void) | undefined;
@@ -41,9 +40,23 @@ export class Transaction implements PendingReply {
 
   constructor(from: string, to: string, legs: number, startedAt = 0) {
     this.from = from;
-    this.to = to;
+    this.#to = to;
     this.#legs = legs;
     this.startedAt = startedAt;
+  }
+
+  /** A username, or ALL for a broadcast. */
+  get to(): string {
+    return this.#to;
+  }
+
+  /**
+   * The recipient, found only after the SEND began (the directory asked
+   * further), as it registered: SENT names it so (docs/protocol.md §6). Only
+   * the case differs, so the reply's length, counted already, stays the same.
+   */
+  found(name: string): void {
+    this.#to = name;
   }
 
   get outcome(): Outcome | undefined {

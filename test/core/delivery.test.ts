@@ -12,11 +12,16 @@ import type { Transaction } from "../../src/core/transaction.ts";
 
 /** An endpoint whose forward() runs a script; it records what it was given. */
 class ScriptedEndpoint implements Endpoint {
-  readonly name = undefined;
+  readonly name: string | undefined;
   readonly address = "127.0.0.1";
   readonly forwarded: Transaction[] = [];
   closed = false;
   onForward: () => boolean = () => true;
+
+  /** `name`: the spelling it registered with, as a connection knows it. */
+  constructor(name?: string) {
+    this.name = name;
+  }
 
   forward(tx: Transaction): FailReason | undefined {
     if (this.closed) return FailReason.Disconnected;
@@ -32,8 +37,8 @@ class ScriptedEndpoint implements Endpoint {
 
 const body = new TextEncoder().encode("hi");
 
-async function register(registry: Registry, name: string): Promise<ScriptedEndpoint> {
-  const endpoint = new ScriptedEndpoint();
+async function register(registry: Registry, name: string, spelled?: boolean): Promise<ScriptedEndpoint> {
+  const endpoint = new ScriptedEndpoint(spelled ? name : undefined);
   await registry.claim(name, Role.ToSend, endpoint);
   await registry.claim(name, Role.ToRecv, endpoint);
   return endpoint;
@@ -89,6 +94,19 @@ describe("Delivery", async () => {
     expect(bob.forwarded).toEqual([found]);
     expect(found.outcome).toBeUndefined();
     expect(missing.outcome).toEqual({ kind: "failed", reason: FailReason.NoRecipient });
+  });
+
+  test("names a recipient found by asking further as it registered, as when it was known at once (docs/protocol.md §6)", async () => {
+    const registry = new Registry(60_000);
+    const bob = await register(registry, "Bob", true);
+    const asking = Object.assign(Object.create(registry) as Registry, { lookup: async (name: string) => registry.lookup(name) });
+    const known = new Delivery(registry).send("alice", "bob", body) as Transaction;
+    const asked = new Delivery(asking).send("alice", "bob", body) as Transaction;
+    await Promise.resolve();
+    expect(bob.forwarded).toEqual([known, asked]);
+    for (const tx of [known, asked]) tx.ack();
+    expect(new TextDecoder().decode(asked.bytes)).toBe("SENT Bob\n\n");
+    expect(new TextDecoder().decode(known.bytes)).toBe("SENT Bob\n\n");
   });
 
   test("reports each recipient that refused a broadcast, as a typed event (D29)", async () => {

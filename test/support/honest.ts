@@ -14,6 +14,8 @@ import { Changes } from "./changes.ts";
 
 export type HonestOptions = {
   port: number;
+  /** Cluster nodes: the members connect to these in turn (default: `port` for all). */
+  ports?: readonly number[];
   names: readonly string[];
   /** "session": every member is a parley client Session, reconnecting by itself (single and onLoss do not apply). */
   clients?: "raw" | "session";
@@ -66,17 +68,18 @@ export class HonestGroup {
       reconnectForMs: 0,
       clients: "raw",
       single: [],
+      ports: [options.port],
       ...options,
     };
     this.checker = options.checker;
     this.broadcast = this.options.broadcast;
     this.#pool = options.rng.bytes(128 * 1024);
     for (let i = 0; i < 400; i++) this.#pool.set(encoder.encode(options.rng.pick(traps)), options.rng.int(this.#pool.length - 64));
-    const { single, webSocket } = this.options;
-    this.members = options.names.map((name) => {
+    const { single, webSocket, ports } = this.options;
+    this.members = options.names.map((name, i) => {
       if (this.options.clients === "session") return new SessionMember(this, name);
       const url = webSocket?.names.includes(name) ? webSocket.url : undefined;
-      return new HonestMember(this, name, url === undefined && single.includes(name) ? "single" : url === undefined ? "two" : { webSocket: url });
+      return new HonestMember(this, name, url === undefined && single.includes(name) ? "single" : url === undefined ? "two" : { webSocket: url }, ports[i % ports.length]!);
     });
     for (const name of options.names) this.checker.honest(name);
   }
@@ -158,6 +161,8 @@ export class HonestMember {
   readonly single: boolean;
   /** The URL it joins at over WebSocket, if it does. */
   readonly webSocket: string | undefined;
+  /** The server (cluster node) it joins over TCP. */
+  readonly port: number;
   readonly #group: HonestGroup;
   #sender: Peer | undefined;
   #receiver: Peer | undefined;
@@ -173,11 +178,12 @@ export class HonestMember {
   /** Lost its registration, still reading the replies owed on its sending connection. */
   #owed = false;
 
-  constructor(group: HonestGroup, name: string, link: MemberLink) {
+  constructor(group: HonestGroup, name: string, link: MemberLink, port: number) {
     this.#group = group;
     this.name = name;
     this.single = link !== "two";
     this.webSocket = typeof link === "object" ? link.webSocket : undefined;
+    this.port = port;
   }
 
   /** Stops answering FORWARDs (to keep transactions open on purpose). */
@@ -206,7 +212,7 @@ export class HonestMember {
   }
 
   async #tryJoin(): Promise<void> {
-    const port = this.#group.options.port;
+    const port = this.port;
     this.#sender = this.webSocket === undefined ? await Peer.connect(port, `${this.name}(send)`) : await Peer.connectWebSocket(this.webSocket, `${this.name}(ws)`);
     this.#receiver = this.single ? this.#sender : await Peer.connect(port, `${this.name}(recv)`);
     await register(this.#sender, "TOSEND", this.name);

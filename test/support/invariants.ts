@@ -178,9 +178,9 @@ export class InvariantChecker {
     }
   }
 
-  /** SENDs to `to` still waiting for a reply. */
-  outstandingTo(to: string): number {
-    return [...this.#outstanding.values()].flat().filter((record) => record.to === to).length;
+  /** SENDs to `to` still waiting for a reply (only those from `from`, if given). */
+  outstandingTo(to: string, from?: readonly string[]): number {
+    return [...this.#outstanding.values()].flat().filter((record) => record.to === to && (from === undefined || from.includes(record.from))).length;
   }
 
   /** The final word: everything answered, no violation. Returns the violations (empty when all held). */

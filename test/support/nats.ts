@@ -3,7 +3,7 @@
 // temporary directory, on ports the kernel picked. Stopping kills it; a
 // server can be killed and restarted on the same ports, state kept.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Child, freePort } from "./process.ts";
@@ -24,24 +24,53 @@ export type NatsCluster = AsyncDisposable & {
   stop(): Promise<void>;
 };
 
+export type NatsOptions = {
+  /** Clients must use TLS with this certificate (PEM texts). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Clients must log in as this user. */
+  readonly user?: { readonly name: string; readonly password: string };
+};
+
 /** `count` nats-servers with JetStream; with more than one, routed as one NATS cluster. */
-export async function startNats(count = 1): Promise<NatsCluster> {
+export async function startNats(count = 1, options: NatsOptions = {}): Promise<NatsCluster> {
+  // A port freePort() saw free may be taken by another process before nats-server binds it: start over on new ones.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(count, options);
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes("address already in use")) throw error;
+    }
+  }
+}
+
+async function startOn(count: number, options: NatsOptions): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), "parley-nats-"));
+  const security: string[] = [];
+  if (options.tls !== undefined) {
+    writeFileSync(join(dir, "cert.pem"), options.tls.cert);
+    writeFileSync(join(dir, "key.pem"), options.tls.key);
+    security.push("--tls", "--tlscert", join(dir, "cert.pem"), "--tlskey", join(dir, "key.pem"));
+  }
+  if (options.user !== undefined) security.push("--user", options.user.name, "--pass", options.user.password);
   const ports = Array.from({ length: count }, () => ({ client: freePort(), route: freePort() }));
   const routes = ports.map((each) => `nats://127.0.0.1:${each.route}`).join(",");
   const children: (Child | undefined)[] = [];
 
   const launch = async (i: number): Promise<void> => {
     const { client, route } = ports[i]!;
-    const args = ["nats-server", "-js", "-a", "127.0.0.1", "-p", String(client), "-sd", join(dir, `n${i}`), "-n", `nats${i}`];
+    const args = ["nats-server", "-js", "-a", "127.0.0.1", "-p", String(client), "-sd", join(dir, `n${i}`), "-n", `nats${i}`, ...security];
     if (count > 1) args.push("--cluster_name", "parley-test", "--cluster", `nats://127.0.0.1:${route}`, "--routes", routes);
     const child = new Child(args, {}, `nats${i}`);
     children[i] = child;
     await child.line("stderr", "Server is ready", 10_000);
+    // A cluster's JetStream answers only once it has a metadata leader: elected ~0.5 s after the servers are
+    // ready, or a raft election timeout (4-9 s) later when the first vote splits.
+    if (count > 1) await child.line("stderr", (line) => /new (JetStream cluster )?metadata leader/.test(line), 20_000);
   };
 
+  const scheme = options.tls === undefined ? "nats" : "tls";
   const servers: NatsServer[] = ports.map(({ client }, i) => ({
-    url: `nats://127.0.0.1:${client}`,
+    url: `${scheme}://127.0.0.1:${client}`,
     port: client,
     async kill() {
       const child = children[i];
@@ -52,10 +81,15 @@ export async function startNats(count = 1): Promise<NatsCluster> {
     restart: () => launch(i),
   }));
 
-  await Promise.all(ports.map((_, i) => launch(i)));
   const stop = async () => {
     await Promise.all(children.map((child) => child?.[Symbol.asyncDispose]()));
     rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    await Promise.all(ports.map((_, i) => launch(i)));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   return { servers, urls: servers.map((server) => server.url).join(","), stop, [Symbol.asyncDispose]: stop };
 }

@@ -6,14 +6,15 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { joinCluster } from "../../src/cluster/node.ts";
+import { joinCluster, type ClusterNode } from "../../src/cluster/node.ts";
 import type { LeaseTimes } from "../../src/cluster/nodes.ts";
 import type { Authority } from "../../src/core/authority.ts";
-import { silentEvents, type EventSink } from "../../src/core/events.ts";
+import type { EventSink } from "../../src/core/events.ts";
 import { createLogger } from "../../src/core/log.ts";
 import { defaultLimits, type LimitValues } from "../../src/protocol/limits.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { Changes } from "./changes.ts";
+import { EventLog } from "./events.ts";
 import { startNats, type NatsCluster } from "./nats.ts";
 import { Peer, register, show } from "./peer.ts";
 
@@ -70,31 +71,32 @@ export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertific
   });
 }
 
-/** `count` in-process cluster nodes on a fresh nats-server (or the one given), users' ports in `ports`. */
+/** `count` in-process cluster nodes on a fresh nats-server (or the one given), users' ports in `ports`, what each reported in `events`, each node's cluster state in `nodes`. */
 export async function testCluster(count: number, limits: Partial<LimitValues> = {}, options: { nats?: NatsCluster; lease?: LeaseTimes; http?: boolean } = {}) {
   const nats = options.nats ?? (await startNats(1));
   const servers: RunningServer[] = [];
+  const events: EventLog[] = [];
+  const nodes: ClusterNode[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      const events = testLogger();
-      const cluster = await joinCluster({ servers: nats.urls.split(","), node: `node${i}`, port: 0, deliveryDeadlineMs: limits.deliveryDeadlineMs ?? defaultLimits.deliveryDeadlineMs, events: events ?? silentEvents, lease: options.lease });
-      servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events, cluster, http: options.http ? { port: 0 } : undefined }));
+      const log = new EventLog(testLogger());
+      // On a NATS cluster, node i starts on NATS server i and learns the others from it: losing one server moves exactly one node.
+      const urls = nats.servers.length > 1 ? [nats.servers[i % nats.servers.length]!.url] : nats.urls.split(",");
+      const cluster = await joinCluster({ servers: urls, node: `node${i}`, port: 0, deliveryDeadlineMs: limits.deliveryDeadlineMs ?? defaultLimits.deliveryDeadlineMs, events: log, lease: options.lease });
+      servers.push(startServer({ hostname: "127.0.0.1", port: 0, limits, events: log, cluster, http: options.http ? { port: 0 } : undefined }));
+      events.push(log);
+      nodes.push(cluster);
     }
   } catch (error) {
     for (const server of servers) await server.stop();
     if (options.nats === undefined) await nats.stop();
     throw error;
   }
-  return {
-    nats,
-    servers,
-    port: servers[0]!.port,
-    ports: servers.map((server) => server.port),
-    async stop() {
-      await Promise.all(servers.map((server) => server.stop()));
-      if (options.nats === undefined) await nats.stop();
-    },
+  const stop = async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    if (options.nats === undefined) await nats.stop();
   };
+  return { nats, servers, events, nodes, port: servers[0]!.port, ports: servers.map((server) => server.port), stop, [Symbol.asyncDispose]: stop };
 }
 
 /** A registered user: two connections, or one in single-connection mode. */
