@@ -17,7 +17,7 @@ export class Channel implements TransportHandler {
   readonly role: Role;
   readonly reader: ServerReader;
   readonly #owner: ChannelOwner;
-  /** docs/protocol.md D63: for servers that read one message per recv(), each message leaves in a write() of its own. */
+  /** docs/protocol.md D68: for servers that read one message per recv(), each message leaves in a write() of its own. */
   readonly #oneMessagePerWrite: boolean;
   #waiting: Uint8Array[] = [];
   transport: Transport | undefined;

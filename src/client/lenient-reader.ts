@@ -1,4 +1,4 @@
-// How `parley client --compat` reads a server (docs/protocol.md D63): the
+// How `parley client --compat` reads a server (docs/protocol.md D68): the
 // Framer's frames, from a server that ends a message with a single \n where
 // §1 wants an empty line, as many implementations of the original design do
 // (`SENT bob\n`, `FORWARD alice\nContent-length: 5\nhello`). `\n \n` and

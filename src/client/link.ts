@@ -29,7 +29,7 @@ export type LinkOptions = {
   /** Ask to be told who arrives and leaves. */
   readonly presence?: boolean;
   /**
-   * docs/protocol.md D63: for servers of the original design that read one
+   * docs/protocol.md D68: for servers of the original design that read one
    * message per recv(): TOSEND registered before TORECV connects, no
    * extensions asked, one message per write, the server's stream read leniently.
    */
@@ -110,7 +110,7 @@ export class Link implements ChannelOwner {
 
   async #connectAndRegister(): Promise<ConnectError | undefined> {
     if (this.#options.compat) {
-      // docs/protocol.md D63: some servers want TOSEND registered before a TORECV arrives.
+      // docs/protocol.md D68: some servers want TOSEND registered before a TORECV arrives.
       for (const channel of [this.sender, this.receiver]) {
         const error = (await this.#connect(channel)) ?? (await this.#register(channel));
         if (error !== undefined) return error;
@@ -151,7 +151,7 @@ export class Link implements ChannelOwner {
       resolve(error);
     };
     if (channel.isClosed) channel.waiter("the server closed the connection");
-    // A server that does not know an extension ignores the field; one of the original design may not (D63).
+    // A server that does not know an extension ignores the field; one of the original design may not (D68).
     else channel.write(encodeRegister(channel.role, user, password, compat ? undefined : channel === this.sender || presence ? wanted : wantedQuietly));
     return promise;
   }

@@ -25,7 +25,7 @@ export function failed(to: string, reason: FailReason): Outcome {
   return { kind: "failed", to, reason };
 }
 
-/** A body over `maxBytes`, refused before a byte of it was written (docs/protocol.md D64). */
+/** A body over `maxBytes`, refused before a byte of it was written (docs/protocol.md D69). */
 export function tooLarge(to: string, maxBytes: number): Outcome {
   return { kind: "failed", to, reason: "too-large", maxBytes };
 }

@@ -1,6 +1,6 @@
 // What a session has asked the server and not yet had answered, oldest first.
 // Replies come in request order (docs/protocol.md D14), so each reply answers
-// the oldest request. In compat mode (D63) one request is written at a time;
+// the oldest request. In compat mode (D68) one request is written at a time;
 // the rest wait for the reply before theirs.
 
 import type { ServerHead } from "../protocol/messages.ts";

@@ -22,20 +22,20 @@ export type SessionOptions = {
   readonly reconnect?: Backoff | false;
   /** Connecting and registering both roles must finish within this. Default 10 s. */
   readonly connectTimeoutMs?: number;
-  /** Bodies over this are refused before they are written (the server closes on them), unless the server says its own limit (docs/protocol.md D64). Default: the server's default. */
+  /** Bodies over this are refused before they are written (the server closes on them), unless the server says its own limit (docs/protocol.md D69). Default: the server's default. */
   readonly maxBodyBytes?: number;
   /** What the client accepts from the server. */
   readonly limits?: FramerLimits;
   /** Ask to be told who arrives and leaves (presence events). */
   readonly presence?: boolean;
-  /** For servers that read one message per recv() (docs/protocol.md D63): see LinkOptions.compat; one SEND in flight at a time. */
+  /** For servers that read one message per recv() (docs/protocol.md D68): see LinkOptions.compat; one SEND in flight at a time. */
   readonly compat?: boolean;
   readonly onEvent?: (event: SessionEvent) => void;
 };
 
 export const sessionDefaults = {
   connectTimeoutMs: 10_000,
-  // The original design's limit and parley's default (docs/protocol.md D64).
+  // The original design's limit and parley's default (docs/protocol.md D69).
   maxBodyBytes: defaultLimits.maxBodyBytes,
   // A server may be configured for bodies up to the largest limit it takes; reading them costs the client nothing.
   limits: { maxHeaderBytes: defaultLimits.maxHeaderBytes, maxBodyBytes: Limits.maxBodyBytes.max } satisfies FramerLimits,

@@ -96,7 +96,7 @@ export class Session {
   send(to: string, body: Uint8Array): Promise<Outcome> {
     if (!isBroadcast(to) && !isValidUsername(to)) return Promise.resolve(failed(to, "bad-recipient"));
     const link = this.#link;
-    // docs/protocol.md D64: the server closes the connection on an oversize body, so never write one.
+    // docs/protocol.md D69: the server closes the connection on an oversize body, so never write one.
     const maxBodyBytes = link?.maxBodyBytes ?? this.#maxBodyBytes;
     if (body.length > maxBodyBytes) return Promise.resolve(tooLarge(to, maxBodyBytes));
     if (this.#state !== "ready" || link === undefined || !link.isOpen) return Promise.resolve(failed(to, "not-connected"));

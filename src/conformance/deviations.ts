@@ -1,5 +1,5 @@
 // The lenient readings: what a server may write that the original design
-// leaves open and that lenient clients accept (docs/protocol.md D65). The kit
+// leaves open and that lenient clients accept (docs/protocol.md D70). The kit
 // names each one it meets; a contract check that meets one is a DEVIATION, not a FAIL.
 
 export const Deviations = {

@@ -1,4 +1,4 @@
-// --compat's reader (docs/protocol.md D63): each row fed whole, byte by byte
+// --compat's reader (docs/protocol.md D68): each row fed whole, byte by byte
 // and split at every boundary must give the same frames.
 
 import { describe, expect, test } from "bun:test";

@@ -346,7 +346,7 @@ describe("Session", () => {
     expect(await alice.session.send("alice", utf8("back"))).toEqual({ kind: "delivered", to: "alice" });
   });
 
-  test("refuses bodies over the limit the server says (docs/protocol.md D64) and bad recipients without writing them, and stays connected", async () => {
+  test("refuses bodies over the limit the server says (docs/protocol.md D69) and bad recipients without writing them, and stays connected", async () => {
     const { port } = server({ maxBodyBytes: 4 });
     const alice = await connected(port, "alice");
     expect(await alice.session.send("alice", utf8("12345"))).toEqual({ kind: "failed", to: "alice", reason: "too-large", maxBytes: 4 });
@@ -389,7 +389,7 @@ describe("Session", () => {
     await alice.events.next("disconnected");
   });
 
-  test("with compat, writes one SEND at a time, each once the one before has its reply (docs/protocol.md D63)", async () => {
+  test("with compat, writes one SEND at a time, each once the one before has its reply (docs/protocol.md D68)", async () => {
     const held: FakeSocket[] = [];
     const fake = fakeServer((socket) => held.push(socket));
     const alice = await connected(fake.port, "alice", { compat: true });

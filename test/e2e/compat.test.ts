@@ -1,4 +1,4 @@
-// `parley client --compat` (docs/protocol.md D63) as real processes against
+// `parley client --compat` (docs/protocol.md D68) as real processes against
 // fixture servers that read one message per read() and end their messages
 // in the usual deviant ways, and against parley's own server.
 
