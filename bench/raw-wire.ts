@@ -35,3 +35,12 @@ export function encodeHello(kind: RawKind, group: number): Uint8Array {
 export function decodeHello(hello: Uint8Array): { kind: number; group: number } {
   return { kind: hello[0]!, group: new DataView(hello.buffer, hello.byteOffset, helloBytes).getUint32(4, true) };
 }
+
+/** Where a relay listens: `--host` (127.0.0.1) and `--port` (0, a free one) from its argv. */
+export function relayAddress(argv: string[]): { hostname: string; port: number } {
+  const flag = (name: string, fallback: string) => {
+    const at = argv.indexOf(`--${name}`);
+    return at >= 0 ? (argv[at + 1] ?? fallback) : fallback;
+  };
+  return { hostname: flag("host", "127.0.0.1"), port: Number(flag("port", "0")) };
+}
