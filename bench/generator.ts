@@ -9,7 +9,8 @@
 // until stdin ends).
 
 import { Role } from "../src/protocol/messages.ts";
-import { clients, die, emit, epochMs, pool, stats, userName, type GeneratorConfig } from "./load.ts";
+import { clients } from "./connection.ts";
+import { die, emit, epochMs, pool, stats, userName, type GeneratorConfig } from "./load.ts";
 import { connectParley, register, registerUser, setupParley } from "./load-parley.ts";
 import { joinRaw, setupRaw } from "./load-raw.ts";
 import { RawKind } from "./raw-wire.ts";

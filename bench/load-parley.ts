@@ -4,7 +4,8 @@
 import { ascii } from "../src/protocol/ascii.ts";
 import { Framer } from "../src/protocol/framer.ts";
 import { Role, decodeServerHead, encodeReceived, encodeRegister, encodeSend, type HeadDecoder, type ServerHead } from "../src/protocol/messages.ts";
-import { Pump, attack, connect, die, pool, repeated, type Client, type GeneratorConfig } from "./load.ts";
+import { connect, type Client } from "./connection.ts";
+import { Pump, attack, die, pool, repeated, type GeneratorConfig } from "./load.ts";
 
 type ParleyClient = Client & { onFrame: (head: ServerHead, body: Uint8Array) => void };
 

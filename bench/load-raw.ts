@@ -2,7 +2,8 @@
 // connection, then fixed-size records out and fixed-size acks back.
 
 import { RawKind, ackBytes, encodeHello, helloBytes, recordOverhead } from "./raw-wire.ts";
-import { Pump, connect, die, pool, repeated, type Client, type GeneratorConfig } from "./load.ts";
+import { connect, type Client } from "./connection.ts";
+import { Pump, die, pool, repeated, type GeneratorConfig } from "./load.ts";
 
 export async function joinRaw(config: GeneratorConfig, kind: RawKind, group: number): Promise<Client> {
   const client = await connect(config.port, undefined); // the raw relay is plain TCP only
