@@ -105,7 +105,9 @@ export async function startRelay(
     const limitFlags = Object.entries({ ...raised, ...limits })
       .filter(([, value]) => value !== "default")
       .flatMap(([name, value]) => [flag(name), String(value)]);
-    argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", "--log-level", "info", ...limitFlags, ...serverArgs];
+    // HTTP on a free port, not its fixed default: a run must not depend on 5080 being free.
+    const http = known.has("--http-port") ? ["--http-port", "0"] : [];
+    argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", ...http, "--log-level", "info", ...limitFlags, ...serverArgs];
   }
   const tls = serverArgs.includes("--tls-cert");
   const proc = Bun.spawn(withRaisedFdLimit(argv), { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
