@@ -1,6 +1,7 @@
 // The generator's connections to a relay: plain TCP or TLS, each written
 // through the project's Outbox (one write() per turn) or, for the load's hot
-// writes, straight from a prebuilt block.
+// writes, straight from a prebuilt block; bench/ws-connection.ts makes one a
+// WebSocket.
 
 import type { Socket, SocketHandler } from "bun";
 import { Outbox } from "../src/net/outbox.ts";
@@ -39,12 +40,22 @@ export class Client {
     this.expectClose = true;
     this.outbox?.end();
   }
+
+  /** A chunk off the socket; a WebSocket client takes its frames off first (bench/ws-connection.ts). */
+  receive(chunk: Uint8Array): void {
+    this.onBytes(chunk);
+  }
+
+  /** `message` as this connection carries one: over TCP as it is. */
+  frame(message: Uint8Array): Uint8Array {
+    return message;
+  }
 }
 
 const handlers: SocketHandler<Client> = {
   binaryType: "uint8array", // plain chunks: cheaper subarray() for the framer
   data(socket, chunk) {
-    socket.data.onBytes(chunk);
+    socket.data.receive(chunk);
   },
   drain(socket) {
     socket.data.outbox?.onDrain();
@@ -68,9 +79,9 @@ export const clients: Client[] = [];
 /**
  * `localAddress`: the address to connect from (the attacker's); Bun.connect takes it though its types
  * omit it. Over TLS, resolves after the handshake: a write before it is lost (BUN-NOTES.md).
+ * `client`: a subclass's, to read and frame its own way.
  */
-export async function connect(port: number, tls: GeneratorConfig["tls"], localAddress?: string): Promise<Client> {
-  const client = new Client();
+export async function connect(port: number, tls: GeneratorConfig["tls"], localAddress?: string, client = new Client()): Promise<Client> {
   const from = localAddress === undefined ? {} : { localAddress };
   const secure = tls === undefined ? {} : { tls: { ca: tls.ca, serverName: "localhost" } };
   const handshake = Promise.withResolvers<void>();

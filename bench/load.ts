@@ -1,6 +1,6 @@
 // The load generator's shared machinery: its config and events, how it
 // reports and dies, and the measurement window every sender records into
-// (its connections are bench/connection.ts).
+// (its connections are bench/connection.ts and bench/ws-connection.ts).
 
 import { Histogram, type Percentiles } from "./histogram.ts";
 
@@ -32,6 +32,8 @@ export type GeneratorConfig = {
   readonly answersAttacker: boolean;
   /** Connect over TLS to `port`, trusting the bench's own certificate (PEM). */
   readonly tls?: { readonly ca: string };
+  /** Connect with a WebSocket to `port`'s /ws: one per user, both roles on it, a message per protocol message (docs/protocol.md D44). */
+  readonly websocket?: boolean;
   /** accounts: every user registers with this password (one for all: see bench/fixtures.ts). */
   readonly password?: string;
   /** The process gives up (exit 1) after this long. */

@@ -1,8 +1,7 @@
-// Where the raw relay (bench/baseline.ts) sends what a connection writes: its
-// hello (bench/raw-wire.ts) puts it in a group as one side, and from then on
-// its bytes go to the other side with no look at them, beyond counting a
-// broadcast's acks. Apart from the relay's socket, so that another transport
-// can route alike.
+// Where the raw relays (bench/baseline.ts over TCP, bench/baseline-ws.ts over
+// WebSocket) send what a connection writes: its hello (bench/raw-wire.ts)
+// puts it in a group as one side, and from then on its bytes go to the other
+// side with no look at them, beyond counting a broadcast's acks.
 
 import { RawKind, ackBytes, decodeHello } from "./raw-wire.ts";
 

@@ -1,7 +1,8 @@
-// The baseline relay's wire format, shared by bench/baseline.ts and the
-// generator. No protocol at all: one 8-byte hello says which group and side a
-// connection is, then the relay only moves bytes. The generator frames fixed-size
-// records so it can count round trips without parsing anything.
+// The baseline relays' wire format, shared by bench/baseline.ts,
+// bench/baseline-ws.ts and the generator. No protocol at all: one 8-byte hello
+// says which group and side a connection is, then the relay only moves bytes.
+// The generator frames fixed-size records so it can count round trips without
+// parsing anything.
 
 /** What a connection is to the raw relay, sent as byte 0 of its hello. */
 export const RawKind = {
