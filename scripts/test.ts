@@ -2,7 +2,10 @@
 // need when they are missing (apt-get as root; otherwise one line saying
 // exactly what to install), then runs `bun test` with any arguments given.
 
-const needs = [{ command: "openssl", pkg: "openssl", why: "TLS tests make their own certificates" }] as const;
+const needs = [
+  { command: "openssl", pkg: "openssl", why: "TLS tests make their own certificates" },
+  { command: "chromium", pkg: "chromium", why: "the web client is tested in a real browser" },
+] as const;
 
 const missing = needs.filter((need) => Bun.which(need.command) === null);
 if (missing.length > 0) {

@@ -21,6 +21,8 @@ export type ServerOptions = {
   readonly tls?: TlsFiles & { readonly port?: number; readonly handshakeTimeoutMs?: number };
   /** Serve HTTP too (WebSocket at /ws, /healthz), on this port (default 5080); off unless given. */
   readonly http?: { readonly port?: number; readonly allowOrigins?: readonly string[] };
+  /** Serve HTTPS too, the same routes with `tls`'s certificate, on this port (default 5444); off unless given, and only with `tls`. */
+  readonly https?: { readonly port?: number; readonly allowOrigins?: readonly string[] };
   readonly limits?: Partial<LimitValues>;
   readonly events?: EventSink;
   /** Addresses the per-address caps do not apply to. */
@@ -33,17 +35,18 @@ export type ServerOptions = {
 
 export type RunningServer = {
   readonly hostname: string;
-  /** The first listener's port: plain TCP's, or TLS's when there is no plain one, else HTTP's. */
+  /** The first listener's port: plain TCP's, or TLS's when there is no plain one, else HTTP's, else HTTPS's. */
   readonly port: number;
   readonly tlsPort: number | undefined;
   readonly httpPort: number | undefined;
+  readonly httpsPort: number | undefined;
   /** Open connections, registered or not. */
   readonly connections: number;
   /** Names with at least one role held. */
   readonly users: number;
   /** Stops accepting, answers every SEND in flight (ERROR 102 unless already acknowledged, docs/protocol.md D22), flushes and closes; resolves when every socket is closed. */
   stop(): Promise<void>;
-  /** Serves new TLS connections with another certificate; open ones keep theirs. */
+  /** Serves new TLS and HTTPS connections with another certificate; open ones keep theirs. */
   reloadTls(files: TlsFiles): void;
   [Symbol.asyncDispose](): Promise<void>;
 };
@@ -62,6 +65,30 @@ function fileLimit(): number | undefined {
     return Number.isSafeInteger(soft) ? soft : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** A listener that could not start (a port in use, a certificate that does not load), named by transport and port. */
+export class ListenError extends Error {
+  override readonly name = "ListenError";
+  constructor(
+    readonly transport: string,
+    readonly port: number,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+
+  get inUse(): boolean {
+    return this.cause instanceof Error && "code" in this.cause && this.cause.code === "EADDRINUSE";
+  }
+}
+
+function starting<T>(transport: string, port: number, start: (port: number) => T): T {
+  try {
+    return start(port);
+  } catch (error) {
+    throw new ListenError(transport, port, error);
   }
 }
 
@@ -87,36 +114,40 @@ export function startServer(options: ServerOptions = {}): RunningServer {
   });
   const { events, peers, directory } = hub;
   const hostname = options.hostname ?? "127.0.0.1";
+  if (options.https !== undefined && options.tls === undefined) throw new Error("HTTPS needs a certificate: give tls too");
   const listeners: Listener[] = [];
-  let http: HttpListener | undefined;
+  const webListeners: HttpListener[] = [];
   try {
-    if (options.plain ?? true) listeners.push(listenStream(hub, { hostname, port: options.port ?? 5050 }));
-    if (options.tls !== undefined) listeners.push(listenStream(hub, { hostname, port: options.tls.port ?? 5443, tls: options.tls, handshakeTimeoutMs: options.tls.handshakeTimeoutMs }));
-    if (options.http !== undefined) http = listenHttp(hub, { hostname, port: options.http.port ?? 5080, allowOrigins: options.http.allowOrigins });
+    const { tls, http, https } = options;
+    if (options.plain ?? true) listeners.push(starting("tcp", options.port ?? 5050, (port) => listenStream(hub, { hostname, port })));
+    if (tls !== undefined) listeners.push(starting("tls", tls.port ?? 5443, (port) => listenStream(hub, { hostname, port, tls, handshakeTimeoutMs: tls.handshakeTimeoutMs })));
+    if (http !== undefined) webListeners.push(starting("http", http.port ?? 5080, (port) => listenHttp(hub, { hostname, port, allowOrigins: http.allowOrigins })));
+    if (https !== undefined) webListeners.push(starting("https", https.port ?? 5444, (port) => listenHttp(hub, { hostname, port, allowOrigins: https.allowOrigins, tls })));
   } catch (error) {
-    for (const listener of listeners) listener.closeAll();
+    for (const listener of [...listeners, ...webListeners]) listener.closeAll();
     throw error;
   }
-  if (listeners.length === 0 && http === undefined) throw new Error("no listener: plain TCP is off and neither TLS nor HTTP is configured");
+  if (listeners.length === 0 && webListeners.length === 0) throw new Error("no listener: plain TCP is off and neither TLS nor HTTP is configured");
   const tlsListener = listeners.find((listener) => listener.transport === "tls");
+  const httpListener = webListeners.find((listener) => listener.transport === "http");
+  const httpsListener = webListeners.find((listener) => listener.transport === "https");
   events.emit({ type: "server.limits", fileLimit: files ?? "unknown", maxConnections });
-  for (const listener of [...listeners, ...(http === undefined ? [] : [http])]) events.emit({ type: "server.listening", transport: listener.transport, host: hostname, port: listener.port });
+  for (const listener of [...listeners, ...webListeners]) events.emit({ type: "server.listening", transport: listener.transport, host: hostname, port: listener.port });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       for (const listener of listeners) listener.stop();
       // HTTP keeps answering while the connections drain: /healthz says 503 meanwhile.
-      http?.beginStop();
+      for (const listener of webListeners) listener.beginStop();
       events.emit({ type: "server.stopping", connections: peers.size });
       for (const peer of [...peers]) peer.shutdown();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdownDeadlineMs)));
-      const drained = [...listeners, ...(http === undefined ? [] : [http])].map((listener) => listener.drained());
+      const drained = [...listeners, ...webListeners].map((listener) => listener.drained());
       await Promise.race([Promise.all(drained), deadline]);
       clearTimeout(timer);
-      for (const listener of listeners) listener.closeAll();
-      http?.closeAll();
+      for (const listener of [...listeners, ...webListeners]) listener.closeAll();
       events.emit({ type: "server.stopped" });
     })();
     return stopping;
@@ -124,9 +155,10 @@ export function startServer(options: ServerOptions = {}): RunningServer {
 
   return {
     hostname,
-    port: listeners[0]?.port ?? http!.port,
+    port: (listeners[0] ?? webListeners[0]!).port,
     tlsPort: tlsListener?.port,
-    httpPort: http?.port,
+    httpPort: httpListener?.port,
+    httpsPort: httpsListener?.port,
     get connections() {
       return peers.size;
     },
@@ -137,6 +169,7 @@ export function startServer(options: ServerOptions = {}): RunningServer {
     reloadTls(files) {
       if (tlsListener === undefined) throw new Error("TLS is not configured");
       tlsListener.reload(files);
+      httpsListener?.reload(files);
     },
     [Symbol.asyncDispose]: stop,
   };

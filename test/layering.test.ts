@@ -13,8 +13,10 @@ const allowed: Record<string, readonly string[]> = {
   protocol: [],
   core: ["protocol"],
   net: ["protocol"],
-  transports: ["core", "net", "protocol"],
+  transports: ["core", "net", "protocol", "web"],
   client: ["net", "protocol"],
+  // The browser client bundles protocol and the client's pure files (test/client/layering.test.ts).
+  web: ["client", "protocol"],
   accounts: ["core", "protocol"],
   "server.ts": ["core", "transports", "protocol"],
 };

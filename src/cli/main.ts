@@ -12,7 +12,7 @@ import { createLogger, LogFormats } from "../core/log.ts";
 import { FileAuthority } from "../accounts/authority.ts";
 import { runAccounts } from "./accounts.ts";
 import { passwordProblem, passwordProblemText } from "../protocol/password.ts";
-import { startServer, type RunningServer } from "../server.ts";
+import { ListenError, startServer, type RunningServer } from "../server.ts";
 import { normalizeOrigin } from "../transports/http-listener.ts";
 import packageJson from "../../package.json" with { type: "json" };
 import { helpFlag, helpText, integer, Invalid, type Env, mapValues, nonEmpty, oneOf, option, optional, readFlags, text, toggle, UsageError, type Rule } from "./flags.ts";
@@ -45,12 +45,14 @@ export const serverFlags = {
   host: option("address to listen on (0.0.0.0 serves the LAN)", text, "127.0.0.1"),
   port: option("plain TCP port to listen on (0 picks a free one)", integer(0, 65535), 5050),
   noPlain: toggle("serve TLS only, no plain TCP"),
-  tlsCert: optional("TLS certificate chain, a PEM file (with --tls-key: serve TLS too; reloaded on SIGHUP)", nonEmpty),
+  tlsCert: optional("TLS certificate chain, a PEM file (with --tls-key: serve TLS and HTTPS too; reloaded on SIGHUP)", nonEmpty),
   tlsKey: optional("TLS private key, a PEM file", nonEmpty),
   tlsPort: option("TLS port to listen on (0 picks a free one)", integer(0, 65535), 5443),
   tlsHandshakeTimeoutMs: option("time for a TLS client to finish its handshake (ms)", integer(1, 2 ** 31 - 1), 10_000),
-  httpPort: option("HTTP port: WebSocket clients at /ws, health at /healthz (0 picks a free one)", integer(0, 65535), 5080),
+  httpPort: option("HTTP port: the web client at /, WebSocket clients at /ws, health at /healthz (0 picks a free one)", integer(0, 65535), 5080),
   noHttp: toggle("serve no HTTP (no WebSocket, no /healthz)"),
+  httpsPort: option("HTTPS port, with --tls-cert: the HTTP routes inside TLS, WebSocket clients at wss://.../ws (0 picks a free one)", integer(0, 65535), 5444),
+  noHttps: toggle("serve no HTTPS even with --tls-cert"),
   allowOrigins: option("origins, comma-separated, whose web pages may open a WebSocket besides the server's own (default: none)", origins, []),
   ...limitFlags,
   exemptAddresses: option("CIDR ranges, comma-separated, that the per-address caps do not apply to (default: none)", ranges, []),
@@ -71,6 +73,7 @@ export const clientFlags = {
   passwordFile: optional("your password is this file's first line (or set PARLEY_PASSWORD; never a flag's value, which ps would show)", nonEmpty),
   user: optional("your username, 1 to 32 letters and digits (default: asked for on a terminal; needed otherwise)", nonEmpty),
   listen: toggle("keep receiving after input ends, until SIGINT/SIGTERM"),
+  presence: toggle("show who arrives and leaves (with --json: online and offline events)"),
   json: toggle("one JSON object per event on stdout (received, delivered, failed, connected, disconnected)"),
   noReconnect: toggle("exit 1 when the connection is lost, instead of reconnecting (0.5 s doubling to 10 s)"),
   help: helpFlag,
@@ -154,6 +157,7 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
       plain: !options.noPlain,
       tls: tls && { ...tls, port: options.tlsPort, handshakeTimeoutMs: options.tlsHandshakeTimeoutMs },
       http: options.noHttp ? undefined : { port: options.httpPort, allowOrigins: options.allowOrigins },
+      https: tls === undefined || options.noHttps ? undefined : { port: options.httpsPort, allowOrigins: options.allowOrigins },
       limits,
       events,
       exempt: options.exemptAddresses,
@@ -161,9 +165,8 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
       trustPlaintext: options.trustPlaintextPasswordsFrom,
     });
   } catch (error) {
-    const inUse = error instanceof Error && "code" in error && error.code === "EADDRINUSE";
-    const why = inUse ? "address already in use" : error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot listen on ${host}:${port}: ${why}`);
+    if (!(error instanceof ListenError)) throw error;
+    throw new Error(`cannot listen on ${host}:${error.port} (${error.transport}): ${error.inUse ? "address already in use" : error.message}`);
   }
   return stopped;
 }
@@ -224,6 +227,7 @@ async function runClientCommand(args: readonly string[], env: Env): Promise<numb
     listen: options.listen,
     json: options.json,
     reconnect: !options.noReconnect,
+    presence: options.presence,
     // https://no-color.org: set and not empty.
     color: (env.NO_COLOR ?? "") === "",
   });

@@ -2,7 +2,7 @@
 // status lines, and in the text of a failed connect.
 
 import type { Address } from "./input.ts";
-import type { ConnectError } from "./link.ts";
+import type { ConnectError } from "./registration.ts";
 import { connectErrorText } from "./render.ts";
 
 /** `host:port`, or `[v6]:port` so the port stays readable after an IPv6 address. */

@@ -81,6 +81,7 @@ export async function promptAndConnect(prompt: ConnectPrompt): Promise<Connected
       password,
       user: name,
       reconnect: options.reconnect ? undefined : false,
+      presence: options.presence,
       onEvent: prompt.onEvent(here, name),
     });
     const error = await Promise.race([candidate.connect(), finished.then(() => undefined)]);

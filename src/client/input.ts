@@ -7,6 +7,7 @@ import { BROADCAST, isBroadcast, isValidUsername, maxNameLength } from "../proto
 export type Command =
   | { readonly kind: "message"; readonly to: string; readonly text: string; readonly body: Uint8Array }
   | { readonly kind: "help" }
+  | { readonly kind: "who" }
   | { readonly kind: "quit" }
   | { readonly kind: "empty" }
   | { readonly kind: "invalid"; readonly hint: string };
@@ -18,6 +19,7 @@ export const usageHint = `write "@name message" or "@${BROADCAST} message"; /hel
 export const helpLines: readonly string[] = [
   "@name message   send a message to one user, e.g. @bob hello",
   `@${BROADCAST} message    send a message to everyone online`,
+  "/who            list who is online",
   "/help           show this help",
   "/quit           leave (so does Ctrl-D)",
 ];
@@ -34,7 +36,8 @@ export function parseLine(line: string): Command {
     const command = trimmed.split(/\s+/, 1)[0]!;
     if (command === "/help" || command === "/?") return { kind: "help" };
     if (command === "/quit" || command === "/exit") return { kind: "quit" };
-    return invalid(`unknown command ${quote(command)}; commands are /help and /quit`);
+    if (command === "/who") return { kind: "who" };
+    return invalid(`unknown command ${quote(command)}; commands are /who, /help and /quit`);
   }
   const start = line.indexOf("@");
   if (!trimmed.startsWith("@")) return invalid(usageHint);

@@ -8,7 +8,7 @@ import { promptAndConnect } from "./connect-prompt.ts";
 import { exitFailed, exitOk, flushStdout, waitForSignal } from "./exit.ts";
 import { helpLines, parseLine } from "./input.ts";
 import type { ClientOptions } from "./options.ts";
-import { connectErrorText, formatDelay, formatOutcome, formatReceived, formatRejected, type Style } from "./render.ts";
+import { connectErrorText, formatDelay, formatOnline, formatOutcome, formatPresence, formatReceived, formatRejected, presenceMissedText, type Style } from "./render.ts";
 import { Screen } from "./screen.ts";
 import type { Session, SessionEvent } from "./session.ts";
 
@@ -86,6 +86,9 @@ export async function runInteractive(options: ClientOptions): Promise<number> {
       case "help":
         for (const help of helpLines) screen.notice(help);
         break;
+      case "who":
+        void session.who().then((online) => screen.notice(formatOnline(online)));
+        break;
       case "quit":
         void quit("command");
         return;
@@ -135,5 +138,9 @@ function onSessionEvent(event: SessionEvent, screen: Screen, finish: (code: numb
     }
     case "protocol-error":
       return screen.error(`the server sent something unreadable: ${event.detail}`);
+    case "presence":
+      return screen.notice(formatPresence(event.user, event.online));
+    case "presence-missed":
+      return screen.notice(presenceMissedText);
   }
 }

@@ -8,14 +8,10 @@ import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { Role, decodeServerHead, encodeRegister, type ServerHead } from "../protocol/messages.ts";
-import { sameName } from "../protocol/names.ts";
+import { registerAnswer, type ConnectError } from "./registration.ts";
 
-export type ConnectError =
-  | { readonly kind: "unreachable"; readonly detail: string }
-  | { readonly kind: "malformed-name" }
-  | { readonly kind: "name-taken" }
-  | { readonly kind: "not-authorized" }
-  | { readonly kind: "refused"; readonly detail: string };
+/** What a presence notice says (docs/protocol.md D52-D53). */
+export type PresenceHead = Extract<ServerHead, { verb: "ONLINE" | "OFFLINE" | "RESYNC" }>;
 
 /** Opens one connection to the server and hands its events to `handler`; rejects when it cannot. */
 export type Connector = (handler: TransportHandler) => Promise<Transport>;
@@ -26,7 +22,10 @@ export function tcpConnector(host: string, port: number, tls?: TlsClient): Conne
 }
 
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
-const wanted = ["reasons"] as const;
+// docs/protocol.md D49-D53: reasons always, and presence (WHO) on the sending connection; on the
+// receiving one, presence is how a client asks to be told of arrivals, so only when the user wants them.
+const wanted = ["reasons", "presence"] as const;
+const wantedQuietly = ["reasons"] as const;
 
 /** One connection holding one role. */
 class Channel implements TransportHandler {
@@ -92,11 +91,19 @@ class Channel implements TransportHandler {
   }
 }
 
-export type LinkOptions = { readonly connect: Connector; readonly user: string; readonly password?: Uint8Array; readonly connectTimeoutMs: number };
+export type LinkOptions = {
+  readonly connect: Connector;
+  readonly user: string;
+  readonly password?: Uint8Array;
+  readonly connectTimeoutMs: number;
+  /** Ask to be told who arrives and leaves. */
+  readonly presence?: boolean;
+};
 
 export type LinkHandlers = {
-  onReply(link: Link, head: ServerHead): void;
+  onReply(link: Link, head: ServerHead, body: Uint8Array): void;
   onForward(link: Link, head: ServerHead & { verb: "FORWARD" }, body: Uint8Array): void;
+  onPresence(link: Link, head: PresenceHead): void;
   onLost(link: Link, reason: string): void;
   onProtocolError(detail: string): void;
 };
@@ -109,6 +116,8 @@ export class Link {
   readonly #handlers: LinkHandlers;
   #isReady = false;
   #isLost = false;
+  /** The extensions the server granted the sending connection (docs/protocol.md D49). */
+  granted: readonly string[] = [];
   // FORWARDs that arrived before start(): the server counts the user registered
   // as soon as it holds both roles, which can be before this side has read both
   // REGISTERED replies. Dropping them would leave them unanswered until the ack
@@ -183,16 +192,13 @@ export class Link {
     channel.waiter = (head) => {
       channel.waiter = undefined;
       if (typeof head === "string") return resolve({ kind: "refused", detail: head });
-      if (head.verb === "REGISTERED" && head.role === channel.role && sameName(head.name, user)) return resolve(undefined);
-      if (head.verb === "ERROR" && head.code === ErrorCode.MalformedUsername) return resolve({ kind: "malformed-name" });
-      if (head.verb === "ERROR" && head.code === ErrorCode.UsernameTaken) return resolve({ kind: "name-taken" });
-      if (head.verb === "ERROR" && head.code === ErrorCode.NotAuthorized) return resolve({ kind: "not-authorized" });
-      const what = head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb;
-      resolve({ kind: "refused", detail: `unexpected answer to REGISTER: ${what}` });
+      const error = registerAnswer(head, channel.role, user);
+      if (error === undefined && head.verb === "REGISTERED" && channel === this.sender) this.granted = head.extensions ?? [];
+      resolve(error);
     };
     if (channel.isClosed) channel.waiter("the server closed the connection");
-    // docs/protocol.md D49-D50: ask for reasons; a server that does not know them ignores the field.
-    else channel.write(encodeRegister(channel.role, user, this.#options.password, wanted));
+    // A server that does not know an extension ignores the field.
+    else channel.write(encodeRegister(channel.role, user, this.#options.password, channel === this.sender || this.#options.presence ? wanted : wantedQuietly));
     return promise;
   }
 
@@ -216,8 +222,9 @@ export class Link {
       if (channel === this.receiver && head.verb === "FORWARD") this.#early.push([head, new Uint8Array(body)]);
       return;
     }
-    if (channel === this.sender) return this.#handlers.onReply(this, head);
+    if (channel === this.sender) return this.#handlers.onReply(this, head, body);
     if (head.verb === "FORWARD") return this.#handlers.onForward(this, head, body);
+    if (head.verb === "ONLINE" || head.verb === "OFFLINE" || head.verb === "RESYNC") return this.#handlers.onPresence(this, head);
     // Anything else on the receiving connection (a repeated REGISTERED) needs no answer.
   }
 

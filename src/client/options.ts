@@ -18,6 +18,8 @@ export type ClientOptions = {
   /** One JSON object per event on stdout; implies the scripted mode. */
   readonly json: boolean;
   readonly reconnect: boolean;
+  /** Show who arrives and leaves (docs/protocol.md D52). */
+  readonly presence: boolean;
   /** False when NO_COLOR is set; colours also need stdout to be a terminal. */
   readonly color: boolean;
 };

@@ -3,8 +3,9 @@
 // shown escaped, so no sender can drive the recipient's terminal. Colours are
 // added here, and only when the caller says so. Pure.
 
-import type { ConnectError } from "./link.ts";
-import type { FailReason, Outcome } from "./session.ts";
+import type { ConnectError } from "./registration.ts";
+import type { FailReason, Outcome } from "./outcome.ts";
+import type { Online } from "./session.ts";
 
 export type Style = { readonly color: boolean };
 
@@ -87,6 +88,20 @@ export function formatOutcome(outcome: Outcome, text: string, style: Style): str
   if (outcome.kind === "delivered") return `${paint(style, sgr.green, "delivered:")} ${message}`;
   return `${paint(style, sgr.red, "not delivered:")} ${message} ${paint(style, sgr.dim, `(${failureText(outcome)})`)}`;
 }
+
+/** `online (3): alice, bob, carol`, or why it cannot be known. */
+export function formatOnline(online: Online | undefined): string {
+  if (online === undefined) return "this server does not say who is online (or the connection is down)";
+  const more = online.total > online.names.length ? `, and ${online.total - online.names.length} more` : "";
+  return `online (${online.total}): ${online.names.map(escapeText).join(", ")}${more}`;
+}
+
+/** `* bob is online` / `* bob left` (docs/protocol.md D52). */
+export function formatPresence(user: string, online: boolean): string {
+  return `* ${escapeText(user)} ${online ? "is online" : "left"}`;
+}
+
+export const presenceMissedText = "missed some arrivals and departures; /who shows who is online";
 
 /** Status lines from the client itself (connected, reconnecting, hints). */
 export function formatNotice(text: string, style: Style): string {

@@ -10,13 +10,17 @@ import {
   formatError,
   formatJson,
   formatNotice,
+  formatOnline,
   formatOutcome,
+  formatPresence,
   formatReceived,
   formatRejected,
   failureText,
+  presenceMissedText,
   type Style,
 } from "./render.ts";
-import type { Outcome, SessionEvent } from "./session.ts";
+import type { Outcome } from "./outcome.ts";
+import type { Online, SessionEvent } from "./session.ts";
 
 export class ScriptedOutput {
   readonly #json: boolean;
@@ -61,7 +65,16 @@ export class ScriptedOutput {
       }
       case "protocol-error":
         return this.#status({ event: "protocol-error", detail: event.detail }, `the server sent something unreadable: ${event.detail}`);
+      case "presence":
+        return this.#status({ event: event.online ? "online" : "offline", user: event.user }, formatPresence(event.user, event.online));
+      case "presence-missed":
+        return this.#status({ event: "presence-missed" }, presenceMissedText);
     }
+  }
+
+  /** The answer to /who. */
+  online(online: Online | undefined): void {
+    this.#status(online === undefined ? { event: "who", online: null } : { event: "who", total: online.total, online: online.names }, formatOnline(online));
   }
 
   /** The answer to input line `line`, whose message text was `text`. */

@@ -8,7 +8,8 @@ import { exitFailed, exitOk, exitUsage, flushStdout, waitForSignal } from "./exi
 import { helpLines, parseLine, type Address } from "./input.ts";
 import { defaultHost, type ClientOptions } from "./options.ts";
 import { ScriptedOutput } from "./scripted-output.ts";
-import { Session, type Outcome } from "./session.ts";
+import type { Outcome } from "./outcome.ts";
+import { Session } from "./session.ts";
 
 export async function runScripted(options: ClientOptions): Promise<number> {
   const user = options.user;
@@ -34,6 +35,7 @@ export async function runScripted(options: ClientOptions): Promise<number> {
     password: options.password,
     user,
     reconnect: options.reconnect ? undefined : false,
+    presence: options.presence,
     onEvent: (event) => {
       // The first connection is reported below, once connect() has returned.
       output.event(event);
@@ -80,6 +82,9 @@ export async function runScripted(options: ClientOptions): Promise<number> {
         return report(lineNumber, line, Promise.resolve(command));
       case "help":
         return process.stderr.write(helpLines.join("\n") + "\n");
+      case "who":
+        printed = printed.then(async () => output.online(await session.who()));
+        return;
       case "quit":
         reading = false;
         rl.close();

@@ -6,23 +6,13 @@ import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
 import { encodeReceived, encodeSend } from "../protocol/messages.ts";
 import { isBroadcast, isValidUsername } from "../protocol/names.ts";
+import { isLoopbackHost } from "../protocol/password.ts";
+import { decodeUsers, who } from "../protocol/presence.ts";
 import type { TlsClient } from "../net/tcp.ts";
-import { Link, tcpConnector, type ConnectError, type Connector, type LinkHandlers } from "./link.ts";
-
-/** Why a message was not delivered. */
-export type FailReason =
-  | "unable-to-send" // ERROR 102: recipient unknown, offline, silent or refused it
-  | "not-registered" // ERROR 101
-  | "rejected" // ERROR 103 or another error the server should not send to a SEND
-  | "connection-lost" // the connection went away before the reply
-  | "not-connected" // sent while disconnected: never written
-  | "too-large" // over maxBodyBytes: never written
-  | "bad-recipient"; // not a username nor ALL: never written
-
-export type Outcome =
-  | { readonly kind: "delivered"; readonly to: string }
-  /** `because`: the server's Reason, when it gave one (docs/protocol.md D50). */
-  | { readonly kind: "failed"; readonly to: string; readonly reason: FailReason; readonly because?: string };
+import { defaultBackoff, type Backoff } from "./backoff.ts";
+import { Link, tcpConnector, type Connector, type LinkHandlers } from "./link.ts";
+import { failed, replyOutcome, type FailReason, type Outcome } from "./outcome.ts";
+import type { ConnectError } from "./registration.ts";
 
 export type SessionEvent =
   | { readonly type: "connected"; readonly reconnected: boolean }
@@ -34,9 +24,14 @@ export type SessionEvent =
   /** A FORWARD whose sender cannot be echoed in a RECEIVED; answered ERROR 103. */
   | { readonly type: "rejected"; readonly from: string; readonly body: Uint8Array }
   /** The server's stream could not be parsed; the connection is dropped. */
-  | { readonly type: "protocol-error"; readonly detail: string };
+  | { readonly type: "protocol-error"; readonly detail: string }
+  /** With `presence`: someone else arrived or left (docs/protocol.md D52). */
+  | { readonly type: "presence"; readonly user: string; readonly online: boolean }
+  /** With `presence`: arrivals and departures were missed; ask who() again (D53). */
+  | { readonly type: "presence-missed" };
 
-export type Backoff = { readonly initialMs: number; readonly maxMs: number };
+/** Who is online: `total` of them, `names` as many as the server could list (docs/protocol.md D51). */
+export type Online = { readonly total: number; readonly names: readonly string[] };
 
 export type SessionOptions = {
   /** Where the server is; with the default connector, where TCP connects. */
@@ -58,32 +53,25 @@ export type SessionOptions = {
   readonly maxBodyBytes?: number;
   /** What the client accepts from the server. */
   readonly limits?: FramerLimits;
+  /** Ask to be told who arrives and leaves (presence events). */
+  readonly presence?: boolean;
   readonly onEvent?: (event: SessionEvent) => void;
 };
 
 export type SessionState = "idle" | "connecting" | "ready" | "reconnecting" | "closed";
 
-export const defaultBackoff: Backoff = { initialMs: 500, maxMs: 10_000 };
-
 // A server may be configured for bodies larger than its default; reading them costs the client nothing.
 const clientLimits: FramerLimits = { maxHeaderBytes: defaultLimits.maxHeaderBytes, maxBodyBytes: 16 * 1024 * 1024 };
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
 
-type Pending = { readonly to: string; readonly resolve: (outcome: Outcome) => void };
+// A SEND owed its outcome, or a WHO its list: replies come in request order (docs/protocol.md D14).
+type Pending = { readonly to: string; readonly resolve: (outcome: Outcome) => void } | { readonly to: undefined; readonly who: (online: Online | undefined) => void };
 
 /** A name that can be echoed back in `RECEIVED <name>`: visible ASCII, no spaces. */
 function isEchoable(name: string): boolean {
   return /^[\x21-\x7e]+$/.test(name);
 }
 
-/** This machine, by name or address: the only place a password may go in clear. */
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
-function failed(to: string, reason: FailReason): Outcome {
-  return { kind: "failed", to, reason };
-}
 
 export class Session {
   readonly host: string;
@@ -97,6 +85,7 @@ export class Session {
   readonly #connectTimeoutMs: number;
   readonly #maxBodyBytes: number;
   readonly #limits: FramerLimits;
+  readonly #presence: boolean;
   readonly #onEvent: (event: SessionEvent) => void;
   #state: SessionState = "idle";
   #link: Link | undefined;
@@ -117,6 +106,7 @@ export class Session {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#maxBodyBytes = options.maxBodyBytes ?? defaultLimits.maxBodyBytes;
     this.#limits = options.limits ?? clientLimits;
+    this.#presence = options.presence === true;
     this.#onEvent = options.onEvent ?? (() => {});
   }
 
@@ -134,7 +124,7 @@ export class Session {
     if (this.#state !== "idle") return { kind: "refused", detail: `cannot connect a session that is ${this.#state}` };
     if (!isValidUsername(this.user)) return { kind: "malformed-name" };
     // docs/protocol.md §7: a password never leaves in clear for another machine, not even one byte.
-    if (this.#password !== undefined && !this.#secure && !isLoopback(this.host)) {
+    if (this.#password !== undefined && !this.#secure && !isLoopbackHost(this.host)) {
       return { kind: "refused", detail: `a password is sent only over TLS (--tls) or to this machine, not in clear to ${this.host}` };
     }
     this.#state = "connecting";
@@ -165,6 +155,17 @@ export class Session {
     return promise;
   }
 
+  /** Who is online; undefined when not connected or the server does not know presence. */
+  who(): Promise<Online | undefined> {
+    const link = this.#link;
+    // docs/protocol.md D51: WHO to a server that did not grant presence is an unknown verb, and closes.
+    if (this.#state !== "ready" || link === undefined || !link.granted.includes("presence")) return Promise.resolve(undefined);
+    const { promise, resolve } = Promise.withResolvers<Online | undefined>();
+    this.#pending.push({ to: undefined, who: resolve });
+    link.sender.write(who);
+    return promise;
+  }
+
   /** Ends both connections after flushing; messages still in flight fail as connection-lost. */
   async close(): Promise<void> {
     if (this.#state === "closed") return;
@@ -182,7 +183,8 @@ export class Session {
   }
 
   async #open(): Promise<Link | ConnectError> {
-    const link = new Link({ connect: this.#connect, user: this.user, password: this.#password, connectTimeoutMs: this.#connectTimeoutMs }, this.#limits, this.#handlers);
+    const options = { connect: this.#connect, user: this.user, password: this.#password, connectTimeoutMs: this.#connectTimeoutMs, presence: this.#presence };
+    const link = new Link(options, this.#limits, this.#handlers);
     try {
       const error = await link.open();
       return error ?? link;
@@ -204,16 +206,13 @@ export class Session {
   }
 
   readonly #handlers: LinkHandlers = {
-    onReply: (link, head) => {
+    onReply: (link, head, body) => {
       if (link !== this.#link) return;
-      if (head.verb !== "SENT" && head.verb !== "ERROR") return; // a repeated REGISTERED
+      if (head.verb !== "SENT" && head.verb !== "ERROR" && head.verb !== "USERS") return; // a repeated REGISTERED
       const pending = this.#pending.shift();
       if (pending === undefined) return; // docs/protocol.md §4: a reply with nothing outstanding is ignored
-      // SENT also stands for the original design's `SEND <name>` (decodeServerHead maps it).
-      if (head.verb === "SENT") return pending.resolve({ kind: "delivered", to: pending.to });
-      const reason: FailReason =
-        head.code === ErrorCode.UnableToSend ? "unable-to-send" : head.code === ErrorCode.NoUserRegistered ? "not-registered" : "rejected";
-      pending.resolve(head.reason === undefined ? failed(pending.to, reason) : { kind: "failed", to: pending.to, reason, because: head.reason });
+      if (pending.to === undefined) return pending.who(head.verb === "USERS" ? { total: head.total, names: decodeUsers(body) } : undefined);
+      pending.resolve(replyOutcome(pending.to, head));
     },
     onForward: (link, head, body) => {
       if (link !== this.#link) return;
@@ -241,13 +240,20 @@ export class Session {
       this.#state = "reconnecting";
       this.#emit({ type: "disconnected", reason, reconnectInMs: this.#scheduleRetry() });
     },
+    onPresence: (link, head) => {
+      if (link !== this.#link) return;
+      this.#emit(head.verb === "RESYNC" ? { type: "presence-missed" } : { type: "presence", user: head.name, online: head.verb === "ONLINE" });
+    },
     onProtocolError: (detail) => this.#emit({ type: "protocol-error", detail }),
   };
 
   #failPending(reason: FailReason): void {
     const pending = this.#pending;
     this.#pending = [];
-    for (const each of pending) each.resolve(failed(each.to, reason));
+    for (const each of pending) {
+      if (each.to === undefined) each.who(undefined);
+      else each.resolve(failed(each.to, reason));
+    }
   }
 
   /** Schedules the next attempt; returns its delay. */

@@ -46,4 +46,10 @@ export interface Directory {
   lookup(name: string): Endpoint | undefined | Promise<Endpoint | undefined>;
   /** The receiving endpoints of every registered user but `except`, for a broadcast. */
   receivers(except: string): Endpoint[];
+  /** The names of the registered users: who is online (docs/protocol.md D51). */
+  online(): Iterable<string>;
+  /** Calls `listener` whenever a user becomes registered (true) or stops being registered (false). */
+  watch(listener: PresenceListener): void;
 }
+
+export type PresenceListener = (name: string, online: boolean) => void;

@@ -11,8 +11,10 @@ import { Metrics } from "./metrics.ts";
 import { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import { silentEvents, type EventSink } from "./events.ts";
+import type { InboxLimits } from "./inbox.ts";
 import { LocalDirectory } from "./local-directory.ts";
 import { AddressBook, SharedBudget } from "./policy.ts";
+import { Presence } from "./presence.ts";
 
 /**
  * One client connection as the core writes to it. Messages go out in call
@@ -55,8 +57,8 @@ export type Hub = {
   readonly addresses: AddressBook;
   /** FORWARD bytes held for all recipients together (§6 "Memory"). */
   readonly held: SharedBudget;
-  /** One sender's share of one recipient's queue: never less than one largest message (§6). */
-  readonly shareBytes: number;
+  /** What each recipient's Inbox holds to: one sender's share of it is never less than one largest message (§6). */
+  readonly inboxLimits: InboxLimits;
   /** Who may hold which name (§7 "Accounts"). */
   readonly authority: Authority;
   /** Addresses whose passwords are accepted without TLS (§7). */
@@ -65,6 +67,8 @@ export type Hub = {
   readonly clock: Clock;
   /** What /metrics shows; the events above pass through it. */
   readonly metrics: Metrics;
+  /** Who is online, and who watches (§7 "Presence"). */
+  readonly presence: Presence;
 };
 
 export type HubOptions = {
@@ -98,6 +102,7 @@ export function createHub(options: HubOptions = {}): Hub {
   const metrics = new Metrics();
   const events = metrics.tee(options.events ?? silentEvents);
   const clock = new Clock();
+  const shareBytes = Math.max(limits.maxShareBytes, limits.maxBodyBytes + maxForwardHead);
   return {
     limits,
     directory,
@@ -106,10 +111,13 @@ export function createHub(options: HubOptions = {}): Hub {
     peers: new Set(),
     addresses,
     held: new SharedBudget(limits.maxTotalQueuedBytes),
-    shareBytes: Math.max(limits.maxShareBytes, limits.maxBodyBytes + maxForwardHead),
+    // FORWARDs must never trip the write cap (docs/protocol.md D20, D27): the
+    // wire is topped up to half of it at most, so one more FORWARD still fits.
+    inboxLimits: { ...limits, shareBytes, wireBytes: Math.min(shareBytes, Math.floor(limits.maxQueuedBytes / 2)) },
     authority: options.authority ?? openAuthority,
     trustPlaintext: options.trustPlaintext ?? loopback,
     clock,
     metrics,
+    presence: new Presence(directory),
   };
 }

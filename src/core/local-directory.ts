@@ -6,7 +6,7 @@
 
 import { Role } from "../protocol/messages.ts";
 import { nameKey, sameName } from "../protocol/names.ts";
-import { User, type ClaimRefusal, type Directory } from "./directory.ts";
+import { User, type ClaimRefusal, type Directory, type PresenceListener } from "./directory.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { AddressBook } from "./policy.ts";
 import { CloseReason } from "./reasons.ts";
@@ -20,6 +20,7 @@ export class LocalDirectory implements Directory {
   readonly #pairingTimeoutMs: number;
   readonly #graceMs: number;
   readonly #addresses: AddressBook | undefined;
+  #listener: PresenceListener | undefined;
 
   /** Without `addresses`, names per address are not counted. */
   constructor(pairingTimeoutMs: number, graceMs = 0, addresses?: AddressBook) {
@@ -57,9 +58,13 @@ export class LocalDirectory implements Directory {
     }
     const held = role === Role.ToSend ? user.sender : user.receiver;
     if (held !== undefined && held !== endpoint) return "taken";
+    const was = user.registered;
     if (role === Role.ToSend) user.sender = endpoint;
     else user.receiver = endpoint;
-    if (user.registered) this.#stopTimer(user);
+    if (user.registered && !was) {
+      this.#stopTimer(user);
+      this.#listener?.(user.name, true);
+    }
     return user;
   }
 
@@ -75,6 +80,14 @@ export class LocalDirectory implements Directory {
     return receivers;
   }
 
+  *online(): Iterable<string> {
+    for (const user of this.#users.values()) if (user.registered) yield user.name;
+  }
+
+  watch(listener: PresenceListener): void {
+    this.#listener = listener;
+  }
+
   release(name: string, endpoint: Endpoint, reserve: boolean): void {
     const key = nameKey(name);
     const user = this.#users.get(key);
@@ -83,6 +96,7 @@ export class LocalDirectory implements Directory {
     this.#addresses?.releaseName(user.address);
     this.#stopTimer(user);
     if (reserve && user.registered && this.#graceMs > 0) this.#reserve(key, user.address);
+    if (user.registered) this.#listener?.(user.name, false);
     const { sender, receiver } = user;
     user.sender = user.receiver = undefined;
     if (sender !== undefined && sender !== endpoint) sender.close(CloseReason.PartnerClosed);

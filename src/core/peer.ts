@@ -1,31 +1,29 @@
-// One client connection as the core sees it, whatever carries it: its roles,
-// the FORWARDs queued to it and owed answers (Inbox), the replies it is owed
-// in request order (ReplyQueue), its budgets (docs/protocol.md §6), and the
-// one way it closes. A transport hands it decoded messages and gives it a
-// Wire to write to.
+// One client connection as the core sees it, whatever carries it: what each
+// message does, and the one way it closes. Its parts: the order it handles
+// messages in (Intake), its name and roles (Registration), its extensions
+// (Grants), what a SEND costs and answers (Sending), the FORWARDs queued to it
+// and owed answers (Inbox), the replies it is owed in request order
+// (ReplyQueue), its budgets (docs/protocol.md §6). A transport hands it
+// decoded messages and gives it a Wire to write to.
 
-import { ErrorCode, ProtocolError, ProtocolReason, encodeError, encodeErrorWithReason } from "../protocol/errors.ts";
-import { Role, encodeRegistered, type ClientHead } from "../protocol/messages.ts";
-import { isValidUsername, sameName } from "../protocol/names.ts";
-import type { Admit } from "./delivery.ts";
-import type { User } from "./directory.ts";
+import { ErrorCode, ProtocolError, ProtocolReason, encodeError } from "../protocol/errors.ts";
+import type { ClientHead } from "../protocol/messages.ts";
+import { admit, leave } from "./admission.ts";
 import type { Endpoint } from "./endpoint.ts";
+import { Grants } from "./grants.ts";
 import type { Hub, Wire } from "./hub.ts";
-import { HeldMessages } from "./held.ts";
 import { Inbox, type Deadline } from "./inbox.ts";
+import { Intake } from "./intake.ts";
 import { Pacing } from "./pacing.ts";
-import { Pause, ReadGate } from "./reading.ts";
-import { CloseReason, FailReason, closeFailure, closeReservesName, failureReason } from "./reasons.ts";
-import { authorizeAndClaim, longestRefusal, refusalAnswer, unfitPassword, type ClaimOutcome } from "./registration.ts";
-import { DeferredReply, ReplyQueue } from "./replies.ts";
+import { UsersReply } from "./presence.ts";
+import { ReadGate } from "./reading.ts";
+import { CloseReason, FailReason, closeFailure } from "./reasons.ts";
+import { Registration } from "./registration.ts";
+import { ReplyQueue, type PendingReply } from "./replies.ts";
+import { Sending } from "./sending.ts";
 import { Transaction } from "./transaction.ts";
 
-const unableToSend = encodeError(ErrorCode.UnableToSend);
 const noUserRegistered = encodeError(ErrorCode.NoUserRegistered);
-const malformedUsername = encodeError(ErrorCode.MalformedUsername);
-const serverBusy = encodeError(ErrorCode.ServerBusy);
-/** What this server can grant (docs/protocol.md §7). */
-const knownExtensions: ReadonlySet<string> = new Set(["reasons"]);
 
 let nextId = 1;
 
@@ -36,66 +34,50 @@ export class Peer implements Endpoint {
   readonly #wire: Wire;
   readonly #inbox: Inbox;
   readonly #replies: ReplyQueue;
-  #name: string | undefined;
-  #user: User | undefined;
-  #sends = false;
-  #receives = false;
+  readonly #grants: Grants;
+  readonly #registration: Registration;
   #peerEnded = false;
   #closed = false;
-  #registerTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #reading: ReadGate;
   readonly #pacing: Pacing;
-  // The cost of the SEND being admitted, per recipient, and whether #admit charged it.
-  #sendCost = 0;
-  #admitted = false;
-  // Messages read while a registration waits for its answer, or while the
-  // connection pays off its rate: handled after, in order, so a pipelined
-  // REGISTER + SEND behaves as if the claim were instant. Reading is paused
-  // meanwhile, which bounds them to what was already read.
-  readonly #held = new HeldMessages();
-  #registering = false;
-  #registered: { [R in Role]?: Uint8Array } = {};
-  // The extensions granted on this connection; undefined until it asks (docs/protocol.md D49).
-  #extensions: string[] | undefined;
+  readonly #intake: Intake;
+  readonly #sending: Sending;
+  /** One decoded message from the transport; `headBytes` is the size of its header block. */
+  readonly onMessage: (head: ClientHead, body: Uint8Array, headBytes: number) => void;
 
   constructor(wire: Wire, hub: Hub) {
     const { limits } = hub;
     this.address = wire.address;
     this.#hub = hub;
     this.#wire = wire;
-    // FORWARDs must never trip the write cap (docs/protocol.md D20, D27): the
-    // wire is topped up to half of it at most, so one more FORWARD still fits.
-    const inboxLimits = { ...limits, shareBytes: hub.shareBytes, wireBytes: Math.min(hub.shareBytes, Math.floor(limits.maxQueuedBytes / 2)) };
-    this.#inbox = new Inbox(inboxLimits, wire, hub.held, hub.clock, this.#onDeadline);
+    this.#inbox = new Inbox(hub.inboxLimits, wire, hub.held, hub.clock, this.#onDeadline);
     this.#replies = new ReplyQueue((bytes) => wire.write(bytes), this.#onRepliesWritten, (reply) => {
       if (reply instanceof Transaction) hub.metrics.answered(reply, hub.clock.now);
     });
-    this.#reading = new ReadGate(wire, this.#inbox);
+    this.#grants = new Grants(this.#replies, limits.maxBodyBytes);
+    this.#reading = new ReadGate(wire, this.#inbox, this.#replies, limits.maxQueuedBytes);
     this.#pacing = new Pacing(limits, hub.clock, {
       onThrottled: (waitMs) => {
-        this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.#name, waitMs: Math.ceil(waitMs) });
-        this.#reading.hold(Pause.Throttled);
+        this.#hub.events.emit({ type: "connection.throttled", id: this.id, user: this.name, waitMs: Math.ceil(waitMs) });
+        this.#intake.throttled();
       },
-      onPaidOff: this.#paidOff,
+      onPaidOff: () => this.#intake.paidOff(),
     });
-    if (hub.events.wants("connection.open")) hub.events.emit({ type: "connection.open", id: this.id, address: this.address });
-    // docs/protocol.md §6 "Connections": over a cap, ERROR 106 and close; nothing else happens on it.
-    const admitted = hub.addresses.admit(this.address);
-    if (admitted !== "ok") {
-      hub.events.emit({ type: "connection.busy", id: this.id, address: this.address, cap: admitted });
+    this.#intake = new Intake(this.#reading, this.#pacing, hub.clock, { handle: this.#handle, refuse: this.#refuse, caughtUp: this.#endIfDone });
+    this.onMessage = this.#intake.onMessage;
+    this.#registration = new Registration(hub, wire, this, { grants: this.#grants, intake: this.#intake, reply: this.#reply });
+    this.#sending = new Sending(hub, this.#pacing, this.#grants);
+    if (!admit(hub, wire, this)) {
+      // Over a cap: answered and ending, and nothing else happens on it.
       this.#closed = true;
-      wire.write(serverBusy);
-      wire.end();
+      this.#intake.stop();
       return;
     }
-    hub.peers.add(this);
-    hub.metrics.connectionOpened(wire.transport);
-    // docs/protocol.md §1 limits: a connection must register a role in time.
-    this.#registerTimer = setTimeout(() => this.close(CloseReason.RegisterTimeout), limits.registerTimeoutMs);
+    this.#registration.startDeadline();
   }
 
   get name(): string | undefined {
-    return this.#name;
+    return this.#registration.name;
   }
 
   get closed(): boolean {
@@ -104,67 +86,43 @@ export class Peer implements Endpoint {
 
   /** Whether it takes a message now; a transport that can stop reading between messages keeps the rest as bytes till then. */
   get ready(): boolean {
-    return !this.#closed && !this.#holding && this.#reading.isOpen;
+    return !this.#closed && !this.#intake.holding && this.#reading.isOpen;
   }
 
-  /** One decoded message from the transport; `headBytes` is the size of its header block. */
-  readonly onMessage = (head: ClientHead, body: Uint8Array, headBytes: number): void => {
-    if (this.#closed) return;
-    if (this.#holding) this.#held.push([head, body, headBytes]);
-    else this.#handle(head, body, headBytes);
-  };
-
-  /** Whether messages must wait: a registration is in progress, the rate is being paid off, or others wait already. */
-  get #holding(): boolean {
-    return this.#registering || this.#pacing.inDebt || !this.#held.isEmpty;
-  }
-
-  #handle(head: ClientHead, body: Uint8Array, headBytes: number): void {
+  readonly #handle = (head: ClientHead, body: Uint8Array, headBytes: number): void => {
     const cost = headBytes + body.length + this.#hub.limits.messageCostBytes;
     if (head.verb !== "SEND") this.#pacing.spend(1, cost);
     switch (head.verb) {
       case "REGISTER":
-        if (head.extensions !== undefined) this.#negotiate(head.extensions);
-        return this.#register(head.role, head.name, head.password);
+        return this.#registration.register(head);
       case "SEND":
         // docs/protocol.md §3: only a registered user's sending connection may SEND.
-        if (!this.#user?.registered || !this.#sends) {
+        if (!this.#registration.user?.registered || !this.#registration.sends) {
           this.#pacing.spend(1, cost);
           return this.#reply(noUserRegistered);
         }
-        return this.#send(head.to, body, cost);
+        return this.#reply(this.#sending.send(this.#registration.name!, head.to, body, cost));
       case "RECEIVED":
       case "ERROR":
-        if (!this.#user?.registered) return this.#reply(noUserRegistered);
+        if (!this.#registration.user?.registered) return this.#reply(noUserRegistered);
         // docs/protocol.md §3: an answer on a connection that does not receive is ignored.
-        if (this.#receives) this.#inbox.answer(head.verb === "RECEIVED" ? head.from : undefined);
+        if (this.#registration.receives) this.#inbox.answer(head.verb === "RECEIVED" ? head.from : undefined);
         return;
+      case "WHO":
+        return this.#who(cost);
     }
-  }
-
-  /** Handles what was held, in order, until a registration or the rate makes the rest wait again. */
-  #drainHeld(): void {
-    this.#hub.clock.tick();
-    while (!this.#registering && !this.#pacing.inDebt && !this.#closed) {
-      const next = this.#held.next();
-      if (next === undefined) return;
-      if (next instanceof ProtocolError) this.#refuse(next);
-      else this.#handle(next[0], next[1], next[2]);
-    }
-  }
+  };
 
   /** The stream could not be parsed: answer the error, then close (ERROR 103 always closes); after what was held, in order. */
   onProtocolError(error: ProtocolError): void {
-    if (this.#closed) return;
-    if (this.#holding) this.#held.push(error);
-    else this.#refuse(error);
+    this.#intake.onProtocolError(error);
   }
 
-  #refuse(error: ProtocolError): void {
-    this.#hub.events.emit({ type: "connection.refused", id: this.id, user: this.#name, reason: error.reason, detail: error.detail });
+  readonly #refuse = (error: ProtocolError): void => {
+    this.#hub.events.emit({ type: "connection.refused", id: this.id, user: this.name, reason: error.reason, detail: error.detail });
     this.#reply(error.toWire());
     if (error.closes) this.#close(CloseReason.ProtocolError, "flush");
-  }
+  };
 
   /** The peer half-closed: it sends nothing more, but a sender may still be owed replies (docs/protocol.md D19). */
   onEnd(): void {
@@ -182,13 +140,14 @@ export class Peer implements Endpoint {
   onFlushed(): void {
     if (this.#closed) return;
     this.#inbox.onFlushed();
+    this.#registration.watch?.onFlushed();
     this.#checkBacklog();
   }
 
   /** The transport holds more than the write cap allows. */
   onOverflow(): void {
     if (this.#closed) return;
-    this.#hub.events.emit({ type: "connection.slow-consumer", id: this.id, user: this.#name });
+    this.#hub.events.emit({ type: "connection.slow-consumer", id: this.id, user: this.name });
     this.#close(CloseReason.SlowConsumer, "drop");
   }
 
@@ -211,121 +170,17 @@ export class Peer implements Endpoint {
     return refused ?? (this.#closed ? FailReason.SlowConsumer : undefined);
   }
 
-  #register(role: Role, name: string, password: Uint8Array | undefined): void {
-    if (!isValidUsername(name)) return this.#reply(malformedUsername);
-    // docs/protocol.md §3: one connection, one name (§6: in any case).
-    if (this.#name !== undefined && !sameName(this.#name, name)) return this.#reply(refusalAnswer.taken);
-    if (role === Role.ToSend ? this.#sends : this.#receives) return this.#reply(this.#registeredReply(role));
-    const unfit = password === undefined ? undefined : unfitPassword(this.#hub, this.#wire.secure, this.address, password);
-    if (unfit !== undefined) {
-      this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: unfit });
-      return this.#reply(refusalAnswer.refused);
-    }
-    const reply = new DeferredReply(Math.max(name.length + 20, longestRefusal));
-    this.#reply(reply);
-    this.#registering = true;
-    this.#reading.hold(Pause.Registering);
-    authorizeAndClaim(this.#hub, this, role, name, password)
-      .then((user) => this.#claimed(role, name, user, reply))
-      .catch((bug: unknown) => {
-        // A bug in parley, not the client's doing: log it and end this connection only (Bun exits on an unhandled rejection).
-        this.#hub.events.emit({ type: "connection.bug", id: this.id, error: String((bug as Error)?.stack ?? bug) });
-        reply.settle(undefined);
-        this.#registering = false;
-        this.#refuse(new ProtocolError(ErrorCode.HeaderIncomplete, "internal error", ProtocolReason.Internal));
-      });
-  }
-
-  #claimed(role: Role, name: string, user: ClaimOutcome, reply: DeferredReply): void {
-    if (this.#closed) {
-      // The connection went while the directory decided: give the role back.
-      if (typeof user === "object") this.#hub.directory.release(name, this, false);
-      return;
-    }
-    if (typeof user === "string") {
-      if (user === "refused" || user === "busy") this.#hub.events.emit({ type: "auth.refused", id: this.id, user: name, reason: user });
-      if (user === "address-full") this.#hub.events.emit({ type: "connection.busy", id: this.id, address: this.address, cap: "names" });
-      reply.settle(refusalAnswer[user]);
-    } else {
-      // docs/protocol.md §6: the spelling that registered first is the name's.
-      this.#name = user.name;
-      this.#user = user;
-      if (role === Role.ToSend) this.#sends = true;
-      else this.#receives = true;
-      clearTimeout(this.#registerTimer);
-      this.#registerTimer = undefined;
-      if (user.registered && !user.announced) {
-        user.announced = true;
-        this.#hub.events.emit({ type: "user.registered", user: user.name, address: this.address });
-      }
-      reply.settle(this.#registeredReply(role));
-    }
-    this.#registering = false;
-    // Writing the answer may have closed the connection (its write cap).
-    if (this.#closed) return;
-    this.#drainHeld();
-    if (this.#closed || this.#registering) return;
-    this.#reading.release(Pause.Registering);
-    this.#endIfDone();
-  }
-
-  /** `REGISTERED <role> <name>`, encoded once per role: a pipeline of repeated REGISTERs holds one array, not one each. */
-  #registeredReply(role: Role): Uint8Array {
-    const cached = this.#registered[role];
-    if (cached !== undefined) return cached;
-    // docs/protocol.md D49: a client that asked for extensions is told which it has, and the limits it should know.
-    const fields = this.#extensions === undefined ? undefined : { Extensions: this.#extensions.join(", "), "Max-Body-Bytes": this.#hub.limits.maxBodyBytes };
-    return (this.#registered[role] = encodeRegistered(role, this.#name!, fields));
-  }
-
-  /** docs/protocol.md D49: grants what the server knows of what the client asked for; never anything it did not ask for. */
-  #negotiate(asked: readonly string[]): void {
-    const granted = new Set([...(this.#extensions ?? []), ...asked.filter((name) => knownExtensions.has(name))]);
-    this.#extensions = [...granted];
-    this.#replies.reasons = granted.has("reasons");
-    this.#registered = {};
-  }
-
-  /** ERROR 102, with its reason for a client that asked for reasons (D50). */
-  #unableToSend(reason: FailReason): Uint8Array {
-    return this.#replies.reasons ? encodeErrorWithReason(ErrorCode.UnableToSend, failureReason[reason]) : unableToSend;
-  }
-
-  #send(to: string, body: Uint8Array, cost: number): void {
-    this.#sendCost = cost;
-    this.#admitted = false;
-    const sent = this.#hub.delivery.send(this.#name!, to, body, this.#admit);
-    // docs/protocol.md D32: every message costs, a SEND refused before any recipient too.
-    if (!this.#admitted) this.#pacing.spend(1, cost);
-    if (sent instanceof Transaction) return this.#reply(sent);
-    if (this.#hub.events.wants("send.failed")) this.#hub.events.emit({ type: "send.failed", from: this.#name!, to, reason: sent });
-    this.#hub.metrics.failedTotal++;
-    this.#reply(this.#unableToSend(sent));
-  }
-
-  /** docs/protocol.md D32: a SEND costs its message once per recipient, and one costing more than a burst is refused. */
-  readonly #admit: Admit = (recipients) => {
-    this.#admitted = true;
-    return this.#pacing.admit(recipients, this.#sendCost) ? undefined : FailReason.RateLimited;
-  };
-
-  readonly #paidOff = (): void => {
-    // Reading stays paused while what was held is handled: that may put the
-    // connection in debt again, or start a registration, which hold it anew.
-    this.#reading.lift(Pause.Throttled);
-    this.#drainHeld();
-    if (this.#closed) return;
-    this.#reading.reopen();
-    this.#endIfDone();
-  };
-
-  /** Replies waiting to be written: FORWARDs in the wire are others' doing, and have their own deadlines (D28). */
-  #ownBacklog(): number {
-    return this.#replies.bytes + Math.max(0, this.#wire.queuedBytes - this.#inbox.unflushedBytes);
+  /** docs/protocol.md D51: WHO is a verb only on a connection granted presence; it costs what its answer weighs. */
+  #who(cost: number): void {
+    if (!this.#grants.presence) return this.#refuse(new ProtocolError(ErrorCode.HeaderIncomplete, 'unknown verb "WHO"', ProtocolReason.UnknownVerb));
+    if (this.#registration.name === undefined) return this.#reply(noUserRegistered);
+    const { presence, limits } = this.#hub;
+    this.#pacing.spend(0, Math.min(presence.listBytes, limits.maxBodyBytes) + cost);
+    this.#reply(new UsersReply(presence, limits.maxBodyBytes, this.#registration.watch));
   }
 
   #checkBacklog(): void {
-    if (!this.#closed) this.#reading.followBacklog(this.#ownBacklog(), this.#hub.limits.maxQueuedBytes);
+    if (!this.#closed) this.#reading.followBacklog();
   }
 
   readonly #onRepliesWritten = (): void => {
@@ -333,20 +188,20 @@ export class Peer implements Endpoint {
     this.#endIfDone();
   };
 
-  #reply(reply: Uint8Array | Transaction | DeferredReply): void {
+  readonly #reply = (reply: Uint8Array | PendingReply): void => {
     this.#replies.add(reply);
-    if (this.#replies.bytes > 0 && this.#ownBacklog() > this.#hub.limits.maxQueuedBytes) this.onOverflow();
+    if (this.#replies.bytes > 0 && this.#reading.backlog > this.#hub.limits.maxQueuedBytes) this.onOverflow();
     else this.#checkBacklog();
-  }
+  };
 
   /** docs/protocol.md D19: a half-closed receiver goes at once; a half-closed sender once its replies are written. */
-  #endIfDone(): void {
-    if (this.#closed || !this.#peerEnded || this.#holding) return;
-    if (this.#receives || this.#replies.isEmpty) this.#close(CloseReason.PeerEnded, "flush");
-  }
+  readonly #endIfDone = (): void => {
+    if (this.#closed || !this.#peerEnded || this.#intake.holding) return;
+    if (this.#registration.receives || this.#replies.isEmpty) this.#close(CloseReason.PeerEnded, "flush");
+  };
 
   readonly #onDeadline = (deadline: Deadline): void => {
-    this.#hub.events.emit({ type: "recipient.timeout", id: this.id, user: this.#name, deadline: deadline.kind, waitedMs: Math.round(deadline.waitedMs) });
+    this.#hub.events.emit({ type: "recipient.timeout", id: this.id, user: this.name, deadline: deadline.kind, waitedMs: Math.round(deadline.waitedMs) });
     this.#close(deadline.kind === "ack" ? CloseReason.AckTimeout : CloseReason.WriteDeadline, "drop");
   };
 
@@ -358,19 +213,16 @@ export class Peer implements Endpoint {
   #close(reason: CloseReason, how: "flush" | "drop" | "gone"): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#registerTimer);
     this.#pacing.stop();
-    if (this.#hub.events.wants("connection.close")) this.#hub.events.emit({ type: "connection.close", id: this.id, user: this.#name, reason });
+    if (this.#hub.events.wants("connection.close")) this.#hub.events.emit({ type: "connection.close", id: this.id, user: this.name, reason });
     const failure = closeFailure[reason];
     this.#replies.abandon(failure, how === "flush");
     // docs/protocol.md D18, D22: every SEND read is answered, the held ones too.
-    const held = this.#held.takeAll();
-    if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(this.#unableToSend(failure));
+    const held = this.#intake.stop();
+    if (how === "flush") for (const each of held) if (!(each instanceof ProtocolError) && each[0].verb === "SEND") this.#wire.write(this.#grants.unableToSend(failure));
     this.#inbox.failAll(failure);
-    if (this.#name !== undefined) this.#hub.directory.release(this.#name, this, closeReservesName[reason]);
-    this.#hub.peers.delete(this);
-    this.#hub.metrics.connectionClosed(this.#wire.transport);
-    this.#hub.addresses.leave(this.address);
+    this.#registration.leave(reason);
+    leave(this.#hub, this.#wire, this);
     if (how === "flush") this.#wire.end();
     else if (how === "drop") this.#wire.drop();
   }

@@ -4,6 +4,7 @@
 
 import type { Wire } from "./hub.ts";
 import type { Inbox } from "./inbox.ts";
+import type { ReplyQueue } from "./replies.ts";
 
 export const Pause = { Registering: 1, Throttled: 2, Backlogged: 4 } as const;
 export type Pause = (typeof Pause)[keyof typeof Pause];
@@ -11,11 +12,15 @@ export type Pause = (typeof Pause)[keyof typeof Pause];
 export class ReadGate {
   readonly #wire: Wire;
   readonly #inbox: Inbox;
+  readonly #replies: ReplyQueue;
+  readonly #maxQueuedBytes: number;
   #reasons = 0;
 
-  constructor(wire: Wire, inbox: Inbox) {
+  constructor(wire: Wire, inbox: Inbox, replies: ReplyQueue, maxQueuedBytes: number) {
     this.#wire = wire;
     this.#inbox = inbox;
+    this.#replies = replies;
+    this.#maxQueuedBytes = maxQueuedBytes;
   }
 
   /** No reason to withhold reading. */
@@ -47,14 +52,20 @@ export class ReadGate {
     this.reopen();
   }
 
+  /** Replies waiting to be written: FORWARDs in the wire are others' doing, and have their own deadlines (D28). */
+  get backlog(): number {
+    return this.#replies.bytes + Math.max(0, this.#wire.queuedBytes - this.#inbox.unflushedBytes);
+  }
+
   /**
    * Backpressure for replies (docs/protocol.md D30): a connection that does
    * not read what it asked for is not read either, once an eighth of its
    * write cap of its own replies is waiting, and again once a sixteenth is.
    */
-  followBacklog(waiting: number, cap: number): void {
-    if (waiting > cap / 8) this.hold(Pause.Backlogged);
-    else if (waiting <= cap / 16) this.release(Pause.Backlogged);
+  followBacklog(): void {
+    const waiting = this.backlog;
+    if (waiting > this.#maxQueuedBytes / 8) this.hold(Pause.Backlogged);
+    else if (waiting <= this.#maxQueuedBytes / 16) this.release(Pause.Backlogged);
   }
 
   /** Reads again if no reason is left. */

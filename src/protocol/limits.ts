@@ -28,6 +28,7 @@ export const Limits = {
   maxClaimsPerAddress: { default: 3, min: 0, max: 1_000_000, unit: "names", what: "names one address may claim by registering them with a password (with --accounts); past it: ERROR 106" },
   nameGraceMs: { default: 5000, min: 0, max: maxTimerMs, unit: "ms", what: "how long a name lost uncleanly stays reserved for its last address" },
   keepAliveMs: { default: 30_000, min: 1000, max: maxTimerMs, unit: "ms", what: "TCP keepalive idle time before the first probe" },
+  maxPresencePending: { default: 256, min: 1, max: 1_000_000, unit: "names", what: "arrivals and departures waiting to be told to one watching connection; past it: they are dropped and it is told RESYNC" },
   logLinesPerSecond: { default: 10, min: 1, max: 1_000_000, unit: "lines/s", what: "log lines one connection may cause per second (burst: 10 s worth); the rest are counted, not written" },
 } as const;
 

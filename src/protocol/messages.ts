@@ -20,15 +20,19 @@ export type ClientHead = Sized &
     | { readonly verb: "SEND"; readonly to: string }
     | { readonly verb: "RECEIVED"; readonly from: string }
     | { readonly verb: "ERROR"; readonly code: number; readonly text: string }
+    | { readonly verb: "WHO" }
   );
 
 /** What the server sends; the client decodes these. */
 export type ServerHead = Sized &
   (
-    | { readonly verb: "REGISTERED"; readonly role: Role; readonly name: string }
+    | { readonly verb: "REGISTERED"; readonly role: Role; readonly name: string; readonly extensions?: readonly string[] }
     | { readonly verb: "SENT"; readonly to: string }
     | { readonly verb: "FORWARD"; readonly from: string }
     | { readonly verb: "ERROR"; readonly code: number; readonly text: string; readonly reason?: string }
+    | { readonly verb: "USERS"; readonly total: number }
+    | { readonly verb: "ONLINE" | "OFFLINE"; readonly name: string }
+    | { readonly verb: "RESYNC" }
   );
 
 /** Decodes the header block `bytes[start, end)`; offsets, not a view, because a view of a fresh socket chunk costs more than the decoding. */
@@ -164,6 +168,8 @@ export const parseClientHead: HeadDecoder<ClientHead> = (bytes, start, end) => {
     }
     case "ERROR":
       return { verb, ...parseErrorArgs(bytes, fields), length };
+    case "WHO": // docs/protocol.md D51: the peer refuses it unless presence was granted.
+      return { verb, length };
     default:
       return malformed(ProtocolReason.UnknownVerb, `unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
   }
@@ -185,10 +191,20 @@ export const decodeServerHead: HeadDecoder<ServerHead> = (bytes, start, end) => 
     case "REGISTERED": {
       const { role, name } = splitRole(args);
       if (!isRole(role)) return malformed(ProtocolReason.UnknownRole, `REGISTERED with unknown role ${JSON.stringify(role.slice(0, 16))}`);
-      return { verb, role, name, length };
+      return fields.extensions === undefined ? { verb, role, name, length } : { verb, role, name, length, extensions: fields.extensions };
     }
     case "ERROR":
       return { verb, ...parseErrorArgs(bytes, fields), length, reason: fields.reason };
+    case "USERS": {
+      const total = parseInteger(bytes, maxInteger, fields.argsAt, fields.argsAt + args.length);
+      if (total < 0) return malformed(ProtocolReason.BadHeaderLine, `USERS without a count: ${JSON.stringify(args.slice(0, 16))}`);
+      return { verb, total, length };
+    }
+    case "ONLINE":
+    case "OFFLINE":
+      return { verb, name: args, length };
+    case "RESYNC":
+      return { verb, length };
     default:
       return malformed(ProtocolReason.UnknownVerb, `unknown verb ${JSON.stringify(verb.slice(0, 16))}`);
   }

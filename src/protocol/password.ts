@@ -32,3 +32,11 @@ export const passwordProblemText: { readonly [P in PasswordProblem]: string } = 
   "control-character": "a password cannot contain control characters",
   "edge-space": "a password cannot start or end with a space or tab",
 };
+
+/**
+ * docs/protocol.md D40: this machine, by name or address (localhost,
+ * 127.0.0.0/8, ::1), the only place a client sends a password in clear.
+ */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

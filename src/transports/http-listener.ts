@@ -1,10 +1,12 @@
-// The HTTP listener: WebSocket upgrades at /ws (each socket a
-// WebSocketConnection for the core), /healthz for load balancers and
-// supervisors, /metrics for Prometheus, and a placeholder page at / until the
-// web client exists.
+// The HTTP listener, plain or inside TLS (HTTPS, docs/protocol.md D54):
+// WebSocket upgrades at /ws (each socket a WebSocketConnection for the core),
+// /healthz for load balancers and supervisors, /metrics for Prometheus, and
+// the web client at / with its script, style and icon.
 
 import type { Server } from "bun";
 import type { Hub } from "../core/hub.ts";
+import type { TlsFiles } from "./stream-listener.ts";
+import { serveAsset, webAssets } from "./web-page.ts";
 import { WebSocketConnection, type WebSocketData } from "./websocket.ts";
 
 export type HttpListenerOptions = {
@@ -12,10 +14,12 @@ export type HttpListenerOptions = {
   readonly port: number;
   /** Origins besides the server's own whose pages may open a WebSocket (docs/protocol.md D47). */
   readonly allowOrigins?: readonly string[];
+  /** PEM text: with it, HTTPS, and its WebSockets count as secure (docs/protocol.md D40). */
+  readonly tls?: TlsFiles;
 };
 
 export type HttpListener = {
-  readonly transport: "http";
+  readonly transport: "http" | "https";
   readonly port: number;
   /** Shutdown began: /healthz answers 503 and upgrades are refused; open sockets stay. */
   beginStop(): void;
@@ -23,17 +27,13 @@ export type HttpListener = {
   closeAll(): void;
   /** Resolves once no WebSocket is open. */
   drained(): Promise<void>;
+  /** Serves new connections with another certificate; open ones keep theirs. */
+  reload(tls: TlsFiles): void;
 };
 
 // HTTP requests have no per-connection hooks in Bun (1.4.5): a client that
 // opens a connection and says nothing is closed by this (Bun rounds to 4 s).
 const httpIdleSeconds = 10;
-
-const placeholder = `<!doctype html>
-<html lang="en"><meta charset="utf-8"><title>parley</title>
-<p>This is a parley chat relay. The web client comes later; WebSocket clients connect to <code>/ws</code>.</p>
-</html>
-`;
 
 /** `https://Example.org:443/` -> `https://example.org`; undefined if it is no origin. */
 export function normalizeOrigin(text: string): string | undefined {
@@ -50,6 +50,7 @@ export function listenHttp(hub: Hub, options: HttpListenerOptions): HttpListener
   const open = new Set<WebSocketConnection>();
   const waiting: (() => void)[] = [];
   const started = performance.now();
+  const secure = options.tls !== undefined;
   let stopping = false;
 
   const json = (status: number, body: object) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
@@ -62,9 +63,12 @@ export function listenHttp(hub: Hub, options: HttpListenerOptions): HttpListener
     return normalized !== undefined && (normalized === url.origin || allowed.has(normalized));
   };
 
-  const server: Server<WebSocketData> = Bun.serve<WebSocketData>({
+  const bind = (files: TlsFiles | undefined, port: number): Server<WebSocketData> => Bun.serve<WebSocketData>({
     hostname: options.hostname,
-    port: options.port,
+    port,
+    // An HTTPS listener shares its port with its successor while a certificate reloads.
+    reusePort: secure,
+    ...(files === undefined ? {} : { tls: { cert: files.cert, key: files.key } }),
     idleTimeout: httpIdleSeconds,
     fetch(req, server) {
       const url = new URL(req.url);
@@ -83,12 +87,11 @@ export function listenHttp(hub: Hub, options: HttpListenerOptions): HttpListener
         if (!originAllowed(req, url)) return new Response("Forbidden origin\n", { status: 403 });
         if (stopping) return new Response("Stopping\n", { status: 503 });
         const address = server.requestIP(req)?.address ?? "unknown";
-        const data: WebSocketData = { address, secure: url.protocol === "https:" };
+        const data: WebSocketData = { address, secure };
         if (server.upgrade(req, { data })) return undefined;
         return new Response("Expected a WebSocket upgrade\n", { status: 426 });
       }
-      if (url.pathname === "/") return new Response(placeholder, { headers: { "content-type": "text/html; charset=utf-8" } });
-      return new Response("Not found\n", { status: 404 });
+      return serveWeb(req, url);
     },
     websocket: {
       data: {} as WebSocketData,
@@ -121,21 +124,44 @@ export function listenHttp(hub: Hub, options: HttpListenerOptions): HttpListener
     },
   });
 
+  async function serveWeb(req: Request, url: URL): Promise<Response> {
+    try {
+      const asset = (await webAssets()).get(url.pathname);
+      return asset === undefined ? new Response("Not found\n", { status: 404 }) : serveAsset(asset, req, url.host);
+    } catch (error) {
+      return new Response(`The web client is not available: ${(error as Error).message}\n`, { status: 500 });
+    }
+  }
+
+  let server = bind(options.tls, options.port);
+  const port = server.port!;
+  // Listeners replaced by a reload, until the last request or socket they hold is done.
+  const retired = new Set<Server<WebSocketData>>();
   return {
-    transport: "http",
-    port: server.port!,
+    transport: secure ? "https" : "http",
+    port,
     beginStop() {
       stopping = true;
     },
     closeAll() {
       for (const connection of [...open]) connection.drop();
-      void server.stop(true);
+      for (const each of [server, ...retired]) void each.stop(true);
     },
     drained() {
       if (open.size === 0) return Promise.resolve();
       const { promise, resolve } = Promise.withResolvers<void>();
       waiting.push(resolve);
       return promise;
+    },
+    // Bun.serve's reload() takes no TLS (measured on 1.4.5: the old certificate
+    // stays, silently); a new listener on the same port, then stopping the old
+    // one without closing what it holds, switches it, as for TLS (D38).
+    reload(files) {
+      const next = bind(files, port);
+      const old = server;
+      server = next;
+      retired.add(old);
+      void old.stop().then(() => retired.delete(old));
     },
   };
 }

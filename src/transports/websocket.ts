@@ -22,7 +22,7 @@ const encoder = new TextEncoder();
 export class WebSocketConnection implements Wire {
   readonly address: string;
   readonly secure: boolean;
-  readonly transport = "ws";
+  readonly transport: "ws" | "wss";
   readonly peer: Peer;
   readonly #ws: ServerWebSocket<WebSocketData>;
   readonly #hub: Hub;
@@ -46,6 +46,7 @@ export class WebSocketConnection implements Wire {
     this.#hub = hub;
     this.address = ws.data.address;
     this.secure = ws.data.secure;
+    this.transport = this.secure ? "wss" : "ws";
     this.#framer = new Framer(hub.limits, decodeClientHead);
     // The Peer ends the connection inside its constructor only when a
     // connection cap refused it (ERROR 106): that close is 1013 (D46).

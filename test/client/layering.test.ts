@@ -1,5 +1,7 @@
 // STYLE.md §1-2 as a check for the client: it never imports the server or the
-// CLI; the session never imports the terminal; input.ts and render.ts stay pure;
+// CLI; the session never imports the terminal; input.ts, render.ts, backoff.ts,
+// registration.ts and outcome.ts stay pure (the web client bundles them for
+// the browser);
 // only the terminal-side files (terminal.ts and the modes it runs) touch stdin/stdout.
 
 import { describe, expect, test } from "bun:test";
@@ -25,7 +27,7 @@ describe("client layering", () => {
     "connect-prompt.ts",
     "screen.ts",
   ];
-  const files = ["link.ts", "session.ts", "input.ts", "render.ts", ...terminalSide];
+  const files = ["link.ts", "session.ts", "input.ts", "render.ts", "backoff.ts", "registration.ts", "outcome.ts", ...terminalSide];
 
   test("every client file is listed here, so none escapes these rules", () => {
     expect(readdirSync(dir).sort()).toEqual([...files].sort());
@@ -46,8 +48,8 @@ describe("client layering", () => {
     }
   });
 
-  test("input.ts and render.ts are pure: no sockets, timers, process or console", () => {
-    for (const file of ["input.ts", "render.ts"]) {
+  test("input.ts, render.ts, backoff.ts, registration.ts and outcome.ts are pure: no sockets, timers, process or console", () => {
+    for (const file of ["input.ts", "render.ts", "backoff.ts", "registration.ts", "outcome.ts"]) {
       expect(source(file)).not.toMatch(/Bun\.|process\.|console\.|setTimeout|setInterval|queueMicrotask/);
       expect(imports(source(file)).every((spec) => spec.startsWith("./") || spec.startsWith("../protocol/"))).toBe(true);
     }

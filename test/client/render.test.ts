@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { bodyText, escapeText, formatJson, formatNotice, formatOutcome, formatReceived, failureText, reasonText } from "../../src/client/render.ts";
-import type { FailReason } from "../../src/client/session.ts";
+import type { FailReason } from "../../src/client/outcome.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const plain = { color: false };

@@ -131,7 +131,7 @@ function fakeServer(
             if (!onRegister(socket, head.role, head.name)) socket.write(`REGISTERED ${head.role} ${head.name}\n\n`);
             return;
           }
-          answers.push(head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb === "SEND" ? `SEND ${head.to}` : `RECEIVED ${head.from}`);
+          answers.push(head.verb === "ERROR" ? `ERROR ${head.code} ${head.text}` : head.verb === "SEND" ? `SEND ${head.to}` : head.verb === "RECEIVED" ? `RECEIVED ${head.from}` : head.verb);
           if (head.verb === "SEND") onSend(socket, head.to);
         });
       },
@@ -185,6 +185,28 @@ describe("Session", () => {
 
     expect(await bob.session.send("alice", utf8("hi alice ✓"))).toEqual({ kind: "delivered", to: "alice" });
     expect(text((await alice.events.next("received")).body)).toBe("hi alice ✓");
+  });
+
+  test("asks who is online in SEND order, and with presence is told who arrives and leaves (docs/protocol.md D51-D52)", async () => {
+    const { port } = server();
+    const alice = await connected(port, "alice", { presence: true });
+    const bob = await connected(port, "bob");
+    expect(await alice.events.next("presence")).toEqual({ type: "presence", user: "bob", online: true });
+    const [sent, online] = await Promise.all([alice.session.send("bob", utf8("hi")), alice.session.who()]);
+    expect(sent).toEqual({ kind: "delivered", to: "bob" });
+    expect(online).toEqual({ total: 2, names: ["alice", "bob"] });
+    await bob.session.close();
+    expect(await alice.events.next("presence")).toEqual({ type: "presence", user: "bob", online: false });
+    // bob did not ask: he is told nothing of alice's comings and goings.
+    expect(bob.events.seen.filter((event) => event.type === "presence")).toEqual([]);
+  });
+
+  test("does not send WHO to a server that did not grant presence, which would close on it", async () => {
+    const fake = fakeServer((socket, to) => socket.write(`SENT ${to}\n\n`));
+    const { session } = await connected(fake.port, "alice");
+    expect(await session.who()).toBeUndefined();
+    expect(await session.send("bob", utf8("hi"))).toEqual({ kind: "delivered", to: "bob" });
+    expect(fake.answers.seen).toEqual(["SEND bob"]);
   });
 
   test("broadcasts with @ALL and gets one outcome for it", async () => {

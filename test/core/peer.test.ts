@@ -3,7 +3,7 @@
 // processing must keep request order across that wait (docs/protocol.md D14).
 
 import { afterEach, describe, expect, test } from "bun:test";
-import type { ClaimRefusal, Directory, User } from "../../src/core/directory.ts";
+import type { ClaimRefusal, Directory, PresenceListener, User } from "../../src/core/directory.ts";
 import type { Endpoint } from "../../src/core/endpoint.ts";
 import { createHub, type Wire } from "../../src/core/hub.ts";
 import { LocalDirectory } from "../../src/core/local-directory.ts";
@@ -80,6 +80,12 @@ class GatedDirectory implements Directory {
   }
   receivers(except: string) {
     return this.inner.receivers(except);
+  }
+  online() {
+    return this.inner.online();
+  }
+  watch(listener: PresenceListener) {
+    this.inner.watch(listener);
   }
 }
 

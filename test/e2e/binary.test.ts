@@ -1,5 +1,6 @@
 // The single-file executable: built once with `bun build --compile`, then the
-// same chats as from source, and every protocol transcript against it.
+// same chats as from source, the web client it carries, and every protocol
+// transcript against it.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -73,6 +74,23 @@ describe("dist/parley", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("unknown command");
   });
+
+  test("serves the web client from inside itself: the page and the script it names, no files beside it", async () => {
+    await using server = await spawnServer([], { parley: parley() });
+    const line = await server.line("stderr", (each) => each.includes("server.listening") && each.includes("transport=http"));
+    const base = `http://127.0.0.1:${/\bport=(\d+)/.exec(line)![1]}`;
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    const html = await page.text();
+    expect(html).toContain('<label for="name">Name</label>');
+    const script = /<script[^>]*\bsrc="([^"]+)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const code = await fetch(new URL(script!, `${base}/`));
+    expect(code.status).toBe(200);
+    expect(code.headers.get("content-type")).toContain("javascript");
+    expect(await code.text()).toContain("Content-length");
+  }, 20_000);
 
   test("serves TLS and accounts, and chats over them with its own client and accounts command", async () => {
     const tls = await testCertificate();

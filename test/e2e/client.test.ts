@@ -50,6 +50,22 @@ describe("parley client from source, scripted mode", () => {
     ]);
   });
 
+  test("answers /who and, with --presence, reports who arrives and leaves as JSON events", async () => {
+    const { port } = await server();
+    const watcher = client(["--host", "127.0.0.1", "--port", String(port), "--user", "wendy", "--json", "--presence", "--listen"], "ignore");
+    await watcher.line("stdout", '"event":"connected"');
+    const asker = client(["--host", "127.0.0.1", "--port", String(port), "--user", "Zed", "--json"], "/who\n");
+    expect(await asker.exit()).toBe(0);
+    expect(asker.stdoutLines.map((line) => JSON.parse(line))[1]).toEqual({ event: "who", total: 2, online: ["wendy", "Zed"] });
+    await watcher.line("stdout", '"event":"offline"');
+    watcher.kill("SIGTERM");
+    expect(await watcher.exit()).toBe(0);
+    expect(watcher.stdoutLines.map((line) => JSON.parse(line)).slice(1)).toEqual([
+      { event: "online", user: "Zed" },
+      { event: "offline", user: "Zed" },
+    ]);
+  });
+
   test("shows escapes in received messages escaped in text mode", async () => {
     const { port } = await server();
     const bob = client(["--host", "127.0.0.1", "--port", String(port), "--user", "bob", "--listen"], "ignore");

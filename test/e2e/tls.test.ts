@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Child, fromSource, spawnServer } from "../support/process.ts";
-import { Peer } from "../support/peer.ts";
+import { Peer, registered } from "../support/peer.ts";
 import { makeCertificate, testCertificate, type TestCertificate } from "../support/server.ts";
 
 let dir: string;
@@ -31,12 +31,20 @@ afterEach(async () => {
   for (const child of running.splice(0).reverse()) await child[Symbol.asyncDispose]();
 });
 
-/** A server with plain TCP and TLS on free ports; resolves with both. */
+/** A server with plain TCP, TLS, HTTP and HTTPS on free ports; resolves with the TCP, TLS and HTTPS ones. */
 async function server(extra: readonly string[] = []) {
   const started = await spawnServer(["--tls-cert", files.cert, "--tls-key", files.key, "--tls-port", "0", ...extra]);
   running.push(started);
-  const line = await started.line("stderr", "transport=tls");
-  return { child: started, plain: started.port, tls: Number(/\bport=(\d+)/.exec(line)![1]) };
+  const port = async (transport: string) => Number(/\bport=(\d+)/.exec(await started.line("stderr", `transport=${transport} `))![1]);
+  return { child: started, plain: started.port, tls: await port("tls"), https: extra.includes("--no-https") ? undefined : await port("https") };
+}
+
+/** GET over HTTPS trusting `ca`: the status, or the error's message when TLS refused. */
+function getHttps(port: number, path: string, ca: string): Promise<number | string> {
+  return fetch(`https://127.0.0.1:${port}${path}`, { tls: { ca } }).then(
+    (response) => response.status,
+    (error: Error) => error.message,
+  );
 }
 
 function client(args: readonly string[], stdin = ""): Child {
@@ -92,8 +100,40 @@ describe("parley over TLS", () => {
     await peer.closes(3000);
   });
 
+  test("serves HTTPS on its own port with the same certificate: health, and a WebSocket user chatting with TLS clients", async () => {
+    const { tls: port, https } = await server();
+    expect(await getHttps(https!, "/healthz", tls.cert)).toBe(200);
+    using web = await Peer.connectWebSocket(`wss://127.0.0.1:${https}/ws`, "web", {}, tls.cert);
+    web.send("REGISTER TOSEND web\n\n");
+    web.send("REGISTER TORECV web\n\n");
+    await web.receives("REGISTERED TOSEND web\n\nREGISTERED TORECV web\n\n");
+    const bob = client(["--tls-ca", files.ca, "--port", String(port), "--user", "bob", "--json", "--listen"]);
+    await bob.line("stdout", '"event":"connected"');
+    web.send("SEND bob\nContent-length: 8\n\nfrom wss");
+    await web.receives("SENT bob\n\n", 5000);
+    await bob.line("stdout", '"text":"from wss"');
+    const alice = client(["--tls-ca", files.ca, "--port", String(port), "--user", "alice"], "@web to wss\n");
+    await web.receives("FORWARD alice\nContent-length: 6\n\nto wss", 5000);
+    web.send("RECEIVED alice\n\n");
+    expect(await alice.exit()).toBe(0);
+  });
+
+  test("--no-https serves TLS but no HTTPS; a taken HTTPS port is one line naming it, and exit 1", async () => {
+    const { child, plain } = await server(["--no-https"]);
+    // A line logged after every listener's: had HTTPS started, its line would be before this one.
+    using _ = await registered(plain, "alice");
+    await child.line("stderr", "user.registered");
+    expect(child.stderr).toContain("transport=http ");
+    expect(child.stderr).not.toContain("transport=https");
+    using taken = Bun.listen<undefined>({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const refused = await spawnServer(["--tls-cert", files.cert, "--tls-key", files.key, "--tls-port", "0", "--https-port", String(taken.port)], { listen: false });
+    running.push(refused);
+    expect(await refused.exit()).toBe(1);
+    expect(refused.stderr).toBe(`parley: cannot listen on 127.0.0.1:${taken.port} (https): address already in use\n`);
+  });
+
   test("reloads the certificate on SIGHUP, and keeps the old one when the new one does not load", async () => {
-    const { child, tls: port } = await server();
+    const { child, tls: port, https } = await server();
     writeFileSync(files.cert, "not a certificate\n");
     child.kill("SIGHUP");
     await child.line("stderr", "tls.reload-failed");
@@ -109,6 +149,9 @@ describe("parley over TLS", () => {
     const oldTrust = client(["--tls-ca", files.ca, "--port", String(port), "--user", "bob"], "@bob x\n");
     expect(await oldTrust.exit()).toBe(1);
     expect(oldTrust.stderr).toContain("certificate not trusted");
+    // HTTPS took the new certificate too.
+    expect(await getHttps(https!, "/healthz", tls.cert)).toMatch(/certificate/);
+    expect(await getHttps(https!, "/healthz", next.cert)).toBe(200);
     writeFileSync(files.ca, next.cert);
     const newTrust = client(["--tls-ca", files.ca, "--port", String(port), "--user", "carol"], "@carol y\n");
     expect(await newTrust.exit()).toBe(0);

@@ -24,6 +24,7 @@ import {
   type HeadDecoder,
   type ServerHead,
 } from "../../src/protocol/messages.ts";
+import { decodeUsers, encodePresence, encodeUsers, resync, who } from "../../src/protocol/presence.ts";
 
 const utf8 = new TextEncoder();
 
@@ -59,6 +60,8 @@ function encodeClient(head: ClientHead, body: Uint8Array): Uint8Array {
       return encodeSend(head.to, body);
     case "RECEIVED":
       return encodeReceived(head.from);
+    case "WHO":
+      return who;
   }
 }
 
@@ -72,6 +75,13 @@ function encodeServer(head: ServerHead, body: Uint8Array): Uint8Array {
       return encodeSent(head.to);
     case "FORWARD":
       return encodeForward(head.from, body);
+    case "USERS":
+      return encodeUsers(decodeUsers(body), defaultLimits.maxBodyBytes);
+    case "ONLINE":
+    case "OFFLINE":
+      return encodePresence(head.name, head.verb === "ONLINE");
+    case "RESYNC":
+      return resync;
   }
 }
 
@@ -110,6 +120,7 @@ describe("messages", () => {
       { wire: `SEND ALL\nContent-length: ${hello.length}\n\n${hello}`, head: { verb: "SEND", to: "ALL", length: hello.length }, body: hello },
       { wire: "SEND bob\nContent-length: 6\n\nhé!!!", head: { verb: "SEND", to: "bob", length: 6 }, body: "hé!!!" },
       { wire: "RECEIVED alice\n\n", head: { verb: "RECEIVED", from: "alice", length: 0 } },
+      { wire: "WHO\n\n", head: { verb: "WHO", length: 0 } },
       errorRows.find((r) => r.head.code === ErrorCode.HeaderIncomplete)!,
     ]);
   });
@@ -122,6 +133,11 @@ describe("messages", () => {
       { wire: "SENT ALL\n\n", head: { verb: "SENT", to: "ALL", length: 0 } },
       { wire: "FORWARD alice\nContent-length: 5\n\nhello", head: { verb: "FORWARD", from: "alice", length: 5 }, body: "hello" },
       { wire: "FORWARD alice\nContent-length: 0\n\n", head: { verb: "FORWARD", from: "alice", length: 0 } },
+      { wire: "USERS 2\nContent-length: 10\n\nalice\nBob\n", head: { verb: "USERS", total: 2, length: 10 }, body: "alice\nBob\n" },
+      { wire: "USERS 0\nContent-length: 0\n\n", head: { verb: "USERS", total: 0, length: 0 } },
+      { wire: "ONLINE alice\n\n", head: { verb: "ONLINE", name: "alice", length: 0 } },
+      { wire: "OFFLINE Bob\n\n", head: { verb: "OFFLINE", name: "Bob", length: 0 } },
+      { wire: "RESYNC\n\n", head: { verb: "RESYNC", length: 0 } },
       ...errorRows,
     ]);
   });

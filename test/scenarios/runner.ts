@@ -14,7 +14,7 @@ export type Target = {
   readonly name: string;
   /** Default: every mode. */
   readonly modes?: readonly Mode[];
-  /** With `webSocket`, a URL: every connection is a WebSocket there instead of TCP to `port`. */
+  /** With `webSocket`, a URL: every connection is a WebSocket there instead of TCP to `port` (wss:// trusting `ca`). */
   start(limits: Partial<LimitValues>): Promise<{ readonly port: number; readonly ca?: string; readonly webSocket?: string; stop(): Promise<void> }>;
 };
 
@@ -96,7 +96,7 @@ export function runScenarios(target: Target, scenarios: readonly Scenario[]): vo
           const server = await target.start(each.limits ?? {});
           stop = () => server.stop();
           const connect = async (label = "peer") => {
-            const peer = server.webSocket === undefined ? await Peer.connect(server.port, label, undefined, server.ca) : await Peer.connectWebSocket(server.webSocket, label);
+            const peer = server.webSocket === undefined ? await Peer.connect(server.port, label, undefined, server.ca) : await Peer.connectWebSocket(server.webSocket, label, {}, server.ca);
             peers.push(peer);
             return peer;
           };

@@ -34,7 +34,7 @@ export type ArenaOptions = {
   rssGrowthMiB?: number;
   /** Who may hold which name (accounts); default: nobody asked. */
   authority?: Authority;
-  /** Serve HTTP (WebSocket at /ws) too, on port 0: then `arena.server.httpPort`. */
+  /** Serve HTTP (WebSocket at /ws) too, on port 0 (then `arena.server.httpPort`), with honest members over WebSocket beside those on TCP. */
   http?: boolean;
 };
 
@@ -53,10 +53,12 @@ export async function openArena(options: ArenaOptions) {
   const sampler = setInterval(rss.sample, 20);
   const server = startServer({ hostname: "127.0.0.1", port: 0, limits: { ...hostileLimits, ...options.limits }, events: createLogger({ level: "warn", format: "json", write }), authority: options.authority, http: options.http ? { port: 0 } : undefined });
   const checker = new InvariantChecker();
-  const names = options.names ?? ["alice", "bob", "carol", "dave"];
+  const tcpNames = options.names ?? ["alice", "bob", "carol", "dave"];
+  const webSocket = options.http ? { url: `ws://127.0.0.1:${server.httpPort}/ws`, names: ["erin", "frank"] } : undefined;
+  const names = [...tcpNames, ...(webSocket?.names ?? [])];
   let group: HonestGroup;
   try {
-    group = await HonestGroup.start({ port: server.port, names, single: [names[names.length - 1]!], checker, rng: random, ...options.honest });
+    group = await HonestGroup.start({ port: server.port, names, single: [tcpNames[tcpNames.length - 1]!], webSocket, checker, rng: random, ...options.honest });
   } catch (error) {
     clearInterval(sampler);
     await server.stop();
@@ -70,8 +72,10 @@ export async function openArena(options: ArenaOptions) {
     rng: random,
     group,
     rss,
-    /** The honest users plus this many connections: the server holds nothing else. */
-    honestConnections: () => names.length * 2 - 1,
+    /** The server's log records (warn and above) of one event, parsed: `logged("connection.slow-consumer")`. */
+    logged: (event: string): Record<string, unknown>[] => events.map((line) => JSON.parse(line) as Record<string, unknown>).filter((record) => record.event === event),
+    /** The honest users hold this many connections (two each on TCP, one the last TCP one, one each over WebSocket): the server holds nothing else. */
+    honestConnections: () => tcpNames.length * 2 - 1 + (webSocket?.names.length ?? 0),
     /** Proves the invariants held, the server logged no bug and memory stayed under the bound; returns the peak RSS growth in MiB. */
     async finish(): Promise<number> {
       finished = true;

@@ -1,8 +1,9 @@
 // The honest group: N users chatting through real sockets, pipelined, unicast
 // and broadcast, answering every FORWARD with RECEIVED, and feeding everything
 // to the InvariantChecker. Hostile tests, fault tests and the soak run one
-// beside whatever they throw at the server. Its members are raw clients, or
-// parley's own (src/client/session.ts) when the client's reconnection is under test.
+// beside whatever they throw at the server. Its members are raw clients, over
+// TCP or WebSocket, or parley's own (src/client/session.ts) when the client's
+// reconnection is under test.
 
 import { Session, type SessionEvent } from "../../src/client/session.ts";
 import type { InvariantChecker, LossPolicy } from "./invariants.ts";
@@ -17,6 +18,8 @@ export type HonestOptions = {
   clients?: "raw" | "session";
   /** Members that hold both roles on one connection (PROTOCOL.md §3 single-connection mode). */
   single?: readonly string[];
+  /** Members that join over WebSocket at `url` instead, both roles on the one connection (docs/protocol.md D44). */
+  webSocket?: { readonly url: string; readonly names: readonly string[] };
   checker: InvariantChecker;
   rng: Rng;
   /** SENDs in flight per member. */
@@ -39,7 +42,7 @@ const traps = ["\n\n", "\r\n\r\n", "FORWARD mallory\nContent-length: 3\n\nabc", 
 export class HonestGroup {
   readonly members: readonly (HonestMember | SessionMember)[];
   readonly checker: InvariantChecker;
-  readonly options: Required<Omit<HonestOptions, "single">> & { single: readonly string[] };
+  readonly options: Required<Omit<HonestOptions, "single" | "webSocket">> & Pick<HonestOptions, "webSocket"> & { single: readonly string[] };
   /** Random payload bytes, with protocol-looking traps mixed in (PROTOCOL.md §1: bodies are opaque). */
   readonly #pool: Uint8Array;
   running = true;
@@ -68,9 +71,12 @@ export class HonestGroup {
     this.broadcast = this.options.broadcast;
     this.#pool = options.rng.bytes(128 * 1024);
     for (let i = 0; i < 400; i++) this.#pool.set(encoder.encode(options.rng.pick(traps)), options.rng.int(this.#pool.length - 64));
-    this.members = options.names.map((name) =>
-      this.options.clients === "session" ? new SessionMember(this, name) : new HonestMember(this, name, this.options.single.includes(name)),
-    );
+    const { single, webSocket } = this.options;
+    this.members = options.names.map((name) => {
+      if (this.options.clients === "session") return new SessionMember(this, name);
+      const url = webSocket?.names.includes(name) ? webSocket.url : undefined;
+      return new HonestMember(this, name, url === undefined && single.includes(name) ? "single" : url === undefined ? "two" : { webSocket: url });
+    });
     for (const name of options.names) this.checker.honest(name);
   }
 
@@ -143,9 +149,14 @@ export class HonestGroup {
   }
 }
 
+/** How a member connects: two TCP connections, one for both roles, or one WebSocket (both roles). */
+export type MemberLink = "two" | "single" | { readonly webSocket: string };
+
 export class HonestMember {
   readonly name: string;
   readonly single: boolean;
+  /** The URL it joins at over WebSocket, if it does. */
+  readonly webSocket: string | undefined;
   readonly #group: HonestGroup;
   #sender: Peer | undefined;
   #receiver: Peer | undefined;
@@ -161,10 +172,11 @@ export class HonestMember {
   /** Lost its registration, still reading the replies owed on its sending connection. */
   #owed = false;
 
-  constructor(group: HonestGroup, name: string, single: boolean) {
+  constructor(group: HonestGroup, name: string, link: MemberLink) {
     this.#group = group;
     this.name = name;
-    this.single = single;
+    this.single = link !== "two";
+    this.webSocket = typeof link === "object" ? link.webSocket : undefined;
   }
 
   /** Stops answering FORWARDs (to keep transactions open on purpose). */
@@ -194,7 +206,7 @@ export class HonestMember {
 
   async #tryJoin(): Promise<void> {
     const port = this.#group.options.port;
-    this.#sender = await Peer.connect(port, `${this.name}(send)`);
+    this.#sender = this.webSocket === undefined ? await Peer.connect(port, `${this.name}(send)`) : await Peer.connectWebSocket(this.webSocket, `${this.name}(ws)`);
     this.#receiver = this.single ? this.#sender : await Peer.connect(port, `${this.name}(recv)`);
     await register(this.#sender, "TOSEND", this.name);
     await register(this.#receiver, "TORECV", this.name);

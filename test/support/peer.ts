@@ -12,7 +12,8 @@ const maxHeader = 16 * 1024;
 const maxBody = 16 * 1024 * 1024;
 
 export type Bytes = string | Uint8Array;
-export type ServerMessage = { readonly verb: string; readonly arg: string; readonly body: Uint8Array };
+/** `reason`: an ERROR 102's Reason field, for a connection that asked for reasons (docs/protocol.md D50). */
+export type ServerMessage = { readonly verb: string; readonly arg: string; readonly body: Uint8Array; readonly reason?: string };
 /** What listen() reports: each whole message, a stream that cannot be read as server messages (a server bug), the close. */
 export type Listener = { message(message: ServerMessage): void; garbled(detail: string): void; closed(): void };
 
@@ -90,10 +91,11 @@ export class Peer {
     return peer;
   }
 
-  /** Connects to a parley WebSocket URL (ws://127.0.0.1:port/ws), with extra headers (an Origin) if given. */
-  static async connectWebSocket(url: string, label = "peer", headers: Record<string, string> = {}): Promise<Peer> {
+  /** Connects to a parley WebSocket URL (ws://127.0.0.1:port/ws), with extra headers (an Origin) if given; a wss:// one trusting `ca`. */
+  static async connectWebSocket(url: string, label = "peer", headers: Record<string, string> = {}, ca?: string): Promise<Peer> {
     const peer = new Peer(label);
-    const ws = new WebSocket(url, { headers });
+    // Bun's WebSocket takes TLS options beside the standard ones.
+    const ws = new WebSocket(url, { headers, ...(ca === undefined ? {} : { tls: { ca } }) });
     ws.binaryType = "arraybuffer";
     peer.#ws = ws;
     const opened = Promise.withResolvers<void>();
@@ -132,6 +134,12 @@ export class Peer {
       this.#scheduled = false;
       this.#flush();
     });
+  }
+
+  /** Sends `data` as one WebSocket message whatever it holds, text if a string (a hostile client's framing, docs/protocol.md D44). */
+  sendWebSocketMessage(data: Bytes): void {
+    if (this.#ws === undefined) throw new Error(`${this.label} is no WebSocket`);
+    if (!this.#closed) this.#ws.send(data);
   }
 
   /** Waits until everything sent was taken by the kernel, or the socket closed. */
@@ -256,15 +264,18 @@ export class Peer {
       const [first = "", ...fields] = buffer.toString("latin1", at, end).split("\n");
       const [verb = "", ...words] = first.split(" ");
       let length = 0;
+      let reason: string | undefined;
       for (const field of fields) {
         const match = /^content-length: ?([0-9]{1,15})$/i.exec(field);
-        if (match === null) return this.#garble(`unexpected header line ${JSON.stringify(field)} after ${JSON.stringify(first)}`);
-        length = Number(match[1]);
+        const because = verb === "ERROR" ? /^reason: ?([a-z-]+)$/i.exec(field) : null;
+        if (match === null && because === null) return this.#garble(`unexpected header line ${JSON.stringify(field)} after ${JSON.stringify(first)}`);
+        if (match !== null) length = Number(match[1]);
+        else reason = because![1];
       }
       if (length > maxBody) return this.#garble(`Content-length ${length}`);
       if (buffer.length - end - 2 < length) break;
       at = end + 2 + length;
-      this.#listener.message({ verb, arg: words.join(" "), body: new Uint8Array(buffer.subarray(end + 2, at)) });
+      this.#listener.message({ verb, arg: words.join(" "), body: new Uint8Array(buffer.subarray(end + 2, at)), ...(reason === undefined ? {} : { reason }) });
     }
     this.#buffer = this.#buffer.subarray(at);
   }

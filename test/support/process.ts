@@ -156,9 +156,10 @@ export async function spawnServer(args: readonly string[] = [], options: ServerO
   const listen = options.listen ?? true;
   const portGiven = args.some((arg) => arg.startsWith("--port")) || options.env?.PARLEY_PORT !== undefined;
   const limit = options.fileLimit === undefined ? [] : ["sh", "-c", `ulimit -n ${options.fileLimit} && exec "$@"`, "sh"];
-  // HTTP is on by default (port 5080): servers run side by side, so each takes a free port unless told.
-  const httpGiven = args.some((arg) => arg.startsWith("--http-port") || arg === "--no-http") || options.env?.PARLEY_HTTP_PORT !== undefined;
-  const command = [...limit, ...(options.parley ?? fromSource), "server", ...(listen && !portGiven ? ["--port", "0"] : []), ...(httpGiven ? [] : ["--http-port", "0"]), ...args];
+  // HTTP is on by default (port 5080), and HTTPS with a certificate (5444): servers run side by side, so each takes a free port unless told.
+  const given = (name: string) => args.some((arg) => arg.startsWith(`--${name}-port`) || arg === `--no-${name}`) || options.env?.[`PARLEY_${name.toUpperCase()}_PORT`] !== undefined;
+  const freeWebPorts = ["http", "https"].filter((name) => !given(name)).flatMap((name) => [`--${name}-port`, "0"]);
+  const command = [...limit, ...(options.parley ?? fromSource), "server", ...(listen && !portGiven ? ["--port", "0"] : []), ...freeWebPorts, ...args];
   const server = Object.assign(new Child(command, options, "server"), { port: 0 });
   if (!listen) return server;
   try {

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Authority } from "../../src/core/authority.ts";
 import type { EventSink } from "../../src/core/events.ts";
 import { createLogger } from "../../src/core/log.ts";
 import type { LimitValues } from "../../src/protocol/limits.ts";
@@ -42,9 +43,28 @@ export async function makeCertificate(): Promise<TestCertificate> {
   return made;
 }
 
+export type TestServerExtras = {
+  /** The HTTP listener (WebSocket and the web client) on this port, 0 unless given (then `server.httpPort`). */
+  readonly http?: { readonly port?: number };
+  /** With `tls`: the HTTPS listener too, on this port, 0 unless given (then `server.httpsPort`). */
+  readonly https?: { readonly port?: number };
+  /** Who may hold which name (accounts). */
+  readonly authority?: Authority;
+};
+
 /** A server on port 0; with `tls`, a TLS listener on port 0 too (then `server.tlsPort`). */
-export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertificate): RunningServer {
-  return startServer({ hostname: "127.0.0.1", port: 0, limits, events: testLogger(), tls: tls && { ...tls, port: 0 } });
+export function testServer(limits: Partial<LimitValues> = {}, tls?: TestCertificate, extras: TestServerExtras = {}): RunningServer {
+  const { http, https, authority } = extras;
+  return startServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    limits,
+    events: testLogger(),
+    tls: tls && { ...tls, port: 0 },
+    http: http && { port: http.port ?? 0 },
+    https: https && { port: https.port ?? 0 },
+    authority,
+  });
 }
 
 /** A registered user: two connections, or one in single-connection mode. */

@@ -105,15 +105,6 @@ test("upgrades only from the server's own origin or an allowed one", async () =>
   await expect(Peer.connectWebSocket(wsUrl(server), "evil", { Origin: "https://evil.example" })).rejects.toThrow();
 });
 
-test("serves / as a placeholder page and 404 elsewhere", async () => {
-  const server = serve();
-  const page = await fetch(`http://127.0.0.1:${server.httpPort}/`);
-  expect(page.status).toBe(200);
-  expect(page.headers.get("content-type")).toContain("text/html");
-  expect(await page.text()).toContain("web client comes later");
-  expect((await fetch(`http://127.0.0.1:${server.httpPort}/nothing`)).status).toBe(404);
-});
-
 test("/healthz is 200 with counts while serving, 503 once stop began", async () => {
   // One 16 MiB FORWARD to a user who stops reading holds the stop open (its close grace) while /healthz is asked.
   const size = 16 * 1024 * 1024;

@@ -1,0 +1,33 @@
+// What became of a message sent: delivered, or failed and why, read from the
+// server's reply to its SEND (docs/protocol.md §4, D50). Pure, so the terminal
+// and web clients judge replies alike.
+
+import { ErrorCode } from "../protocol/errors.ts";
+import type { ServerHead } from "../protocol/messages.ts";
+
+/** Why a message was not delivered. */
+export type FailReason =
+  | "unable-to-send" // ERROR 102: recipient unknown, offline, silent or refused it
+  | "not-registered" // ERROR 101
+  | "rejected" // ERROR 103 or another error the server should not send to a SEND
+  | "connection-lost" // the connection went away before the reply
+  | "not-connected" // sent while disconnected: never written
+  | "too-large" // over maxBodyBytes: never written
+  | "bad-recipient"; // not a username nor ALL: never written
+
+export type Outcome =
+  | { readonly kind: "delivered"; readonly to: string }
+  /** `because`: the server's Reason, when it gave one (docs/protocol.md D50). */
+  | { readonly kind: "failed"; readonly to: string; readonly reason: FailReason; readonly because?: string };
+
+export function failed(to: string, reason: FailReason): Outcome {
+  return { kind: "failed", to, reason };
+}
+
+/** The outcome a reply to `SEND <to>` says; SENT also stands for the original design's `SEND <name>` (D8). */
+export function replyOutcome(to: string, head: ServerHead): Outcome {
+  if (head.verb === "SENT") return { kind: "delivered", to };
+  if (head.verb !== "ERROR") return failed(to, "rejected");
+  const reason: FailReason = head.code === ErrorCode.UnableToSend ? "unable-to-send" : head.code === ErrorCode.NoUserRegistered ? "not-registered" : "rejected";
+  return head.reason === undefined ? failed(to, reason) : { kind: "failed", to, reason, because: head.reason };
+}
