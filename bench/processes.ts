@@ -112,8 +112,9 @@ export async function startRelay(
     const limitFlags = Object.entries({ ...raised, ...limits })
       .filter(([, value]) => value !== "default")
       .flatMap(([name, value]) => [flag(name), String(value)]);
-    // HTTP on a free port, not its fixed default: a run must not depend on 5080 being free.
-    const http = known.has("--http-port") ? ["--http-port", "0"] : [];
+    // HTTP (and HTTPS, beside TLS) on free ports, not their fixed defaults: a run must not depend on 5080 or 5444 being free.
+    const https = known.has("--https-port") && serverArgs.includes("--tls-cert") ? ["--https-port", "0"] : [];
+    const http = [...(known.has("--http-port") ? ["--http-port", "0"] : []), ...https];
     argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", ...http, "--log-level", "info", ...limitFlags, ...serverArgs];
     needed = ["tcp", ...(serverArgs.includes("--tls-cert") ? ["tls"] : []), ...(transport === "ws" ? ["http"] : [])];
   }
