@@ -33,6 +33,8 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   readonly #roster: Roster;
   /** Each entry this node wrote and still owns: its revision, and the name as it registered. */
   readonly #mine = new Map<string, { revision: number; readonly name: string }>();
+  /** Bucket reads for names a SEND did not find here, one per name. */
+  readonly #reading = new Map<string, Promise<RemoteEndpoint | undefined>>();
   // Claims and releases of one name run one after another on this node.
   readonly #inTurn = new InTurn();
   #follower: Follower | undefined;
@@ -114,13 +116,23 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     const known = this.#roster.reachable(key);
     if (known !== undefined || this.#stopped || !this.#courier.up) return known;
     // docs/protocol.md D58: not known here (yet) as registered is not "unknown": ask the bucket.
-    return this.#kv.get(key).then(
-      (fresh) => {
-        if (fresh !== null) this.#roster.apply(key, decodeClaim(fresh), fresh.revision);
-        return this.#roster.reachable(key);
-      },
-      () => undefined,
-    );
+    // One read per name at a time: SENDs that arrive together go on together, in their order (§4).
+    let reading = this.#reading.get(key);
+    if (reading === undefined) {
+      reading = this.#kv.get(key).then(
+        (fresh) => {
+          this.#reading.delete(key);
+          if (fresh !== null) this.#roster.apply(key, decodeClaim(fresh), fresh.revision);
+          return this.#roster.reachable(key);
+        },
+        () => {
+          this.#reading.delete(key);
+          return undefined;
+        },
+      );
+      this.#reading.set(key, reading);
+    }
+    return reading;
   }
 
   /** This node's users, and one endpoint per other live node standing for all of its users (docs/protocol.md D61). */

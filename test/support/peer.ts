@@ -5,32 +5,19 @@
 // reader are written apart from src/, so the tests do not trust the code they check.
 
 import type { Socket } from "bun";
+import { concat, toBytes as bytes, type Bytes } from "../../src/conformance/bytes.ts";
 import { Changes } from "./changes.ts";
+
+export { bytes, concat, type Bytes };
 
 const encoder = new TextEncoder();
 const maxHeader = 16 * 1024;
 const maxBody = 16 * 1024 * 1024;
 
-export type Bytes = string | Uint8Array;
 /** `reason`: an ERROR 102's Reason field, for a connection that asked for reasons (docs/protocol.md D50). */
 export type ServerMessage = { readonly verb: string; readonly arg: string; readonly body: Uint8Array; readonly reason?: string };
 /** What listen() reports: each whole message, a stream that cannot be read as server messages (a server bug), the close. */
 export type Listener = { message(message: ServerMessage): void; garbled(detail: string): void; closed(): void };
-
-export function bytes(data: Bytes): Uint8Array {
-  return typeof data === "string" ? encoder.encode(data) : data;
-}
-
-/** One array holding `parts` back to back. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 /** Bytes as readable text for assertion messages. */
 export function show(data: Uint8Array, max = 200): string {
