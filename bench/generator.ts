@@ -1,7 +1,8 @@
 // The load generator, run as its own process by bench/run.ts. It speaks
 // PROTOCOL.md to parley with the project's Framer and Outbox (one write() per
-// turn), or drives the raw baseline relay with fixed-size records, with the
-// same loop for both. Two connections per user, like real clients.
+// turn), or drives a raw baseline relay with fixed-size records, with the
+// same loop for both. Like real clients, two TCP connections per user, or
+// one WebSocket.
 //
 //   bun bench/generator.ts '<GeneratorConfig as JSON>'
 // prints one JSON event per line on stdout: ready, start, stop, result (load
@@ -9,7 +10,8 @@
 // until stdin ends).
 
 import { Role } from "../src/protocol/messages.ts";
-import { clients, die, emit, epochMs, pool, stats, userName, type GeneratorConfig } from "./load.ts";
+import { clients } from "./connection.ts";
+import { die, emit, epochMs, pool, stats, userName, type GeneratorConfig } from "./load.ts";
 import { connectParley, register, registerUser, setupParley } from "./load-parley.ts";
 import { joinRaw, setupRaw } from "./load-raw.ts";
 import { RawKind } from "./raw-wire.ts";

@@ -1,10 +1,13 @@
-// The generator's parley users: two connections each, one per role, read
-// with the project's Framer and written through the project's Outbox.
+// The generator's parley users: over TCP two connections each, one per role,
+// over WebSocket one with both roles (docs/protocol.md D44); read with the
+// project's Framer and written through the project's Outbox.
 
 import { ascii } from "../src/protocol/ascii.ts";
 import { Framer } from "../src/protocol/framer.ts";
 import { Role, decodeServerHead, encodeReceived, encodeRegister, encodeSend, type HeadDecoder, type ServerHead } from "../src/protocol/messages.ts";
-import { Pump, attack, connect, die, pool, repeated, type Client, type GeneratorConfig } from "./load.ts";
+import type { Client } from "./connection.ts";
+import { Pump, attack, die, pool, repeated, type GeneratorConfig } from "./load.ts";
+import { connectFor } from "./ws-connection.ts";
 
 type ParleyClient = Client & { onFrame: (head: ServerHead, body: Uint8Array) => void };
 
@@ -23,7 +26,7 @@ function cachedDecoder(known: Uint8Array[]): HeadDecoder<ServerHead> {
 }
 
 /** What a connection's framer needs to know: the generator's config, or the attacker's. */
-type FramerConfig = Pick<GeneratorConfig, "port" | "body" | "decoder" | "tls">;
+type FramerConfig = Pick<GeneratorConfig, "port" | "body" | "decoder" | "tls" | "websocket">;
 
 function framerFor(config: FramerConfig, known: Uint8Array[]): Framer<ServerHead> {
   const limits = { maxHeaderBytes: 8192, maxBodyBytes: Math.max(65536, config.body) };
@@ -31,7 +34,7 @@ function framerFor(config: FramerConfig, known: Uint8Array[]): Framer<ServerHead
 }
 
 export async function connectParley(config: FramerConfig, known: Uint8Array[], localAddress?: string): Promise<ParleyClient> {
-  const client = (await connect(config.port, config.tls, localAddress)) as ParleyClient;
+  const client = (await connectFor(config, localAddress)) as ParleyClient;
   const framer = framerFor(config, known);
   const sink = (head: ServerHead, body: Uint8Array) => client.onFrame(head, body);
   client.onFrame = (head) => die(`unexpected ${head.verb}`);
@@ -50,17 +53,27 @@ export function register(client: ParleyClient, role: Role, name: string, passwor
     client.onFrame = (late) => die(`unexpected ${late.verb}`);
     resolve();
   };
-  client.write(encodeRegister(role, name, password));
+  client.write(client.frame(encodeRegister(role, name, password)));
   return promise;
 }
 
 type ParleyUser = { name: string; sending: ParleyClient; receiving: ParleyClient };
 
-/** Two connections, one role each (PROTOCOL.md §3). `known` are the header blocks its receiving side will see. */
+/**
+ * Over TCP two connections, one role each (PROTOCOL.md §3); over WebSocket
+ * one, both roles on it, as the web client has. `known` are the header blocks
+ * its receiving side will see.
+ */
 export async function registerUser(config: GeneratorConfig, name: string, known: { sending: Uint8Array[]; receiving: Uint8Array[] }): Promise<ParleyUser> {
+  const password = config.password === undefined ? undefined : Buffer.from(config.password);
+  if (config.websocket) {
+    const client = await connectParley(config, [...known.sending, ...known.receiving]);
+    await register(client, Role.ToSend, name, password);
+    await register(client, Role.ToRecv, name, password);
+    return { name, sending: client, receiving: client };
+  }
   const [sending, receiving] = await Promise.all([connectParley(config, known.sending), connectParley(config, known.receiving)]);
   // Both roles at once, so that the server checks the password once for the two (docs/protocol.md D42).
-  const password = config.password === undefined ? undefined : Buffer.from(config.password);
   await Promise.all([register(sending, Role.ToSend, name, password), register(receiving, Role.ToRecv, name, password)]);
   return { name, sending, receiving };
 }
@@ -72,7 +85,7 @@ export async function registerUser(config: GeneratorConfig, name: string, known:
  * answers covers a chunk; the loop is for a server that sends more.
  */
 function answerForwards(config: GeneratorConfig, user: ParleyUser, from: string): void {
-  const received = encodeReceived(from);
+  const received = user.receiving.frame(encodeReceived(from));
   const block = repeated(received, config.inflight);
   let forwards = 0;
   user.receiving.onFrame = (head) => {
@@ -96,7 +109,7 @@ function answerForwards(config: GeneratorConfig, user: ParleyUser, from: string)
  * would, so the attacker's deliveries succeed; a chunk's answers in one write.
  */
 function answerEach(user: ParleyUser, senders: string[]): void {
-  const answers = new Map(senders.map((name) => [name, encodeReceived(name)]));
+  const answers = new Map(senders.map((name) => [name, user.receiving.frame(encodeReceived(name))]));
   const pending: Uint8Array[] = [];
   user.receiving.onFrame = (head) => {
     const answer = head.verb === "FORWARD" ? answers.get(head.from) : undefined;
@@ -114,7 +127,7 @@ function answerEach(user: ParleyUser, senders: string[]): void {
 
 /** The sending side: a pump of SENDs to `to`, completed by SENT (or an ERROR, counted) once per chunk, then refilled in one write. */
 function pumpSends(config: GeneratorConfig, user: ParleyUser, to: string): Pump {
-  const send = encodeSend(to, new Uint8Array(config.body).fill(0x61));
+  const send = user.sending.frame(encodeSend(to, new Uint8Array(config.body).fill(0x61)));
   const sends = repeated(send, config.inflight);
   const pump = new Pump(config.inflight, (count) => user.sending.writePrefix(sends, count * send.length));
   let sent = 0;

@@ -1,11 +1,14 @@
-// The generator's raw-relay users (bench/baseline.ts): an 8-byte hello per
-// connection, then fixed-size records out and fixed-size acks back.
+// The generator's raw-relay users (bench/baseline.ts, bench/baseline-ws.ts):
+// an 8-byte hello per connection, then fixed-size records out and fixed-size
+// acks back; over WebSocket each hello, record and ack is one message.
 
+import type { Client } from "./connection.ts";
 import { RawKind, ackBytes, encodeHello, helloBytes, recordOverhead } from "./raw-wire.ts";
-import { Pump, connect, die, pool, repeated, type Client, type GeneratorConfig } from "./load.ts";
+import { Pump, die, pool, repeated, type GeneratorConfig } from "./load.ts";
+import { connectFor } from "./ws-connection.ts";
 
 export async function joinRaw(config: GeneratorConfig, kind: RawKind, group: number): Promise<Client> {
-  const client = await connect(config.port, undefined); // the raw relay is plain TCP only
+  const client = await connectFor({ port: config.port, websocket: config.websocket }); // the raw relays do no TLS
   const { promise, resolve } = Promise.withResolvers<void>();
   let left = helloBytes;
   client.onBytes = (chunk) => {
@@ -16,24 +19,27 @@ export async function joinRaw(config: GeneratorConfig, kind: RawKind, group: num
     client.onBytes = () => die("raw data before the run");
     if (take < chunk.length) die("raw data before the run");
   };
-  client.write(encodeHello(kind, group));
+  client.write(client.frame(encodeHello(kind, group)));
   await promise;
   return client;
 }
 
-// One block of acks to answer many records at once; never mutated, so the outbox may hold views of it.
-const ackBlock = new Uint8Array(ackBytes * 4096);
-
-/** Answers every complete record with one ack. */
-function ackRecords(client: Client, recordBytes: number): void {
+/**
+ * Answers every complete record with one ack, a chunk's acks in one write.
+ * The block of acks is never mutated, so the outbox may hold views of it;
+ * `inflight` of them answer a chunk, and the loop a relay that sends more.
+ */
+function ackRecords(config: GeneratorConfig, client: Client, recordBytes: number): void {
+  const ack = client.frame(new Uint8Array(ackBytes));
+  const block = repeated(ack, config.inflight);
   let pending = 0;
   client.onBytes = (chunk) => {
     pending += chunk.length;
     let records = Math.floor(pending / recordBytes);
     pending -= records * recordBytes;
     while (records > 0) {
-      const now = Math.min(records, 4096);
-      client.writePrefix(ackBlock, now * ackBytes);
+      const now = Math.min(records, config.inflight);
+      client.writePrefix(block, now * ack.length);
       records -= now;
     }
   };
@@ -42,8 +48,9 @@ function ackRecords(client: Client, recordBytes: number): void {
 /** Counts acks by their size alone: one complete() and one write per chunk, however many records it answers. */
 function pumpRecords(config: GeneratorConfig, client: Client): Pump {
   const recordBytes = config.body + recordOverhead;
-  const records = repeated(new Uint8Array(recordBytes).fill(0x61), config.inflight);
-  const pump = new Pump(config.inflight, (count) => client.writePrefix(records, count * recordBytes));
+  const record = client.frame(new Uint8Array(recordBytes).fill(0x61));
+  const records = repeated(record, config.inflight);
+  const pump = new Pump(config.inflight, (count) => client.writePrefix(records, count * record.length));
   let pending = 0;
   client.onBytes = (chunk) => {
     pending += chunk.length;
@@ -59,7 +66,7 @@ export async function setupRaw(config: GeneratorConfig): Promise<Pump[]> {
   const recordBytes = config.body + recordOverhead;
   if (config.kind === "broadcast") {
     await pool(config.receivers, config.concurrency, async () => {
-      ackRecords(await joinRaw(config, RawKind.BroadcastReceiver, 0), recordBytes);
+      ackRecords(config, await joinRaw(config, RawKind.BroadcastReceiver, 0), recordBytes);
       await joinRaw(config, RawKind.Idle, 0); // the user's other connection
     });
     const sender = await joinRaw(config, RawKind.BroadcastSender, 0);
@@ -69,8 +76,9 @@ export async function setupRaw(config: GeneratorConfig): Promise<Pump[]> {
   const pumps: Pump[] = [];
   await pool(config.pairs, config.concurrency, async (i) => {
     // Receivers join first: the relay forwards only to a receiver it knows.
-    ackRecords(await joinRaw(config, RawKind.Receiver, i), recordBytes);
-    await Promise.all([joinRaw(config, RawKind.Idle, i), joinRaw(config, RawKind.Idle, i)]);
+    ackRecords(config, await joinRaw(config, RawKind.Receiver, i), recordBytes);
+    // A TCP user's other connection each; a WebSocket user has one connection, both roles on it.
+    if (!config.websocket) await Promise.all([joinRaw(config, RawKind.Idle, i), joinRaw(config, RawKind.Idle, i)]);
     pumps.push(pumpRecords(config, await joinRaw(config, RawKind.Sender, i)));
   });
   return pumps;

@@ -1,9 +1,7 @@
 // The load generator's shared machinery: its config and events, how it
-// reports and dies, its client connections (project Outbox, one write() per
-// turn), and the measurement window every sender records into.
+// reports and dies, and the measurement window every sender records into
+// (its connections are bench/connection.ts and bench/ws-connection.ts).
 
-import type { Socket, SocketHandler } from "bun";
-import { Outbox } from "../src/net/outbox.ts";
 import { Histogram, type Percentiles } from "./histogram.ts";
 
 export type Target = "parley" | "raw";
@@ -34,6 +32,8 @@ export type GeneratorConfig = {
   readonly answersAttacker: boolean;
   /** Connect over TLS to `port`, trusting the bench's own certificate (PEM). */
   readonly tls?: { readonly ca: string };
+  /** Connect with a WebSocket to `port`'s /ws: one per user, both roles on it, a message per protocol message (docs/protocol.md D44). */
+  readonly websocket?: boolean;
   /** accounts: every user registers with this password (one for all: see bench/fixtures.ts). */
   readonly password?: string;
   /** The process gives up (exit 1) after this long. */
@@ -59,8 +59,6 @@ export type GeneratorEvent =
   | { event: "attacked"; sent: number; refused: number }
   | { event: "failed"; error: string };
 
-const host = "127.0.0.1";
-
 /**
  * The attack scenario's flooder (bench/attacker.ts): one user from an address
  * of its own (the honest users are all 127.0.0.1), as a real attacker would
@@ -77,6 +75,9 @@ export function emit(event: GeneratorEvent, then?: () => void): void {
 class Dying extends Error {}
 let dying = false;
 
+/** die() was called: a connection closing now is the process going, not the server. */
+export const isDying = (): boolean => dying;
+
 export function die(error: unknown): never {
   if (!dying && !(error instanceof Dying)) {
     dying = true;
@@ -92,84 +93,6 @@ export const epochMs = (): number => performance.timeOrigin + performance.now();
 
 /** The scale and accounts scenarios' users, named as bench/fixtures.ts writes them into an accounts file. */
 export const userName = (id: number): string => `u${id}`;
-
-// ---------------------------------------------------------------------------
-// Connections
-
-export class Client {
-  socket: Socket<Client> | undefined;
-  outbox: Outbox | undefined;
-  onBytes: (chunk: Uint8Array) => void = () => {};
-  /** The socket takes writes again; the attacker writes its flood straight to it. */
-  onDrain: () => void = () => {};
-  /** TLS: the handshake finished (see connect()). */
-  onHandshake: () => void = () => {};
-  expectClose = false;
-
-  write(bytes: Uint8Array): void {
-    this.outbox!.write(bytes);
-  }
-
-  /**
-   * Writes `bytes[0, length)` of a block that is never mutated. With nothing
-   * queued it goes straight to the socket, with no view and no microtask: the
-   * load's hot writes, so that the generator costs no more per round trip
-   * than the relay it drives, whose reads and writes it mirrors.
-   */
-  writePrefix(bytes: Uint8Array, length: number): void {
-    if (this.outbox!.queuedBytes > 0) return this.outbox!.write(bytes.subarray(0, length));
-    const written = this.socket!.write(bytes, 0, length);
-    // -1: closed, which the close handler reports; a short write leaves the tail to the outbox.
-    if (written >= 0 && written < length) this.outbox!.write(bytes.subarray(written, length));
-  }
-
-  end(): void {
-    this.expectClose = true;
-    this.outbox?.end();
-  }
-}
-
-const handlers: SocketHandler<Client> = {
-  binaryType: "uint8array", // plain chunks: cheaper subarray() for the framer
-  data(socket, chunk) {
-    socket.data.onBytes(chunk);
-  },
-  drain(socket) {
-    socket.data.outbox?.onDrain();
-    socket.data.onDrain();
-  },
-  handshake(socket, success, error) {
-    if (!success) die(`TLS handshake failed: ${error?.message ?? "no reason given"}`);
-    socket.data.onHandshake();
-  },
-  close(socket) {
-    if (!socket.data.expectClose && !dying) die("the server closed a connection");
-  },
-  error(socket, error) {
-    // A handler that threw lands here (BUN-NOTES.md); die() has reported it already.
-    if (!socket.data.expectClose && !dying) die(`socket error: ${error.message}`);
-  },
-};
-
-export const clients: Client[] = [];
-
-/**
- * `localAddress`: the address to connect from (the attacker's); Bun.connect takes it though its types
- * omit it. Over TLS, resolves after the handshake: a write before it is lost (BUN-NOTES.md).
- */
-export async function connect(port: number, tls: GeneratorConfig["tls"], localAddress?: string): Promise<Client> {
-  const client = new Client();
-  const from = localAddress === undefined ? {} : { localAddress };
-  const secure = tls === undefined ? {} : { tls: { ca: tls.ca, serverName: "localhost" } };
-  const handshake = Promise.withResolvers<void>();
-  client.onHandshake = handshake.resolve;
-  const socket = await Bun.connect<Client>({ hostname: host, port, data: client, socket: handlers, ...from, ...secure });
-  if (tls !== undefined) await handshake.promise;
-  client.socket = socket;
-  client.outbox = new Outbox(socket, Number.MAX_SAFE_INTEGER, () => die("outbox overflow"));
-  clients.push(client);
-  return client;
-}
 
 /** Runs `task(0..count-1)` with at most `limit` at a time. */
 export async function pool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {

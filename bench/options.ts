@@ -7,8 +7,13 @@ import type { Target } from "./load.ts";
 export const Scenarios = ["closed", "pipelined", "broadcast", "scale", "large", "attack", "accounts"] as const;
 export type Scenario = (typeof Scenarios)[number];
 
-/** How the generator reaches parley in the closed and pipelined scenarios; the raw relay is plain TCP only. */
-export type Transport = "tcp" | "tls";
+/**
+ * How the generator reaches parley in the closed and pipelined scenarios:
+ * plain TCP, TLS (compared with the raw TCP relay too) or WebSocket (compared
+ * with a raw WebSocket relay, bench/baseline-ws.ts).
+ */
+export const Transports = ["tcp", "tls", "ws"] as const;
+export type Transport = (typeof Transports)[number];
 // Plain TCP only by default: TLS adds six parley runs, ~30 s, which took the default run past three minutes (bench/README.md).
 const defaultTransports: readonly Transport[] = ["tcp"];
 
@@ -40,7 +45,7 @@ export type Options = {
 const flagHelp: Record<string, string> = {
   scenario: `scenarios to run, comma-separated: ${Scenarios.join(",")} (default: all)`,
   targets: "targets, comma-separated: raw,parley (default: both; the ratio needs both)",
-  transport: `closed and pipelined: parley over tcp, tls or both (tcp,tls), back to back; the raw relay is tcp only (default ${defaultTransports.join(",")})`,
+  transport: `closed and pipelined: parley over tcp, tls, ws (WebSocket, against a raw WebSocket relay) or several (tcp,ws), back to back (default ${defaultTransports.join(",")})`,
   duration: "measured window per run, seconds (default 3)",
   "broadcast-duration": "measured window of a broadcast run, seconds: one SEND ALL at a time gives few samples per second (default 10)",
   warmup: "load before the window, seconds (default 0.5)",
@@ -122,7 +127,8 @@ export function parseOptions(args: string[]): Options {
       }
       case "transport": {
         const transports = value.split(",");
-        if (transports.some((transport) => transport !== "tcp" && transport !== "tls")) throw new Error("--transport: expected tcp, tls or tcp,tls");
+        const bad = transports.find((transport) => !(Transports as readonly string[]).includes(transport));
+        if (bad !== undefined) throw new Error(`--transport: unknown transport ${JSON.stringify(bad)}; expected ${Transports.join(", ")}, comma-separated`);
         options.transports = transports as Transport[];
         break;
       }

@@ -2,7 +2,7 @@
 // options, each with the generator config and the server limits it needs.
 
 import type { GeneratorConfig } from "./load.ts";
-import type { Options, Scenario } from "./options.ts";
+import type { Options, Scenario, Transport } from "./options.ts";
 import { childFdLimit } from "./proc.ts";
 import type { ServerLimits } from "./processes.ts";
 import { connectionCap } from "../src/server.ts";
@@ -12,8 +12,8 @@ export type Plan = {
   label: string;
   /** attack: this run has the attacker (bench/attacker.ts) flooding one honest receiver. */
   attacker?: boolean;
-  /** closed and pipelined: this run reaches parley over TLS (bench/run.ts adds it after the plain one). */
-  tls?: boolean;
+  /** closed and pipelined: this run's transport, when not plain TCP (bench/run.ts runs each of --transport). */
+  transport?: Transport;
   /** accounts: this run's server has an accounts file with every user, who registers with the password. */
   accounts?: boolean;
   config: Omit<GeneratorConfig, "target" | "port">;

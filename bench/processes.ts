@@ -6,6 +6,7 @@
 import path from "node:path";
 import type { Subprocess } from "bun";
 import type { GeneratorConfig, GeneratorEvent, Target } from "./load.ts";
+import type { Transport } from "./options.ts";
 import { withRaisedFdLimit } from "./proc.ts";
 
 const root = path.resolve(import.meta.dir, "..");
@@ -31,8 +32,8 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** `tlsPort`: parley's TLS listener, when it was given a certificate. */
-export type Relay = { proc: Subprocess<"ignore", "ignore", "pipe">; port: number; tlsPort?: number; tail: string[] };
+/** `port`: parley's plain TCP listener, or the raw relay's one; `tlsPort`: parley's TLS listener, when it was given a certificate; `httpPort`: its HTTP listener (WebSockets at /ws). */
+export type Relay = { proc: Subprocess<"ignore", "ignore", "pipe">; port: number; tlsPort?: number; httpPort?: number; tail: string[] };
 
 /** A plan's limits override the raised ones below; "default": the server's own, not raised (the attack scenario measures the shares). */
 export type ServerLimits = {
@@ -81,13 +82,16 @@ function flag(name: string): string {
 
 /**
  * Starts parley (`bun src/cli.ts server --port 0` in `parleyDir`, which may be
- * another checkout: its own tsconfig and node_modules apply) or the baseline;
- * resolves once it logged its port, and its TLS port if `serverArgs` (more
- * flags for parley: a certificate, an accounts file) ask for TLS. `profile`:
- * run parley under `bun --cpu-prof`.
+ * another checkout: its own tsconfig and node_modules apply) or the raw relay
+ * of `transport` (bench/baseline.ts, or bench/baseline-ws.ts for ws); resolves
+ * once it logged the ports the run needs: parley's plain port, its TLS port if
+ * `serverArgs` (more flags for parley: a certificate, an accounts file) ask for
+ * TLS, its HTTP port (WebSockets at /ws) for ws. `profile`: run parley under
+ * `bun --cpu-prof`.
  */
 export async function startRelay(
   target: Target,
+  transport: Transport,
   limits: ServerLimits,
   parleyDir: string,
   profile: { dir: string; name: string } | undefined,
@@ -95,19 +99,25 @@ export async function startRelay(
 ): Promise<Relay> {
   let argv: string[];
   let cwd = root;
+  let needed: string[];
   if (target === "raw") {
-    argv = [bun, "bench/baseline.ts", "--port", "0"];
+    argv = [bun, transport === "ws" ? "bench/baseline-ws.ts" : "bench/baseline.ts", "--port", "0"];
+    needed = [transport === "ws" ? "ws" : "tcp"];
   } else {
     cwd = parleyDir;
     const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`];
     const known = await serverFlags(parleyDir);
+    if (transport === "ws" && !known.has("--http-port")) throw new Error(`the server in ${parleyDir} has no WebSocket transport (no --http-port)`);
     const raised = Object.fromEntries(Object.entries(benchLimits).filter(([name]) => known.has(flag(name))));
     const limitFlags = Object.entries({ ...raised, ...limits })
       .filter(([, value]) => value !== "default")
       .flatMap(([name, value]) => [flag(name), String(value)]);
-    argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", "--log-level", "info", ...limitFlags, ...serverArgs];
+    // HTTP (and HTTPS, beside TLS) on free ports, not their fixed defaults: a run must not depend on 5080 or 5444 being free.
+    const https = known.has("--https-port") && serverArgs.includes("--tls-cert") ? ["--https-port", "0"] : [];
+    const http = [...(known.has("--http-port") ? ["--http-port", "0"] : []), ...https];
+    argv = [bun, ...profiling, "src/cli.ts", "server", "--port", "0", ...http, "--log-level", "info", ...limitFlags, ...serverArgs];
+    needed = ["tcp", ...(serverArgs.includes("--tls-cert") ? ["tls"] : []), ...(transport === "ws" ? ["http"] : [])];
   }
-  const tls = serverArgs.includes("--tls-cert");
   const proc = Bun.spawn(withRaisedFdLimit(argv), { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   const tail: string[] = [];
   const ports = new Map<string, number>();
@@ -116,15 +126,15 @@ export async function startRelay(
   void readLines(proc.stderr, (line) => {
     tail.push(line);
     if (tail.length > 20) tail.shift();
-    // parley logs one line per listener (transport=tcp, transport=tls); the baseline names none.
+    // parley logs one line per listener (transport=tcp, tls, http); the TCP baseline names none.
     const match = /\.listening (?:transport=(\w+) )?.*port=(\d+)/.exec(line);
     if (match) ports.set(match[1] ?? "tcp", Number(match[2]));
-    if (ports.has("tcp") && (!tls || ports.has("tls"))) resolve();
+    if (needed.every((name) => ports.has(name))) resolve();
   });
   // Settling an already-resolved promise is a no-op, so a later exit is not an error here.
   void proc.exited.then((code) => reject(new Error(`${target} exited with ${code} before listening: ${tail.join(" | ")}`)));
   await withDeadline(listening, 15_000, `${target} start`);
-  return { proc, port: ports.get("tcp")!, ...(tls ? { tlsPort: ports.get("tls")! } : {}), tail };
+  return { proc, port: ports.get(needed[0]!)!, tlsPort: ports.get("tls"), httpPort: ports.get("http"), tail };
 }
 
 export async function stopProcess(proc: Subprocess<"ignore" | "pipe", "ignore" | "pipe", "pipe">): Promise<void> {

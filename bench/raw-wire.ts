@@ -1,7 +1,8 @@
-// The baseline relay's wire format, shared by bench/baseline.ts and the
-// generator. No protocol at all: one 8-byte hello says which group and side a
-// connection is, then the relay only moves bytes. The generator frames fixed-size
-// records so it can count round trips without parsing anything.
+// The baseline relays' wire format, shared by bench/baseline.ts,
+// bench/baseline-ws.ts and the generator. No protocol at all: one 8-byte hello
+// says which group and side a connection is, then the relay only moves bytes.
+// The generator frames fixed-size records so it can count round trips without
+// parsing anything.
 
 /** What a connection is to the raw relay, sent as byte 0 of its hello. */
 export const RawKind = {
@@ -34,4 +35,13 @@ export function encodeHello(kind: RawKind, group: number): Uint8Array {
 
 export function decodeHello(hello: Uint8Array): { kind: number; group: number } {
   return { kind: hello[0]!, group: new DataView(hello.buffer, hello.byteOffset, helloBytes).getUint32(4, true) };
+}
+
+/** Where a relay listens: `--host` (127.0.0.1) and `--port` (0, a free one) from its argv. */
+export function relayAddress(argv: string[]): { hostname: string; port: number } {
+  const flag = (name: string, fallback: string) => {
+    const at = argv.indexOf(`--${name}`);
+    return at >= 0 ? (argv[at + 1] ?? fallback) : fallback;
+  };
+  return { hostname: flag("host", "127.0.0.1"), port: Number(flag("port", "0")) };
 }

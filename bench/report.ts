@@ -13,7 +13,7 @@ export type Row = {
   label: string;
   /** nats: the cluster scenario's ceiling, NATS request/reply with no parley (bench/nats-ceiling.ts). */
   target: Target | "nats";
-  /** How the generator reached the server: tls only for parley's closed and pipelined runs with --transport tls. */
+  /** How the generator reached the server: tls and ws only in closed and pipelined with --transport; a raw ws row is the raw WebSocket relay's. */
   transport: Transport;
   repeat: number;
   txPerSec: number;
@@ -26,9 +26,9 @@ export type Row = {
   serverMicrosPerTx: number;
   completed: number;
   errors: number;
-  /** parley only: its tx/s over the raw relay's in the same repeat. */
+  /** parley only: its tx/s over the raw relay's in the same repeat (over WebSocket, the raw WebSocket relay's). */
   ratio?: number;
-  /** parley only: the raw relay's serverMicrosPerTx in the same repeat, printed beside the ratio. */
+  /** parley only: that raw relay's serverMicrosPerTx, printed beside the ratio. */
   rawServerMicrosPerTx?: number;
   /** attack, flooded run: its honest tx/s and p99 over the quiet run's in the same repeat. */
   quietTxRatio?: number;

@@ -1,10 +1,10 @@
 // `bun run bench`: starts the parley server, the raw baseline relay
-// (bench/baseline.ts) and the load generator (bench/generator.ts) each as its
-// own process, runs every scenario against both targets in the same run, and
-// prints a table with parley's figures as ratios to the baseline; parley over
-// TLS is compared with itself over plain TCP, the attack scenario with itself
-// quiet and flooded by bench/attacker.ts, the accounts scenario with itself
-// without accounts.
+// (bench/baseline.ts, over WebSocket bench/baseline-ws.ts) and the load
+// generator (bench/generator.ts) each as its own process, runs every scenario
+// against both targets in the same run, and prints a table with parley's
+// figures as ratios to the baseline; parley over TLS is compared with itself
+// over plain TCP too, the attack scenario with itself quiet and flooded by
+// bench/attacker.ts, the accounts scenario with itself without accounts.
 // Server CPU comes from /proc/<pid>/stat, the generator's from its own process.cpuUsage().
 //
 //   bun bench/run.ts [--scenario closed,pipelined] [--duration 3] [--pairs 1,10,100] ...
@@ -32,18 +32,19 @@ function log(options: Options, line: string): void {
 
 async function runOne(plan: Plan, target: Target, repeat: number, options: Options, fixtures: Fixtures): Promise<Row> {
   log(options, `${plan.label} ${target}${options.repeat > 1 ? ` #${repeat}` : ""}`);
-  const transport: Transport = plan.tls ? "tls" : "tcp";
+  const transport: Transport = plan.transport ?? "tcp";
   const head = { scenario: plan.scenario, label: plan.label, target, transport, repeat };
   const profileName = `${plan.label.replace(/[^A-Za-z0-9=]+/g, "-")}-r${repeat}`;
   let relay: Relay | undefined;
   try {
     // Plain TCP stays on beside TLS: the server is as users start it, and the generator uses one port.
-    const tls = plan.tls ? fixtures.tls() : undefined;
+    const tls = transport === "tls" ? fixtures.tls() : undefined;
     const accounts = plan.accounts ? await fixtures.accountsFile(plan.users!) : undefined;
     const serverArgs = [...(tls ? ["--tls-cert", tls.certPath, "--tls-key", tls.keyPath, "--tls-port", "0"] : []), ...(accounts ? ["--accounts", accounts] : [])];
-    relay = await startRelay(target, plan.limits, options.parleyDir, options.cpuProf === undefined ? undefined : { dir: options.cpuProf, name: profileName }, serverArgs);
+    relay = await startRelay(target, transport, plan.limits, options.parleyDir, options.cpuProf === undefined ? undefined : { dir: options.cpuProf, name: profileName }, serverArgs);
+    const port = tls ? relay.tlsPort! : transport === "ws" && target === "parley" ? relay.httpPort! : relay.port;
     // Passwords go over plain TCP: the server trusts loopback's (--trust-plaintext-passwords-from), and the accounts runs measure the check, not TLS.
-    const config: GeneratorConfig = { ...plan.config, target, port: tls ? relay.tlsPort! : relay.port, ...(tls ? { tls: { ca: tls.ca } } : {}), ...(accounts ? { password: benchPassword } : {}) };
+    const config: GeneratorConfig = { ...plan.config, target, port, ...(tls ? { tls: { ca: tls.ca } } : {}), ...(transport === "ws" ? { websocket: true } : {}), ...(accounts ? { password: benchPassword } : {}) };
     const measured = plan.config.kind === "scale" ? await runScale(plan, config, relay, options) : await runLoad(plan, config, relay);
     return { ...head, ...measured };
   } catch (error) {
@@ -54,23 +55,29 @@ async function runOne(plan: Plan, target: Target, repeat: number, options: Optio
   }
 }
 
+/** The raw relay a transport is measured against: TLS against plain TCP's, as there is no raw TLS relay. */
+const baselineOf = (transport: Transport): Transport => (transport === "ws" ? "ws" : "tcp");
+
 /**
- * Every target in turn against the same load, parley over each of --transport
- * in closed and pipelined (the raw relay is plain TCP only); parley's rows get
- * their ratio to the raw relay's, and a TLS row its ratios to the plain one.
+ * Every target in turn against the same load: in closed and pipelined for
+ * each of --transport, right after the raw relay of its kind (the TCP one,
+ * run once, for tcp and tls; bench/baseline-ws.ts for ws), elsewhere over
+ * plain TCP. parley's rows get their ratio to that raw relay's row, and a TLS
+ * row its ratios to the plain parley row.
  */
 async function runTargets(plan: Plan, repeat: number, options: Options, fixtures: Fixtures): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const target of options.targets) {
-    const transports = target === "parley" && (plan.scenario === "closed" || plan.scenario === "pipelined") ? options.transports : ["tcp"];
-    for (const transport of transports) {
-      const run = transport === "tls" ? { ...plan, label: `${plan.label} tls`, tls: true } : plan;
-      rows.push(await runOne(run, target, repeat, options, fixtures));
+  const transports = plan.scenario === "closed" || plan.scenario === "pipelined" ? options.transports : (["tcp"] as const);
+  for (const transport of transports) {
+    for (const target of options.targets) {
+      const runs = target === "raw" ? baselineOf(transport) : transport;
+      if (target === "raw" && rows.some((row) => row.target === "raw" && row.transport === runs)) continue;
+      rows.push(await runOne(runs === "tcp" ? plan : { ...plan, label: `${plan.label} ${runs}`, transport: runs }, target, repeat, options, fixtures));
     }
   }
-  const raw = rows.find((row) => row.target === "raw");
   const tcp = rows.find((row) => row.target === "parley" && row.transport === "tcp");
   for (const parley of rows.filter((row) => row.target === "parley")) {
+    const raw = rows.find((row) => row.target === "raw" && row.transport === baselineOf(parley.transport));
     if (raw !== undefined && raw.txPerSec > 0) {
       parley.ratio = parley.txPerSec / raw.txPerSec;
       parley.rawServerMicrosPerTx = raw.serverMicrosPerTx;

@@ -37,7 +37,7 @@ describe("bench --parley-dir", () => {
     const options = parseOptions(["--parley-dir", dir]);
     expect(options.parleyDir).toBe(dir);
 
-    relay = await startRelay("parley", { maxPendingForwards: 2048 }, options.parleyDir, undefined);
+    relay = await startRelay("parley", "tcp", { maxPendingForwards: 2048 }, options.parleyDir, undefined);
     expect(relay.port).toBe(4321);
     expect(relay.tail).toEqual([`fake.listening port=4321 cwd=${dir} args=server,--port,0,--log-level,info,--rate-messages,10000000,--max-pending-forwards,2048`]);
   });

@@ -1,9 +1,9 @@
 // A short run of `bun run bench` with everything small (N = 2): it must
 // finish and report numbers for every scenario and both targets (closed and
-// pipelined: parley over TLS too; the attack scenario: parley quiet and
-// flooded; accounts: parley without and with accounts). Speed is never
-// asserted here; the figures only have to exist, and a flood may leave the
-// honest pairs none.
+// pipelined: parley over TLS and over WebSocket too, the latter against the
+// raw WebSocket relay; the attack scenario: parley quiet and flooded;
+// accounts: parley without and with accounts). Speed is never asserted here;
+// the figures only have to exist, and a flood may leave the honest pairs none.
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -21,12 +21,12 @@ afterEach(() => {
 
 describe("bench", () => {
   test(
-    "runs every scenario against parley and the raw relay, over TCP and TLS, and reports numbers",
+    "runs every scenario against parley and the raw relays, over TCP, TLS and WebSocket, and reports numbers",
     async () => {
       dir = mkdtempSync(path.join(tmpdir(), "parley-bench-"));
       const out = path.join(dir, "results.json");
       const args = ["--duration", "0.25", "--broadcast-duration", "0.25", "--warmup", "0.05", "--settle", "0.05", "--pairs", "2", "--inflight", "2"];
-      args.push("--receivers", "2", "--users", "4", "--account-users", "4", "--large-bodies", "16384", "--transport", "tcp,tls", "--quiet", "--json-out", out);
+      args.push("--receivers", "2", "--users", "4", "--account-users", "4", "--large-bodies", "16384", "--transport", "tcp,tls,ws", "--quiet", "--json-out", out);
       const proc = Bun.spawn([process.execPath, "bench/run.ts", ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
       expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
@@ -40,9 +40,13 @@ describe("bench", () => {
         "closed N=2 raw",
         "closed N=2 parley",
         "closed N=2 tls parley",
+        "closed N=2 ws raw",
+        "closed N=2 ws parley",
         "pipelined N=2 x2 raw",
         "pipelined N=2 x2 parley",
         "pipelined N=2 x2 tls parley",
+        "pipelined N=2 x2 ws raw",
+        "pipelined N=2 x2 ws parley",
         "broadcast M=2 raw",
         "broadcast M=2 parley",
         "scale U=4 raw",
@@ -67,7 +71,7 @@ describe("bench", () => {
           continue;
         }
         expect(row.txPerSec).toBeGreaterThan(0);
-        expect(row.transport).toBe(row.label.endsWith(" tls") ? "tls" : "tcp");
+        expect(row.transport).toBe(row.label.endsWith(" tls") ? "tls" : row.label.endsWith(" ws") ? "ws" : "tcp");
         if (row.transport === "tls") {
           expect(row.tcpTxRatio).toBeGreaterThan(0);
           expect(row.tcpMicrosRatio).toBeGreaterThan(0);
@@ -84,7 +88,10 @@ describe("bench", () => {
         else expect(row.p99Ms).toBeGreaterThan(0);
         if (row.target === "parley" && row.scenario !== "attack" && row.scenario !== "accounts") {
           expect(row.ratio).toBeGreaterThan(0);
-          expect(Number.isFinite(row.rawServerMicrosPerTx)).toBe(true);
+          // WebSocket rows against the raw WebSocket relay of their plan, the others against the raw TCP relay.
+          const raw = results.rows.find((other) => other.target === "raw" && other.scenario === row.scenario && other.transport === (row.transport === "ws" ? "ws" : "tcp"));
+          expect(row.rawServerMicrosPerTx).toBe(raw!.serverMicrosPerTx);
+          expect(row.ratio).toBe(row.txPerSec / raw!.txPerSec);
         }
       }
     },
