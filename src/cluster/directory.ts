@@ -15,10 +15,12 @@ import { CloseReason, FailReason } from "../core/reasons.ts";
 import type { Role } from "../protocol/messages.ts";
 import { BROADCAST, nameKey } from "../protocol/names.ts";
 import type { Barrier } from "./barrier.ts";
-import { claimRefusal, decodeClaim, encodeClaim, type Entry } from "./claim.ts";
+import { claimRefusal, decodeClaim, encodeClaim, takeClaim } from "./claim.ts";
 import { RemoteEndpoint, type Courier } from "./courier.ts";
 import { follow, type Follower } from "./follow.ts";
+import { InTurn } from "./in-turn.ts";
 import type { NodeWatcher, Nodes } from "./nodes.ts";
+import { Roster } from "./roster.ts";
 
 export class ClusterDirectory implements Directory, NodeWatcher {
   #local!: LocalDirectory;
@@ -27,16 +29,12 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   readonly #courier: Courier;
   readonly #events: EventSink;
   #graceMs = 0;
-  /** Every claim in the cluster, from the watch (this node's too). */
-  readonly #entries = new Map<string, Entry>();
-  readonly #endpoints = new Map<string, RemoteEndpoint>();
-  /** The revision of the delete of each name deleted since this node started following the bucket. */
-  readonly #gone = new Map<string, number>();
+  /** Every claim in the cluster, from the watch. */
+  readonly #roster: Roster;
   /** Each entry this node wrote and still owns: its revision, and the name as it registered. */
   readonly #mine = new Map<string, { revision: number; readonly name: string }>();
   // Claims and releases of one name run one after another on this node.
-  readonly #queues = new Map<string, Promise<unknown>>();
-  #listener: PresenceListener | undefined;
+  readonly #inTurn = new InTurn();
   #follower: Follower | undefined;
   #stopped = false;
   #barrier: Barrier | undefined;
@@ -46,13 +44,14 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     this.#nodes = nodes;
     this.#courier = courier;
     this.#events = events;
+    this.#roster = new Roster(nodes.name, (node) => nodes.alive(node), courier);
   }
 
   /** The server's own directory of this node's users: the cluster is joined before the server exists. */
   attach(local: LocalDirectory, graceMs: number): this {
     this.#local = local;
     this.#graceMs = graceMs;
-    local.watch((name, online) => this.#listener?.(name, online));
+    local.watch((name, online) => this.#roster.listener?.(name, online));
     // A process started under the name of one that died holds none of its users: their entries go now, not when it is judged dead.
     this.reconcile();
     return this;
@@ -65,7 +64,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
 
   /** The revision of `key` this node has applied from the bucket (0: none). */
   applied(key: string): number {
-    return this.#entries.get(key)?.revision ?? this.#gone.get(key) ?? 0;
+    return this.#roster.applied(key);
   }
 
   /**
@@ -74,12 +73,13 @@ export class ClusterDirectory implements Directory, NodeWatcher {
    */
   async start(barrier: Barrier, checkMs: number): Promise<void> {
     this.#barrier = barrier;
+    this.#roster.onApplied = () => barrier.applied();
     const { promise: current, resolve } = Promise.withResolvers<void>();
     this.#follower = await follow(
       this.#kv,
       (entry) => {
         if (this.#stopped) return;
-        this.#apply(entry.key, decodeClaim(entry), entry.revision);
+        this.#roster.apply(entry.key, decodeClaim(entry), entry.revision);
         // The bucket's current values come first, counting down to 0; then updates.
         if (entry.isUpdate || (entry.delta ?? 0) === 0) resolve();
       },
@@ -96,7 +96,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   }
 
   claim(name: string, role: Role, endpoint: Endpoint): Promise<User | ClaimRefusal> {
-    return this.#serially(nameKey(name), () => this.#claim(name, role, endpoint));
+    return this.#inTurn.run(nameKey(name), () => this.#claim(name, role, endpoint));
   }
 
   release(name: string, endpoint: Endpoint, reserve: boolean): void {
@@ -104,20 +104,20 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     const held = this.#local.holds(key);
     this.#local.release(name, endpoint, reserve);
     if (!held || this.#local.holds(key)) return;
-    void this.#serially(key, () => this.#giveBack(key, reserve ? endpoint.address : undefined));
+    void this.#inTurn.run(key, () => this.#giveBack(key, reserve ? endpoint.address : undefined));
   }
 
   lookup(name: string): Endpoint | undefined | Promise<Endpoint | undefined> {
     const local = this.#local.lookup(name);
     if (local !== undefined) return local;
     const key = nameKey(name);
-    const known = this.#reachable(key, this.#entries.get(key));
+    const known = this.#roster.reachable(key);
     if (known !== undefined || this.#stopped || !this.#courier.up) return known;
     // docs/protocol.md D58: not known here (yet) as registered is not "unknown": ask the bucket.
     return this.#kv.get(key).then(
       (fresh) => {
-        if (fresh !== null) this.#apply(key, decodeClaim(fresh), fresh.revision);
-        return this.#reachable(key, this.#entries.get(key));
+        if (fresh !== null) this.#roster.apply(key, decodeClaim(fresh), fresh.revision);
+        return this.#roster.reachable(key);
       },
       () => undefined,
     );
@@ -126,22 +126,17 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   /** This node's users, and one endpoint per other live node standing for all of its users (docs/protocol.md D61). */
   receivers(except: string): Endpoint[] {
     const receivers = this.#local.receivers(except);
-    const skip = nameKey(except);
-    const perNode = new Map<string, number>();
-    for (const [key, entry] of this.#entries) {
-      if (key !== skip && this.#reachable(key, entry) !== undefined) perNode.set(entry.node, (perNode.get(entry.node) ?? 0) + 1);
-    }
-    for (const [node, users] of perNode) receivers.push(new RemoteEndpoint(BROADCAST, node, this.#courier, users));
+    for (const [node, users] of this.#roster.usersPerNode(nameKey(except))) receivers.push(new RemoteEndpoint(BROADCAST, node, this.#courier, users));
     return receivers;
   }
 
   *online(): Iterable<string> {
     yield* this.#local.online();
-    for (const [key, entry] of this.#entries) if (this.#reachable(key, entry) !== undefined) yield entry.name;
+    yield* this.#roster.online();
   }
 
   watch(listener: PresenceListener): void {
-    this.#listener = listener;
+    this.#roster.listener = listener;
   }
 
   /** Stopping: the names go back at once, not after the lease (without the bus, they go when this node is seen dead). */
@@ -149,7 +144,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
     this.#stopped = true;
     this.#follower?.stop();
     if (!giveBack) return;
-    await Promise.all([...this.#queues.values()]);
+    await this.#inTurn.idle();
     await Promise.all([...this.#mine].map(([key, { revision }]) => this.#kv.delete(key, { previousSeq: revision }).catch(() => {})));
     this.#mine.clear();
   }
@@ -157,7 +152,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
   // NodeWatcher
 
   changed(node: string, alive: boolean): void {
-    for (const entry of this.#entries.values()) if (entry.node === node && entry.registered) this.#listener?.(entry.name, alive);
+    this.#roster.nodeChanged(node, alive);
     if (!alive) this.#courier.failNode(node, FailReason.Disconnected);
   }
 
@@ -199,27 +194,15 @@ export class ClusterDirectory implements Directory, NodeWatcher {
 
   /** Claims `key` in the bucket for this node; undefined when it is ours now. */
   async #take(key: string, name: string, address: string): Promise<ClaimRefusal | undefined> {
-    const value = encodeClaim({ name, node: this.#nodes.name, registered: false });
     try {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const current = await this.#kv.get(key);
-        const held = current === null ? undefined : decodeClaim(current);
-        if (held !== undefined) {
-          const refusal = claimRefusal(held, address, this.#nodes.name, (node) => this.#nodes.alive(node));
-          if (refusal !== undefined) {
-            this.#events.emit({ type: "cluster.claim-refused", user: name, heldBy: held.node, why: refusal });
-            return "taken";
-          }
-        }
-        try {
-          const revision = current === null ? await this.#kv.create(key, value) : await this.#kv.update(key, value, current.revision);
-          this.#mine.set(key, { revision, name });
-          return undefined;
-        } catch (error) {
-          // Someone else wrote it between the read and the write: read again.
-          if ((error as { code?: number }).code !== 10071 && !String(error).includes("wrong last sequence")) throw error;
-        }
+      const taken = await takeClaim(this.#kv, key, { name, node: this.#nodes.name, registered: false }, (held) =>
+        claimRefusal(held, address, this.#nodes.name, (node) => this.#nodes.alive(node)),
+      );
+      if (typeof taken === "number") {
+        this.#mine.set(key, { revision: taken, name });
+        return undefined;
       }
+      this.#events.emit({ type: "cluster.claim-refused", user: name, heldBy: taken.held.node, why: taken.why });
       return "taken";
     } catch (error) {
       this.#events.emit({ type: "cluster.problem", node: this.#nodes.name, what: `claim ${name}`, error: String((error as Error)?.message ?? error) });
@@ -252,7 +235,7 @@ export class ClusterDirectory implements Directory, NodeWatcher {
       if (keptFor === undefined || this.#graceMs === 0 || this.#stopped) return await this.#kv.delete(key, { previousSeq: revision });
       const until = Date.now() + this.#graceMs;
       const kept = await this.#kv.update(key, encodeClaim({ name, node: this.#nodes.name, registered: false, keptFor, until }), revision);
-      setTimeout(() => void this.#serially(key, () => this.#expire(key, kept)), this.#graceMs);
+      setTimeout(() => void this.#inTurn.run(key, () => this.#expire(key, kept)), this.#graceMs);
     } catch {
       // The bus is away: the entry is reconciled once this node's lease is back, or taken over once it is dead.
     }
@@ -269,54 +252,14 @@ export class ClusterDirectory implements Directory, NodeWatcher {
    * claims of its name; a reservation still running is left to its timer.
    */
   reconcile(): void {
-    for (const [key, entry] of this.#entries) {
+    for (const [key, entry] of this.#roster.entries()) {
       if (entry.node !== this.#nodes.name || (entry.keptFor !== undefined && (entry.until ?? 0) > Date.now())) continue;
-      void this.#serially(key, async () => {
-        const stale = this.#entries.get(key);
+      void this.#inTurn.run(key, async () => {
+        const stale = this.#roster.get(key);
         if (stale === undefined || stale.node !== this.#nodes.name || this.#local.holds(key)) return;
         this.#mine.delete(key);
         await this.#kv.delete(key, { previousSeq: stale.revision }).catch(() => {});
       });
     }
-  }
-
-  /** One update from the bucket (or a fresh read), applied if it is newer than what is known. */
-  #apply(key: string, entry: Entry | undefined, revision: number): void {
-    const before = this.#entries.get(key);
-    if (before !== undefined && before.revision > revision) return;
-    const wasOnline = before !== undefined && this.#reachable(key, before) !== undefined;
-    if (entry === undefined) {
-      this.#entries.delete(key);
-      // Only a barrier waiting at this moment needs it: kept boundedly.
-      if (this.#gone.size >= 10_000) this.#gone.clear();
-      this.#gone.set(key, revision);
-    } else {
-      this.#entries.set(key, entry);
-      this.#gone.delete(key);
-    }
-    this.#barrier?.applied();
-    this.#endpoints.delete(key);
-    const online = entry !== undefined && this.#reachable(key, entry) !== undefined;
-    if (wasOnline && (!online || before.name !== entry?.name)) this.#listener?.(before.name, false);
-    if (online && (!wasOnline || before.name !== entry.name)) this.#listener?.(entry.name, true);
-  }
-
-  /** The endpoint of a user registered on another, live node. */
-  #reachable(key: string, entry: Entry | undefined): RemoteEndpoint | undefined {
-    if (entry === undefined || !entry.registered || entry.node === this.#nodes.name || !this.#nodes.alive(entry.node)) return undefined;
-    let endpoint = this.#endpoints.get(key);
-    if (endpoint === undefined || endpoint.node !== entry.node) this.#endpoints.set(key, (endpoint = new RemoteEndpoint(entry.name, entry.node, this.#courier)));
-    return endpoint;
-  }
-
-  #serially<T>(key: string, step: () => Promise<T>): Promise<T> {
-    const before = this.#queues.get(key) ?? Promise.resolve();
-    const next = before.then(step, step);
-    const tail = next.catch(() => {});
-    this.#queues.set(key, tail);
-    void tail.then(() => {
-      if (this.#queues.get(key) === tail) this.#queues.delete(key);
-    });
-    return next;
   }
 }
