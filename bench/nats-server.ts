@@ -11,9 +11,9 @@ import { readLines, stopProcess, withDeadline } from "./processes.ts";
 
 export type NatsServer = { proc: Subprocess<"ignore", "ignore", "pipe">; url: string; stop(): Promise<void> };
 
-/** The nats-server on PATH, or where Debian puts it (/usr/sbin, which a user's PATH may lack); undefined when it is not installed. */
+/** The nats-server on PATH, as `bun run test` and `bun run cluster` find it; undefined when it is not installed. */
 export function natsServerPath(): string | undefined {
-  return Bun.which("nats-server") ?? Bun.which("nats-server", { PATH: "/usr/sbin:/usr/local/sbin:/usr/local/bin" }) ?? undefined;
+  return Bun.which("nats-server") ?? undefined;
 }
 
 export async function startNatsServer(): Promise<NatsServer> {
