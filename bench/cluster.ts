@@ -24,9 +24,11 @@ type Log = (line: string) => void;
 
 type Placement = { label: string; nodes: number; receiversOn: readonly number[] };
 
-async function startNodes(nats: NatsServer, count: number, plan: Plan, options: Options): Promise<Relay[]> {
+/** `profile`: the run's name, when --cpu-prof asks for one profile per node. */
+async function startNodes(nats: NatsServer, count: number, plan: Plan, options: Options, profile: string): Promise<Relay[]> {
+  const profiled = (i: number) => (options.cpuProf === undefined ? undefined : { dir: options.cpuProf, name: `${profile}-node${i}` });
   const started = await Promise.allSettled(
-    Array.from({ length: count }, (_, i) => startRelay("parley", "tcp", plan.limits, options.parleyDir, undefined, ["--cluster", nats.url, "--node-name", `node${i}`])),
+    Array.from({ length: count }, (_, i) => startRelay("parley", "tcp", plan.limits, options.parleyDir, profiled(i), ["--cluster", nats.url, "--node-name", `node${i}`])),
   );
   const nodes = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
   const failed = started.find((result) => result.status === "rejected");
@@ -45,7 +47,7 @@ async function runPlaced(plan: Plan, placement: Placement, repeat: number, optio
   let nodes: Relay[] = [];
   try {
     nats = await startNatsServer();
-    nodes = await startNodes(nats, placement.nodes, plan, options);
+    nodes = await startNodes(nats, placement.nodes, plan, options, `${head.label.replace(/[^A-Za-z0-9=]+/g, "-")}-r${repeat}`);
     const config: GeneratorConfig = { ...plan.config, target: "parley", port: nodes[0]!.port, receiverPorts: placement.receiversOn.map((i) => nodes[i]!.port) };
     const watched: Watched[] = [...nodes.map((node, i) => ({ name: `node${i}`, pid: node.proc.pid })), { name: "nats", pid: nats.proc.pid }];
     return { ...head, ...(await measureWindow(config, startGenerator(config), watched)) };

@@ -65,7 +65,7 @@ const flagHelp: Record<string, string> = {
   settle: "scale: seconds to wait after registration before reading RSS (default 1)",
   repeat: "run every measurement this many times, raw and parley alternating (default 1)",
   "json-out": "where to write the JSON results (default bench/results/<timestamp>.json)",
-  "cpu-prof": "directory: run the parley server under `bun --cpu-prof` and write one profile per run there",
+  "cpu-prof": "directory: run the parley server (in cluster runs, each node) under `bun --cpu-prof` and write one profile per run (per node) there",
   "parley-dir": "measure the parley server of another source tree: runs DIR/src/cli.ts server from DIR; the harness, generator and raw relay stay this tree's (default: this repo)",
   quiet: "no progress lines on stderr",
   help: "show this help",
