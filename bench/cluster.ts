@@ -7,13 +7,13 @@
 // nodes. The CPU of every node and of nats-server is read from /proc.
 
 import type { GeneratorConfig } from "./load.ts";
-import { measureWindow, type Measured, type Watched } from "./measure.ts";
+import { measureWindow, type Watched } from "./measure.ts";
 import { startNatsServer, type NatsServer } from "./nats-server.ts";
 import type { RequesterConfig } from "./nats-ceiling.ts";
 import type { Options } from "./options.ts";
 import type { Plan } from "./plans.ts";
 import { nextEvent, startEvents, startGenerator, startRelay, stopProcess, type Generator, type Relay } from "./processes.ts";
-import type { Row, Versus } from "./report.ts";
+import { failedRow, type Row, type Versus } from "./report.ts";
 
 /** Unicast: two nodes, the sender on node0; broadcast: three, as issue 12 asks. */
 const unicastNodes = 2;
@@ -42,7 +42,7 @@ async function startNodes(nats: NatsServer, count: number, plan: Plan, options: 
 /** One run of `plan` on a fresh cluster: the sender on node0, the receivers over the nodes `placement` names. */
 async function runPlaced(plan: Plan, placement: Placement, repeat: number, options: Options, log: Log): Promise<Row> {
   const head = { scenario: plan.scenario, label: `${plan.label} ${placement.label}`, target: "parley", transport: "tcp", repeat } as const;
-  log(head.label);
+  log(`${head.label}${options.repeat > 1 ? ` #${repeat}` : ""}`);
   let nats: NatsServer | undefined;
   let nodes: Relay[] = [];
   try {
@@ -61,9 +61,9 @@ async function runPlaced(plan: Plan, placement: Placement, repeat: number, optio
 }
 
 /** The ceiling of a unicast plan: as many requests in flight as the cross-node run has SENDs, answered at once. */
-async function runCeiling(plan: Plan, repeat: number, log: Log): Promise<Row> {
+async function runCeiling(plan: Plan, repeat: number, options: Options, log: Log): Promise<Row> {
   const head = { scenario: plan.scenario, label: `${plan.label} nats r/r`, target: "nats", transport: "tcp", repeat } as const;
-  log(head.label);
+  log(`${head.label}${options.repeat > 1 ? ` #${repeat}` : ""}`);
   let nats: NatsServer | undefined;
   let responder: Generator | undefined;
   try {
@@ -91,13 +91,8 @@ async function runCeiling(plan: Plan, repeat: number, log: Log): Promise<Row> {
   }
 }
 
-function failedRow(head: Pick<Row, "scenario" | "label" | "target" | "transport" | "repeat">, error: unknown): Row {
-  const measured: Measured = { txPerSec: NaN, p50Ms: null, p99Ms: null, p999Ms: null, serverCpuPct: NaN, generatorCpuPct: NaN, serverMicrosPerTx: NaN, completed: 0, errors: 0 };
-  return { ...head, ...measured, error: (error as Error).message };
-}
-
 /** The CPU of every process on the path per round trip: for the ceiling the requester's too, as it stands for the sender's node. */
-export function pathMicrosPerTx(row: Row): number {
+function pathMicrosPerTx(row: Row): number {
   return Object.values(row.processMicrosPerTx ?? {}).reduce((sum, micros) => sum + micros, 0);
 }
 
@@ -117,7 +112,7 @@ export async function runCluster(plan: Plan, repeat: number, options: Options, l
   }
   const same = await runPlaced(plan, { label: "same-node", nodes: unicastNodes, receiversOn: [0] }, repeat, options, log);
   const cross = await runPlaced(plan, { label: "cross-node", nodes: unicastNodes, receiversOn: [1] }, repeat, options, log);
-  const ceiling = await runCeiling(plan, repeat, log);
+  const ceiling = await runCeiling(plan, repeat, options, log);
   cross.versusOneNode = versus(cross, same);
   cross.versusCeiling = versus(cross, ceiling);
   return [same, cross, ceiling];

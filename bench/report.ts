@@ -61,6 +61,11 @@ export type Row = {
   error?: string;
 };
 
+/** The row of a run that failed: no figures, and why. */
+export function failedRow(head: Pick<Row, "scenario" | "label" | "target" | "transport" | "repeat">, error: unknown): Row {
+  return { ...head, txPerSec: NaN, p50Ms: null, p99Ms: null, p999Ms: null, serverCpuPct: NaN, generatorCpuPct: NaN, serverMicrosPerTx: NaN, completed: 0, errors: 0, error: (error as Error).message };
+}
+
 function fixed(value: number | null | undefined, digits: number): string {
   return value === null || value === undefined || !Number.isFinite(value) ? "-" : value.toFixed(digits);
 }

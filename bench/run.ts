@@ -23,7 +23,7 @@ import { natsServerPath } from "./nats-server.ts";
 import { plans, type Plan } from "./plans.ts";
 import { describeMachine, machineLine } from "./proc.ts";
 import { startRelay, stopProcess, type Relay } from "./processes.ts";
-import { table, type Results, type Row } from "./report.ts";
+import { failedRow, table, type Results, type Row } from "./report.ts";
 
 const root = path.resolve(import.meta.dir, "..");
 
@@ -52,8 +52,7 @@ async function runOne(plan: Plan, target: Target, repeat: number, options: Optio
     const measured = plan.config.kind === "scale" ? await runScale(plan, config, relay, options) : await runLoad(plan, config, relay);
     return { ...head, ...measured };
   } catch (error) {
-    const text = (error as Error).message;
-    return { ...head, txPerSec: NaN, p50Ms: null, p99Ms: null, p999Ms: null, serverCpuPct: NaN, generatorCpuPct: NaN, serverMicrosPerTx: NaN, completed: 0, errors: 0, error: text };
+    return failedRow(head, error);
   } finally {
     if (relay !== undefined) await stopProcess(relay.proc);
   }
