@@ -19,6 +19,8 @@ const allowed: Record<string, readonly string[]> = {
   web: ["client", "protocol"],
   accounts: ["core", "protocol"],
   cluster: ["core", "protocol"],
+  // The interop kit drives servers over the wire only: it shares nothing with the server's code.
+  conformance: ["protocol"],
   "server.ts": ["core", "transports", "protocol", "cluster"],
 };
 

@@ -163,5 +163,6 @@ export function helpText(usage: string, table: FlagTable): string {
   });
   const switches = Object.values(table).some((flag) => flag.type === "boolean" && flag.hasEnv);
   const note = switches ? "A switch's variable takes 1 or true (on), 0 or false (off).\n" : "";
-  return `${usage}\n\nFlags (environment variable in brackets):\n${rows.join("\n")}\n${note}`;
+  const heading = Object.values(table).some((flag) => flag.hasEnv) ? "Flags (environment variable in brackets):" : "Flags:";
+  return `${usage}\n\n${heading}\n${rows.join("\n")}\n${note}`;
 }

@@ -3,7 +3,6 @@
 // the only reader of process.argv and process.env.
 
 import { readFileSync } from "node:fs";
-import { runClient } from "../client/terminal.ts";
 import { parseRange, type AddressRange } from "../core/address.ts";
 import { Limits, type LimitValues } from "../protocol/limits.ts";
 import { LogLevels, type EventSink } from "../core/events.ts";
@@ -12,7 +11,9 @@ import { loopback } from "../core/hub.ts";
 import { createLogger, LogFormats } from "../core/log.ts";
 import { FileAuthority } from "../accounts/authority.ts";
 import { runAccounts } from "./accounts.ts";
-import { passwordProblem, passwordProblemText } from "../protocol/password.ts";
+import { runConformance } from "./conformance.ts";
+import { runClientCommand } from "./client.ts";
+import { readFlagFile } from "./flag-file.ts";
 import { ListenError, startServer, type RunningServer } from "../server.ts";
 import { normalizeOrigin } from "../transports/http-listener.ts";
 import { urlProblem } from "../cluster/bus.ts";
@@ -82,30 +83,7 @@ export const serverFlags = {
   help: helpFlag,
 } as const;
 
-export const clientFlags = {
-  host: optional("server address (default: asked for on a terminal, else localhost)", nonEmpty),
-  port: optional("server port (default: 5050, or 5443 with --tls)", integer(1, 65535)),
-  tls: toggle("connect over TLS"),
-  tlsCa: optional("trust this CA or self-signed certificate (a PEM file) besides the system's", nonEmpty),
-  tlsInsecure: toggle("TLS without checking the certificate: for testing only (warns on stderr)"),
-  passwordFile: optional("your password is this file's first line (or set PARLEY_PASSWORD; never a flag's value, which ps would show)", nonEmpty),
-  user: optional("your username, 1 to 32 letters and digits (default: asked for on a terminal; needed otherwise)", nonEmpty),
-  listen: toggle("keep receiving after input ends, until SIGINT/SIGTERM"),
-  presence: toggle("show who arrives and leaves (with --json: online and offline events)"),
-  json: toggle("one JSON object per event on stdout (received, delivered, failed, connected, disconnected)"),
-  noReconnect: toggle("exit 1 when the connection is lost, instead of reconnecting (0.5 s doubling to 10 s)"),
-  help: helpFlag,
-} as const;
-
 const serverUsage = "Usage: parley server [flags]";
-
-const clientUsage = `Usage: parley client [flags]
-
-On a terminal: chat interactively; type "@name message" or "@ALL message".
-Otherwise (stdin is a pipe or file): send each input line, print one outcome
-line per message, and exit 0 if every message was delivered, 1 if not:
-  printf '@bob hi\\n' | parley client --user alice --host 127.0.0.1
-Colours only on a terminal, and never when NO_COLOR is set.`;
 
 const mainHelp = `parley ${packageJson.version}: a small chat relay
 
@@ -113,6 +91,7 @@ Usage:
   parley server [flags]   run the relay server (parley server --help)
   parley client [flags]   chat from a terminal (parley client --help)
   parley accounts ...     add, change, remove and list accounts (parley accounts --help)
+  parley conformance ...  check any server of this protocol (parley conformance --help)
   parley --version        print the version
 `;
 
@@ -134,7 +113,7 @@ async function joinClusterFromFlags(
       port: options.port,
       creds: options.clusterCreds === undefined ? undefined : readFileSync(options.clusterCreds, "utf8"),
       user: user === undefined ? undefined : { name: user, password: password! },
-      tls: options.clusterCa === undefined ? undefined : { ca: readPem(options.clusterCa, "--cluster-ca") },
+      tls: options.clusterCa === undefined ? undefined : { ca: readFlagFile(options.clusterCa, "--cluster-ca") },
       deliveryDeadlineMs: limits.deliveryDeadlineMs,
       events,
     });
@@ -159,7 +138,7 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
   const { host, port } = options;
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError("--tls-cert and --tls-key go together", "parley server --help");
   if (options.noPlain && options.tlsCert === undefined) throw new UsageError("--no-plain needs --tls-cert and --tls-key", "parley server --help");
-  const readTls = () => (options.tlsCert === undefined ? undefined : { cert: readPem(options.tlsCert, "--tls-cert"), key: readPem(options.tlsKey!, "--tls-key") });
+  const readTls = () => (options.tlsCert === undefined ? undefined : { cert: readFlagFile(options.tlsCert, "--tls-cert"), key: readFlagFile(options.tlsKey!, "--tls-key") });
   const tls = readTls();
   if (options.requireAccounts && options.accounts === undefined) throw new UsageError("--require-accounts needs --accounts FILE", "parley server --help");
   const accounts =
@@ -218,24 +197,6 @@ async function runServer(args: readonly string[], env: Env): Promise<number> {
   return stopped;
 }
 
-/** The client's password: --password-file's first line, else PARLEY_PASSWORD, as the bytes typed; checked against the password rule. */
-function clientPassword(file: string | undefined, env: Env): Uint8Array | undefined {
-  const text = file !== undefined ? (readPem(file, "--password-file").split(/\r?\n/)[0] ?? "") : env.PARLEY_PASSWORD;
-  if (text === undefined || text === "") return undefined;
-  const password = new TextEncoder().encode(text);
-  const problem = passwordProblem(password);
-  if (problem !== undefined) throw new UsageError(`${file !== undefined ? "--password-file" : "PARLEY_PASSWORD"}: ${passwordProblemText[problem]}`, "parley client --help");
-  return password;
-}
-
-function readPem(path: string, flag: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    throw new Error(`${flag} ${path}: ${error instanceof Error && "code" in error ? error.code : String(error)}`);
-  }
-}
-
 /**
  * Lines to a stream that may stop being read (stderr into a pipe nobody
  * drains): once it asks to wait, lines are counted and dropped until it
@@ -255,31 +216,6 @@ function boundedLines(stream: NodeJS.WriteStream): (line: string) => void {
   };
 }
 
-async function runClientCommand(args: readonly string[], env: Env): Promise<number> {
-  const options = readFlags(clientFlags, args, env, "parley client --help");
-  if (options.help) {
-    process.stdout.write(helpText(clientUsage, clientFlags));
-    return 0;
-  }
-  const password = clientPassword(options.passwordFile, env);
-  if (password !== undefined && options.tlsInsecure) throw new UsageError("--tls-insecure never goes with a password: anyone in between could read it", "parley client --help");
-  if (options.tlsInsecure) process.stderr.write("parley: warning: --tls-insecure accepts any certificate; anyone between you and the server can read and change everything\n");
-  const tls = options.tls || options.tlsInsecure || options.tlsCa !== undefined;
-  return runClient({
-    host: options.host,
-    port: options.port ?? (tls ? 5443 : 5050),
-    password,
-    tls: tls ? { ca: options.tlsCa === undefined ? undefined : readPem(options.tlsCa, "--tls-ca"), insecure: options.tlsInsecure } : undefined,
-    user: options.user,
-    listen: options.listen,
-    json: options.json,
-    reconnect: !options.noReconnect,
-    presence: options.presence,
-    // https://no-color.org: set and not empty.
-    color: (env.NO_COLOR ?? "") === "",
-  });
-}
-
 async function dispatch(argv: readonly string[], env: Env): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -289,6 +225,8 @@ async function dispatch(argv: readonly string[], env: Env): Promise<number> {
       return runClientCommand(rest, env);
     case "accounts":
       return runAccounts(rest, env);
+    case "conformance":
+      return runConformance(rest, env);
     case "--version":
     case "-v":
       process.stdout.write(`parley ${packageJson.version}\n`);

@@ -10,7 +10,8 @@ import { parseAddress, type Address } from "./input.ts";
 import { defaultHost, type ClientOptions } from "./options.ts";
 import { connectErrorText } from "./render.ts";
 import type { Screen } from "./screen.ts";
-import { Session, type SessionEvent } from "./session.ts";
+import type { SessionEvent } from "./session-events.ts";
+import { Session } from "./session.ts";
 
 export type Connected = { readonly session: Session; readonly address: Address; readonly user: string };
 
@@ -21,6 +22,8 @@ export type ConnectPrompt = {
   /** Settles when the run ends (Ctrl-C, a signal): questions and connecting stop waiting then. */
   readonly finished: Promise<unknown>;
   readonly isFinished: () => boolean;
+  /** An attempt to connect failed (and the user is asked again). */
+  readonly onFailure: () => void;
   /** The event handler for a session connected to `address` as `user`. */
   readonly onEvent: (address: Address, user: string) => (event: SessionEvent) => void;
 };
@@ -82,6 +85,8 @@ export async function promptAndConnect(prompt: ConnectPrompt): Promise<Connected
       user: name,
       reconnect: options.reconnect ? undefined : false,
       presence: options.presence,
+      compat: options.compat,
+      maxBodyBytes: options.maxBodyBytes,
       onEvent: prompt.onEvent(here, name),
     });
     const error = await Promise.race([candidate.connect(), finished.then(() => undefined)]);
@@ -90,6 +95,7 @@ export async function promptAndConnect(prompt: ConnectPrompt): Promise<Connected
       return undefined;
     }
     if (error === undefined) return { session: candidate, address: here, user: name };
+    prompt.onFailure();
     screen.error(connectFailure(error, here, name));
     // docs/protocol.md §7: the name needs a password; ask for it, without echo, and try again.
     if (error.kind === "not-authorized") {

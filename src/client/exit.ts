@@ -3,7 +3,6 @@
 
 export const exitOk = 0;
 export const exitFailed = 1;
-export const exitUsage = 2;
 
 export function waitForSignal(): { promise: Promise<void>; dispose(): void } {
   const { promise, resolve } = Promise.withResolvers<void>();

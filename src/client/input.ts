@@ -63,14 +63,30 @@ function quote(text: string): string {
 
 export type Address = { readonly host: string; readonly port: number };
 
-/** `host`, `host:port` or `[v6]:port` as typed at the address prompt; empty means `fallback`. */
+/** An address as written: its host, and its port when it names one. */
+export type WrittenAddress = { readonly host: string; readonly port: number | undefined };
+
+/**
+ * `host`, `host:port`, `[v6]:port` or a bare IPv6 address, as given to --host
+ * or typed at the address prompt. A bare IPv6 address has at least two colons,
+ * so `host:` or `:23999` is never taken for one.
+ */
+export function splitAddress(text: string): WrittenAddress | { readonly error: string } {
+  const trimmed = text.trim();
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+))(?::([0-9]{1,5}))?$/.exec(trimmed) ?? /^((?:[0-9A-Fa-f]*:){2,}[0-9A-Fa-f.]*)()()$/.exec(trimmed);
+  if (match === null) return { error: `${quote(trimmed)} is not an address; write a host name or host:port, e.g. localhost:5050` };
+  const host = match[1] || match[2]!;
+  const port = match[3] === undefined || match[3] === "" ? undefined : Number(match[3]);
+  if (port !== undefined && (port < 1 || port > 65535)) return { error: `port ${port} is out of range (1 to 65535)` };
+  return { host, port };
+}
+
+/** An answer at the address prompt: empty means `fallback`, `:port` its host with that port. */
 export function parseAddress(text: string, fallback: Address): Address | { readonly error: string } {
   const trimmed = text.trim();
   if (trimmed.length === 0) return fallback;
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+))(?::([0-9]{1,5}))?$/.exec(trimmed) ?? /^([0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)()()$/.exec(trimmed);
-  if (match === null) return { error: `${quote(trimmed)} is not an address; write a host name or host:port, e.g. localhost:5050` };
-  const host = match[1] || match[2]!;
-  const port = match[3] === undefined || match[3] === "" ? fallback.port : Number(match[3]);
-  if (port < 1 || port > 65535) return { error: `port ${port} is out of range (1 to 65535)` };
-  return { host, port };
+  const portOnly = /^:[0-9]+$/.test(trimmed);
+  const written = splitAddress(portOnly ? `${fallback.host.includes(":") ? `[${fallback.host}]` : fallback.host}${trimmed}` : trimmed);
+  if ("error" in written) return written;
+  return { host: written.host, port: written.port ?? fallback.port };
 }

@@ -10,12 +10,17 @@ import { helpLines, parseLine } from "./input.ts";
 import type { ClientOptions } from "./options.ts";
 import { connectErrorText, formatDelay, formatOnline, formatOutcome, formatPresence, formatReceived, formatRejected, presenceMissedText, type Style } from "./render.ts";
 import { Screen } from "./screen.ts";
-import type { Session, SessionEvent } from "./session.ts";
+import { handleSuspend } from "./suspend.ts";
+import type { Session } from "./session.ts";
+import type { SessionEvent } from "./session-events.ts";
 
 export async function runInteractive(options: ClientOptions): Promise<number> {
   const style: Style = { color: options.color && process.stdout.isTTY === true };
   const rl = createInterface({ input: process.stdin, output: process.stdout, crlfDelay: Infinity, terminal: true });
+  // No prompt until connected: a redraw while connecting (after Ctrl-Z) shows only what was typed.
+  rl.setPrompt("");
   const screen = new Screen(rl, style);
+  const stopHandlingSuspend = handleSuspend(rl, (text) => screen.notice(text));
   const { promise: finished, resolve } = Promise.withResolvers<number>();
   let isFinished = false;
   const finish = (code: number) => {
@@ -27,6 +32,8 @@ export async function runInteractive(options: ClientOptions): Promise<number> {
   // Whether the cursor sits at the start of a line (else a newline is due before leaving).
   let atLineStart = false;
   let session: Session | undefined;
+  // Leaving before ever connecting, after an attempt failed, is a failure (exit 1), however one leaves.
+  let connectFailed = false;
 
   // /quit and Ctrl-D: leave once the messages in flight have their answers.
   const quit = async (how: "command" | "end of input") => {
@@ -59,6 +66,7 @@ export async function runInteractive(options: ClientOptions): Promise<number> {
     screen,
     finished,
     isFinished: () => isFinished,
+    onFailure: () => (connectFailed = true),
     onEvent: (address, user) => (event) => onSessionEvent(event, screen, finish, describeAddress(address), user),
   });
   if (connected === undefined) return end();
@@ -101,8 +109,9 @@ export async function runInteractive(options: ClientOptions): Promise<number> {
   return end();
 
   async function end(): Promise<number> {
-    const code = await finished;
+    const code = session === undefined && connectFailed ? exitFailed : await finished;
     signalled.dispose();
+    stopHandlingSuspend();
     if (!atLineStart) process.stdout.write("\n");
     atLineStart = true; // rl.close() below runs the close handler
     quitting = true;

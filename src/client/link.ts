@@ -1,106 +1,25 @@
-// One connection attempt of a session: a user's two TCP connections (TOSEND
-// and TORECV), each with its framer and write queue, connected and registered
-// together and lost together. A lost link is never reused; the session makes a new one.
+// One connection attempt of a session: a user's two connections (TOSEND and
+// TORECV, channel.ts), connected and registered together and lost together.
+// A lost link is never reused; the session makes a new one.
 
-import { connectTcp, resolveHost, TlsError, type TlsClient } from "../net/tcp.ts";
-import type { Transport, TransportHandler } from "../net/transport.ts";
+import { closeGraceMs } from "../net/outbox.ts";
 import { ErrorCode, encodeError } from "../protocol/errors.ts";
 import { Framer } from "../protocol/framer.ts";
-import { defaultLimits, type FramerLimits } from "../protocol/limits.ts";
+import type { FramerLimits } from "../protocol/limits.ts";
 import { Role, decodeServerHead, encodeRegister, type ServerHead } from "../protocol/messages.ts";
+import { Channel, type ChannelOwner } from "./channel.ts";
+import { connectFailure, type Connector } from "./connector.ts";
+import { LenientReader } from "./lenient-reader.ts";
 import { registerAnswer, type ConnectError } from "./registration.ts";
 
 /** What a presence notice says (docs/protocol.md D52-D53). */
 export type PresenceHead = Extract<ServerHead, { verb: "ONLINE" | "OFFLINE" | "RESYNC" }>;
-
-/** Opens one connection to the server and hands its events to `handler`; rejects when it cannot. */
-export type Connector = (handler: TransportHandler) => Promise<Transport>;
-
-/**
- * The default: TCP to `host:port`, over TLS with `tls`. The name is resolved
- * once per connection attempt and both connections go to that one address:
- * behind a name with several nodes, both roles of a user must reach the same
- * node (docs/protocol.md D58). A reconnection resolves it again.
- */
-export function tcpConnector(host: string, port: number, tls?: TlsClient): Connector {
-  let resolved: { readonly at: number; readonly address: Promise<string> } | undefined;
-  return (handler) => {
-    const now = performance.now();
-    // The two connections of one attempt ask within the same moment; a later attempt asks afresh.
-    if (resolved === undefined || now - resolved.at > 1000) resolved = { at: now, address: resolveHost(host) };
-    return resolved.address.then((address) => connectTcp(host, port, handler, { maxQueuedBytes: defaultLimits.maxQueuedBytes, keepAliveMs: defaultLimits.keepAliveMs }, tls, address));
-  };
-}
 
 const headerIncomplete = encodeError(ErrorCode.HeaderIncomplete);
 // docs/protocol.md D49-D53: reasons always, and presence (WHO) on the sending connection; on the
 // receiving one, presence is how a client asks to be told of arrivals, so only when the user wants them.
 const wanted = ["reasons", "presence"] as const;
 const wantedQuietly = ["reasons"] as const;
-
-/** One connection holding one role. */
-class Channel implements TransportHandler {
-  readonly role: Role;
-  readonly framer: Framer<ServerHead>;
-  readonly #link: Link;
-  transport: Transport | undefined;
-  isClosed = false;
-  /** Registration: the first reply on this channel goes here. */
-  waiter: ((head: ServerHead | string) => void) | undefined;
-  #onClosed: (() => void)[] = [];
-
-  constructor(role: Role, limits: FramerLimits, link: Link) {
-    this.role = role;
-    this.framer = new Framer(limits, decodeServerHead);
-    this.#link = link;
-  }
-
-  onData(chunk: Uint8Array): void {
-    this.#link.onData(this, chunk);
-  }
-
-  onEnd(): void {
-    this.#link.onClose(this, "the server closed the connection");
-  }
-
-  onClose(error?: string): void {
-    this.#link.onClose(this, error ?? "the server closed the connection");
-  }
-
-  onOverflow(): void {
-    this.#link.lose("the server is not reading (write queue full)");
-  }
-
-  onFlushed(): void {}
-
-  write(bytes: Uint8Array): void {
-    if (!this.isClosed) this.transport?.write(bytes);
-  }
-
-  markClosed(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    for (const resolve of this.#onClosed.splice(0)) resolve();
-  }
-
-  /** Flushes what is queued, ends the connection, and resolves once it is closed (or dropped after a grace period). */
-  end(): Promise<void> {
-    if (this.isClosed || this.transport === undefined) {
-      this.markClosed();
-      return Promise.resolve();
-    }
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#onClosed.push(resolve);
-    // The transport ends once flushed, or after its grace period; its close event resolves this.
-    this.transport.end();
-    return promise;
-  }
-
-  terminate(): void {
-    if (!this.isClosed) this.transport?.terminate();
-    this.markClosed();
-  }
-}
 
 export type LinkOptions = {
   readonly connect: Connector;
@@ -109,6 +28,12 @@ export type LinkOptions = {
   readonly connectTimeoutMs: number;
   /** Ask to be told who arrives and leaves. */
   readonly presence?: boolean;
+  /**
+   * docs/protocol.md D68: for servers of the original design that read one
+   * message per recv(): TOSEND registered before TORECV connects, no
+   * extensions asked, one message per write, the server's stream read leniently.
+   */
+  readonly compat?: boolean;
 };
 
 export type LinkHandlers = {
@@ -120,15 +45,19 @@ export type LinkHandlers = {
 };
 
 /** The pair of connections of one (re)connection attempt. A lost link is never reused. */
-export class Link {
+export class Link implements ChannelOwner {
   readonly sender: Channel;
   readonly receiver: Channel;
   readonly #options: LinkOptions;
   readonly #handlers: LinkHandlers;
   #isReady = false;
   #isLost = false;
+  /** Set while the receiving connection is gone and the sending one's last replies are still read. */
+  #draining: ReturnType<typeof setTimeout> | undefined;
   /** The extensions the server granted the sending connection (docs/protocol.md D49). */
   granted: readonly string[] = [];
+  /** The server's body limit, when it said (docs/protocol.md D49). */
+  maxBodyBytes: number | undefined;
   // FORWARDs that arrived before start(): the server counts the user registered
   // as soon as it holds both roles, which can be before this side has read both
   // REGISTERED replies. Dropping them would leave them unanswered until the ack
@@ -138,12 +67,19 @@ export class Link {
   constructor(options: LinkOptions, limits: FramerLimits, handlers: LinkHandlers) {
     this.#options = options;
     this.#handlers = handlers;
-    this.sender = new Channel(Role.ToSend, limits, this);
-    this.receiver = new Channel(Role.ToRecv, limits, this);
+    const compat = options.compat === true;
+    const reader = () => (compat ? new LenientReader(limits) : new Framer(limits, decodeServerHead));
+    this.sender = new Channel(Role.ToSend, reader(), this, compat);
+    this.receiver = new Channel(Role.ToRecv, reader(), this, compat);
   }
 
   get isLost(): boolean {
     return this.#isLost;
+  }
+
+  /** Whether a message written now can still be answered. */
+  get isOpen(): boolean {
+    return !this.#isLost && this.#draining === undefined;
   }
 
   /** Connects both roles and registers them. Never rejects. */
@@ -173,6 +109,14 @@ export class Link {
   }
 
   async #connectAndRegister(): Promise<ConnectError | undefined> {
+    if (this.#options.compat) {
+      // docs/protocol.md D68: some servers want TOSEND registered before a TORECV arrives.
+      for (const channel of [this.sender, this.receiver]) {
+        const error = (await this.#connect(channel)) ?? (await this.#register(channel));
+        if (error !== undefined) return error;
+      }
+      return undefined;
+    }
     const connected = await Promise.all([this.#connect(this.sender), this.#connect(this.receiver)]);
     const unreachable = connected.find((error) => error !== undefined);
     if (unreachable !== undefined) return unreachable;
@@ -189,34 +133,33 @@ export class Link {
       else channel.transport = transport;
       return undefined;
     } catch (error) {
-      if (error instanceof TlsError) return { kind: "refused", detail: `TLS: ${error.message}` };
-      const code = (error as { code?: string }).code;
-      const detail =
-        code === "ECONNREFUSED" ? "connection refused" : code === "ENOTFOUND" ? "unknown host" : (error as Error).message || String(error);
-      return { kind: "unreachable", detail };
+      return connectFailure(error);
     }
   }
 
   #register(channel: Channel): Promise<ConnectError | undefined> {
-    const user = this.#options.user;
+    const { user, password, compat, presence } = this.#options;
     const { promise, resolve } = Promise.withResolvers<ConnectError | undefined>();
     channel.waiter = (head) => {
       channel.waiter = undefined;
       if (typeof head === "string") return resolve({ kind: "refused", detail: head });
       const error = registerAnswer(head, channel.role, user);
-      if (error === undefined && head.verb === "REGISTERED" && channel === this.sender) this.granted = head.extensions ?? [];
+      if (error === undefined && head.verb === "REGISTERED" && channel === this.sender) {
+        this.granted = head.extensions ?? [];
+        this.maxBodyBytes = head.maxBodyBytes;
+      }
       resolve(error);
     };
     if (channel.isClosed) channel.waiter("the server closed the connection");
-    // A server that does not know an extension ignores the field.
-    else channel.write(encodeRegister(channel.role, user, this.#options.password, channel === this.sender || this.#options.presence ? wanted : wantedQuietly));
+    // A server that does not know an extension ignores the field; one of the original design may not (D68).
+    else channel.write(encodeRegister(channel.role, user, password, compat ? undefined : channel === this.sender || presence ? wanted : wantedQuietly));
     return promise;
   }
 
   /** From a channel's transport. */
   onData(channel: Channel, chunk: Uint8Array): void {
     if (channel.isClosed) return;
-    const error = channel.framer.push(chunk, (head, body) => this.#onFrame(channel, head, body));
+    const error = channel.reader.push(chunk, (head, body) => this.#onFrame(channel, head, body));
     if (error === undefined || this.#isLost) return;
     this.#handlers.onProtocolError(error.message);
     // docs/protocol.md §2: a FORWARD we cannot parse is answered ERROR 103; the stream
@@ -244,6 +187,13 @@ export class Link {
     if (channel.isClosed) return;
     channel.markClosed();
     channel.waiter?.(reason);
+    // docs/protocol.md D18: the server answers the SENDs in flight before it closes the
+    // sending connection, and the receiving one may close first: read those answers
+    // until the sending connection closes too, or for a grace period.
+    if (channel === this.receiver && this.#isReady && !this.#isLost && !this.sender.isClosed) {
+      this.#draining ??= setTimeout(() => this.lose(reason), closeGraceMs);
+      return;
+    }
     this.lose(reason);
   }
 
@@ -251,6 +201,7 @@ export class Link {
   lose(reason: string): void {
     if (this.#isLost) return;
     this.#isLost = true;
+    clearTimeout(this.#draining);
     // Flush what is queued (an ERROR 103 answer) before ending.
     void this.sender.end();
     void this.receiver.end();
@@ -260,6 +211,7 @@ export class Link {
   /** A deliberate close: flush, end both, resolve once closed. */
   async close(): Promise<void> {
     this.#isLost = true;
+    clearTimeout(this.#draining);
     await Promise.all([this.sender.end(), this.receiver.end()]);
   }
 }

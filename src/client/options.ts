@@ -20,6 +20,10 @@ export type ClientOptions = {
   readonly reconnect: boolean;
   /** Show who arrives and leaves (docs/protocol.md D52). */
   readonly presence: boolean;
+  /** For servers that read one message per recv() (docs/protocol.md D68). */
+  readonly compat: boolean;
+  /** The body limit to keep to when the server does not say its own (docs/protocol.md D69). */
+  readonly maxBodyBytes: number;
   /** False when NO_COLOR is set; colours also need stdout to be a terminal. */
   readonly color: boolean;
 };

@@ -5,7 +5,7 @@
 
 import type { ConnectError } from "./registration.ts";
 import type { FailReason, Outcome } from "./outcome.ts";
-import type { Online } from "./session.ts";
+import type { Online } from "./session-events.ts";
 
 export type Style = { readonly color: boolean };
 
@@ -52,10 +52,11 @@ export function formatRejected(from: string, body: Uint8Array, style: Style): st
 export const reasonText: { readonly [R in FailReason]: string } = {
   "unable-to-send": "not online, or did not confirm it",
   "not-registered": "the server does not consider you registered",
+  unreadable: "the server could not read it: most likely too long for this server",
   rejected: "the server refused it",
   "connection-lost": "the connection was lost before the answer",
   "not-connected": "not connected to the server",
-  "too-large": "too long for the server",
+  "too-large": "too long for this server",
   "bad-recipient": "not a valid recipient name",
 };
 
@@ -79,6 +80,7 @@ const becauseText: Readonly<Record<string, string>> = {
 
 /** Why a message was not delivered, in words: the server's reason when it gave one. */
 export function failureText(outcome: Outcome & { kind: "failed" }): string {
+  if (outcome.maxBytes !== undefined) return `${reasonText[outcome.reason]}: at most ${outcome.maxBytes} bytes`;
   if (outcome.because === undefined) return reasonText[outcome.reason];
   return Object.hasOwn(becauseText, outcome.because) ? becauseText[outcome.because]! : escapeText(outcome.because);
 }

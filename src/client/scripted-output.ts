@@ -20,7 +20,28 @@ import {
   type Style,
 } from "./render.ts";
 import type { Outcome } from "./outcome.ts";
-import type { Online, SessionEvent } from "./session.ts";
+import type { ConnectError } from "./registration.ts";
+import type { Online, SessionEvent } from "./session-events.ts";
+
+/** Every event --json prints, in the order README and --help list them. */
+export const jsonEvents = [
+  "connected",
+  "connect-failed",
+  "disconnected",
+  "reconnect-failed",
+  "received",
+  "delivered",
+  "failed",
+  "invalid",
+  "rejected",
+  "protocol-error",
+  "who",
+  "online",
+  "offline",
+  "presence-missed",
+] as const;
+
+type JsonEvent = { readonly event: (typeof jsonEvents)[number] } & Record<string, unknown>;
 
 export class ScriptedOutput {
   readonly #json: boolean;
@@ -42,10 +63,15 @@ export class ScriptedOutput {
     this.#status({ event: "connected", user, host: address.host, port: address.port, reconnected }, `${reconnected ? "reconnected" : "connected"} to ${describeAddress(address)} as ${user}`);
   }
 
+  /** The first connection failed: the run ends (exit 1). */
+  connectFailed(error: ConnectError): void {
+    if (this.#json) this.#out(formatJson({ event: "connect-failed", error: error.kind, message: connectFailure(error, this.#address, this.#user) } satisfies JsonEvent));
+  }
+
   event(event: SessionEvent): void {
     switch (event.type) {
       case "received":
-        return this.#out(this.#json ? formatJson({ event: "received", from: event.from, text: decodeBody(event.body), bytes: event.body.length }) : formatReceived(event.from, event.body, this.#style));
+        return this.#out(this.#json ? formatJson({ event: "received", from: event.from, text: decodeBody(event.body), bytes: event.body.length } satisfies JsonEvent) : formatReceived(event.from, event.body, this.#style));
       case "rejected":
         return this.#status({ event: "rejected", from: event.from, bytes: event.body.length }, formatRejected(event.from, event.body, { color: false }));
       case "connected":
@@ -81,19 +107,19 @@ export class ScriptedOutput {
   outcome(line: number, text: string, outcome: Outcome): void {
     if (!this.#json) return this.#out(formatOutcome(outcome, text, this.#style));
     const base = { line, to: outcome.to, text };
-    this.#out(formatJson(outcome.kind === "delivered" ? { event: "delivered", ...base } : { event: "failed", ...base, reason: outcome.reason, because: outcome.because, message: failureText(outcome) }));
+    this.#out(formatJson((outcome.kind === "delivered" ? { event: "delivered", ...base } : { event: "failed", ...base, reason: outcome.reason, because: outcome.because, message: failureText(outcome) }) satisfies JsonEvent));
   }
 
   /** A line that could not be sent. */
   invalid(line: number, hint: string): void {
-    this.#out(this.#json ? formatJson({ event: "invalid", line, hint }) : formatError(`not sent (line ${line}): ${hint}`, this.#style));
+    this.#out(this.#json ? formatJson({ event: "invalid", line, hint } satisfies JsonEvent) : formatError(`not sent (line ${line}): ${hint}`, this.#style));
   }
 
   #out(line: string): void {
     process.stdout.write(line + "\n");
   }
 
-  #status(event: Record<string, unknown>, text: string): void {
+  #status(event: JsonEvent, text: string): void {
     if (this.#json) this.#out(formatJson(event));
     else process.stderr.write(formatNotice(text, this.#style) + "\n");
   }

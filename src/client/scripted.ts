@@ -4,19 +4,15 @@
 
 import { createInterface } from "node:readline";
 import { connectFailure } from "./address.ts";
-import { exitFailed, exitOk, exitUsage, flushStdout, waitForSignal } from "./exit.ts";
+import { exitFailed, exitOk, flushStdout, waitForSignal } from "./exit.ts";
 import { helpLines, parseLine, type Address } from "./input.ts";
 import { defaultHost, type ClientOptions } from "./options.ts";
 import { ScriptedOutput } from "./scripted-output.ts";
 import type { Outcome } from "./outcome.ts";
 import { Session } from "./session.ts";
 
-export async function runScripted(options: ClientOptions): Promise<number> {
-  const user = options.user;
-  if (user === undefined) {
-    process.stderr.write("parley: --user (or PARLEY_USER) is needed when stdin is not a terminal\n");
-    return exitUsage;
-  }
+export async function runScripted(options: ClientOptions & { readonly user: string }): Promise<number> {
+  const { user } = options;
   const address: Address = { host: options.host ?? defaultHost, port: options.port };
   const output = new ScriptedOutput(options, address, user);
   let failures = 0;
@@ -36,6 +32,8 @@ export async function runScripted(options: ClientOptions): Promise<number> {
     user,
     reconnect: options.reconnect ? undefined : false,
     presence: options.presence,
+    compat: options.compat,
+    maxBodyBytes: options.maxBodyBytes,
     onEvent: (event) => {
       // The first connection is reported below, once connect() has returned.
       output.event(event);
@@ -50,7 +48,9 @@ export async function runScripted(options: ClientOptions): Promise<number> {
     signalled.dispose();
     await session.close();
     if (error === "signal") return exitFailed;
+    output.connectFailed(error);
     process.stderr.write(`parley: ${connectFailure(error, address, user)}\n`);
+    await flushStdout();
     return exitFailed;
   }
   output.connected(false);

@@ -26,7 +26,8 @@ export type ClientHead = Sized &
 /** What the server sends; the client decodes these. */
 export type ServerHead = Sized &
   (
-    | { readonly verb: "REGISTERED"; readonly role: Role; readonly name: string; readonly extensions?: readonly string[] }
+    /** `maxBodyBytes`: the server's body limit, told to a client that asked for extensions (docs/protocol.md D49). */
+    | { readonly verb: "REGISTERED"; readonly role: Role; readonly name: string; readonly extensions?: readonly string[]; readonly maxBodyBytes?: number }
     | { readonly verb: "SENT"; readonly to: string }
     | { readonly verb: "FORWARD"; readonly from: string }
     | { readonly verb: "ERROR"; readonly code: number; readonly text: string; readonly reason?: string }
@@ -53,6 +54,8 @@ type Fields = {
   extensions: string[] | undefined;
   /** An ERROR's Reason field (docs/protocol.md D50). */
   reason: string | undefined;
+  /** A REGISTERED's Max-Body-Bytes field (docs/protocol.md D49); undefined when absent or not a number. */
+  maxBodyBytes: number | undefined;
 };
 
 function malformed(reason: ProtocolReason, detail: string): ProtocolError {
@@ -90,6 +93,7 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
   let password: Uint8Array | undefined;
   let extensions: string[] | undefined;
   let reason: string | undefined;
+  let maxBodyBytes: number | undefined;
   // latin1 maps one byte to one char, so `at` is both the line's offset in the text and in `bytes`.
   let at = start + lines[0]!.length + 1;
   for (let i = 1; i < lines.length; at += lines[i]!.length + 1, i++) {
@@ -115,9 +119,16 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
       password = bytes.slice(at + value, at + line.length);
       continue;
     }
-    if (name.length !== 14 || name.toLowerCase() !== "content-length") continue;
+    if (name.length !== 14) continue;
+    const lower = name.toLowerCase();
     let digits = colon + 1;
     while (line.charCodeAt(digits) === 0x20 || line.charCodeAt(digits) === 0x09) digits++;
+    if (lower === "max-body-bytes") {
+      const limit = parseInteger(bytes, maxInteger, at + digits, at + line.length);
+      maxBodyBytes = limit < 0 ? undefined : limit;
+      continue;
+    }
+    if (lower !== "content-length") continue;
     // docs/protocol.md D3; maxBodyBytes is the framer's bound, checked before any body byte.
     const value = parseInteger(bytes, maxInteger, at + digits, at + line.length);
     if (value < 0) return malformed(ProtocolReason.BadContentLength, `bad Content-length: ${JSON.stringify(line.slice(0, 40))}`);
@@ -125,7 +136,7 @@ function parseBlock(bytes: Uint8Array, start = 0, end = bytes.length): Fields | 
     if (length !== undefined && length !== value) return malformed(ProtocolReason.ConflictingContentLength, "conflicting Content-length fields");
     length = value;
   }
-  return { verb, args, argsAt: start + space + 1, length, password, extensions, reason };
+  return { verb, args, argsAt: start + space + 1, length, password, extensions, reason, maxBodyBytes };
 }
 
 function splitRole(args: string): { role: string; name: string } {
@@ -191,7 +202,8 @@ export const decodeServerHead: HeadDecoder<ServerHead> = (bytes, start, end) => 
     case "REGISTERED": {
       const { role, name } = splitRole(args);
       if (!isRole(role)) return malformed(ProtocolReason.UnknownRole, `REGISTERED with unknown role ${JSON.stringify(role.slice(0, 16))}`);
-      return fields.extensions === undefined ? { verb, role, name, length } : { verb, role, name, length, extensions: fields.extensions };
+      const { extensions, maxBodyBytes } = fields;
+      return { verb, role, name, length, ...(extensions === undefined ? {} : { extensions }), ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }) };
     }
     case "ERROR":
       return { verb, ...parseErrorArgs(bytes, fields), length, reason: fields.reason };

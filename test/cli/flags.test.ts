@@ -4,7 +4,8 @@
 
 import { describe, expect, expectTypeOf, test } from "bun:test";
 import { envName, flagName, helpText, readFlags, UsageError } from "../../src/cli/flags.ts";
-import { clientFlags, serverFlags } from "../../src/cli/main.ts";
+import { clientFlags } from "../../src/cli/client.ts";
+import { serverFlags } from "../../src/cli/main.ts";
 import { Limits, type LimitName } from "../../src/protocol/limits.ts";
 import type { LogLevel } from "../../src/core/events.ts";
 
@@ -97,8 +98,16 @@ describe("flags", () => {
       presence: false,
       json: false,
       noReconnect: false,
+      maxBodyBytes: 65536,
+      compat: false,
       help: false,
     });
+  });
+
+  test("reads --host as a host and perhaps a port", () => {
+    expect(client(["--host", "127.0.0.1:23050"]).host).toEqual({ host: "127.0.0.1", port: 23050 });
+    expect(client(["--host", "[::1]:7"]).host).toEqual({ host: "::1", port: 7 });
+    expect(client([], { PARLEY_HOST: "chat.example.org" }).host).toEqual({ host: "chat.example.org", port: undefined });
   });
 
   describe("precedence: flag over variable over default", () => {
@@ -178,7 +187,12 @@ describe("flags", () => {
 
     test.each([
       [["--user"], "--user needs a value"],
-      [["--user="], "--user: expected a value, got nothing"],
+      [["--user="], '--user: expected 1 to 32 letters and digits (not ALL), got ""'],
+      [["--user", "bad name"], '--user: expected 1 to 32 letters and digits (not ALL), got "bad name"'],
+      [["--user", "all"], '--user: expected 1 to 32 letters and digits (not ALL), got "all"'],
+      [["--host", "127.0.0.1:99999"], "--host: port 99999 is out of range (1 to 65535)"],
+      [["--host", "a b"], '--host: "a b" is not an address; write a host name or host:port, e.g. localhost:5050'],
+      [["--max-body-bytes", "67108865"], '--max-body-bytes: expected a whole number from 0 to 67108864, got "67108865"'],
       [["--json=yes"], "--json takes no value"],
       [["--port", "0"], '--port: expected a whole number from 1 to 65535, got "0"'],
       [["--no-json"], 'unknown argument "--no-json"'],

@@ -78,6 +78,9 @@ describe("parseAddress", () => {
     { text: "[::1]:6000", want: { host: "::1", port: 6000 } },
     { text: "[::1]", want: { host: "::1", port: 5050 } },
     { text: "::1", want: { host: "::1", port: 5050 } },
+    { text: "fe80::1:2", want: { host: "fe80::1:2", port: 5050 } },
+    // Half an address: the port, on the host the prompt offered.
+    { text: ":23999", want: { host: "localhost", port: 23999 } },
   ];
   for (const { text, want } of rows) {
     test(`reads ${JSON.stringify(text)}`, () => {
@@ -85,7 +88,11 @@ describe("parseAddress", () => {
     });
   }
 
-  for (const text of ["host:99999", "host:0", "two words", "host:port"]) {
+  test("takes :port on an IPv6 host the prompt offered", () => {
+    expect(parseAddress(":6000", { host: "::1", port: 5050 })).toEqual({ host: "::1", port: 6000 });
+  });
+
+  for (const text of ["host:99999", "host:0", "two words", "host:port", "host:", ":", ":0", ":x"]) {
     test(`refuses ${JSON.stringify(text)} with an explanation`, () => {
       const result = parseAddress(text, fallback);
       expect("error" in result).toBe(true);

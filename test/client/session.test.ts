@@ -4,13 +4,15 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { formatReceived } from "../../src/client/render.ts";
-import { Session, type SessionEvent, type SessionOptions } from "../../src/client/session.ts";
+import type { SessionEvent } from "../../src/client/session-events.ts";
+import { Session } from "../../src/client/session.ts";
+import type { SessionOptions } from "../../src/client/session-options.ts";
 import { Framer } from "../../src/protocol/framer.ts";
 import { defaultLimits } from "../../src/protocol/limits.ts";
 import { decodeClientHead, type ClientHead } from "../../src/protocol/messages.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { Peer } from "../support/peer.ts";
-import { testServer } from "../support/server.ts";
+import { eventually, testServer } from "../support/server.ts";
 import { Changes } from "../support/changes.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -344,12 +346,67 @@ describe("Session", () => {
     expect(await alice.session.send("alice", utf8("back"))).toEqual({ kind: "delivered", to: "alice" });
   });
 
-  test("refuses bodies over the limit and bad recipients without writing them", async () => {
-    const { port } = server();
-    const alice = await connected(port, "alice", { maxBodyBytes: 4 });
-    expect(await alice.session.send("alice", utf8("12345"))).toEqual({ kind: "failed", to: "alice", reason: "too-large" });
+  test("refuses bodies over the limit the server says (docs/protocol.md D69) and bad recipients without writing them, and stays connected", async () => {
+    const { port } = server({ maxBodyBytes: 4 });
+    const alice = await connected(port, "alice");
+    expect(await alice.session.send("alice", utf8("12345"))).toEqual({ kind: "failed", to: "alice", reason: "too-large", maxBytes: 4 });
     expect(await alice.session.send("no body", utf8("x"))).toEqual({ kind: "failed", to: "no body", reason: "bad-recipient" });
     expect(await alice.session.send("alice", utf8("1234"))).toEqual({ kind: "delivered", to: "alice" });
+    expect(alice.events.seen.map((event) => event.type)).toEqual(["connected", "received"]);
+  });
+
+  test("sends bodies over 64 KiB to a server that says it takes them", async () => {
+    const { port } = server({ maxBodyBytes: 100_000 });
+    const alice = await connected(port, "alice");
+    const body = new Uint8Array(70_000).fill(0x61);
+    expect(await alice.session.send("alice", body)).toEqual({ kind: "delivered", to: "alice" });
+    expect((await alice.events.next("received")).body.length).toBe(70_000);
+  });
+
+  test("keeps to maxBodyBytes with a server that does not say its limit", async () => {
+    const fake = fakeServer((socket, to) => socket.write(`SENT ${to}\n\n`));
+    const alice = await connected(fake.port, "alice", { maxBodyBytes: 4 });
+    expect(await alice.session.send("bob", utf8("12345"))).toEqual({ kind: "failed", to: "bob", reason: "too-large", maxBytes: 4 });
+    expect(await alice.session.send("bob", utf8("1234"))).toEqual({ kind: "delivered", to: "bob" });
+    expect(fake.answers.seen).toEqual(["SEND bob"]);
+  });
+
+  test("reads the replies the server wrote before closing, when the receiving connection closes first (docs/protocol.md D18)", async () => {
+    let sender: FakeSocket | undefined;
+    const fake = fakeServer((socket) => {
+      sender = socket;
+      // The receiving connection goes first; the reply is written only once it is closed.
+      const receiver = fake.receiver();
+      receiver.end();
+    });
+    const alice = await connected(fake.port, "alice", { reconnect: false });
+    const outcome = alice.session.send("bob", utf8("one"));
+    await fake.answers.count(1);
+    await eventually(() => fake.sockets().length === 1, "the receiving connection is closed");
+    sender!.write("SENT bob\n\n");
+    sender!.end();
+    expect(await outcome).toEqual({ kind: "delivered", to: "bob" });
+    await alice.events.next("disconnected");
+  });
+
+  test("with compat, writes one SEND at a time, each once the one before has its reply (docs/protocol.md D68)", async () => {
+    const held: FakeSocket[] = [];
+    const fake = fakeServer((socket) => held.push(socket));
+    const alice = await connected(fake.port, "alice", { compat: true });
+    const outcomes = [alice.session.send("bob", utf8("one")), alice.session.send("carol", utf8("two")), alice.session.send("dave", utf8("three"))];
+    await fake.answers.count(1);
+    expect(alice.session.inFlight).toBe(3);
+    for (const [i, to] of ["bob", "carol"].entries()) {
+      expect(fake.answers.seen).toEqual(["SEND bob", "SEND carol", "SEND dave"].slice(0, i + 1));
+      held[i]!.write(`SEND ${to}\n`);
+      await fake.answers.count(i + 2);
+    }
+    held[2]!.write("ERROR 102 Unable to send\n \n");
+    expect(await Promise.all(outcomes)).toEqual([
+      { kind: "delivered", to: "bob" },
+      { kind: "delivered", to: "carol" },
+      { kind: "failed", to: "dave", reason: "unable-to-send" },
+    ]);
   });
 
   describe("connect errors are values", () => {

@@ -8,13 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { Limits, type LimitName } from "../../src/protocol/limits.ts";
-import { broadcast } from "../scenarios/broadcast.ts";
-import { delivery } from "../scenarios/delivery.ts";
-import { failures } from "../scenarios/failures.ts";
+import { transcripts } from "../../src/conformance/catalogue.ts";
 import { runScenarios } from "../scenarios/runner.ts";
 import { Child, root, spawnServer } from "../support/process.ts";
 import { testCertificate } from "../support/server.ts";
 import { chatTests } from "./chat.ts";
+import { suspendTest } from "./job-control.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-binary-"));
 const binary = join(dir, "parley");
@@ -113,6 +112,10 @@ describe("dist/parley", () => {
 
 chatTests("dist/parley", parley);
 
+describe("dist/parley client on a terminal", () => {
+  suspendTest("dist/parley client", () => [...parley(), "client"]);
+});
+
 /** Scenario limits as the server's flags: ackTimeoutMs -> --ack-timeout-ms=150. */
 function limitFlags(limits: Partial<Record<LimitName, number>>): string[] {
   return Object.entries(limits).map(([name, value]) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${value}`);
@@ -126,5 +129,5 @@ runScenarios(
       return { port: server.port, stop: async () => void (await server.stop()) };
     },
   },
-  [...delivery, ...broadcast, ...failures],
+  transcripts,
 );

@@ -1,7 +1,9 @@
 // `parley client` from source, as real processes against a real server process.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { Child, fromSource, spawnServer } from "../support/process.ts";
+import { join } from "node:path";
+import { jsonEvents } from "../../src/client/scripted-output.ts";
+import { Child, fromSource, root, spawnServer } from "../support/process.ts";
 import { chatTests } from "./chat.ts";
 
 chatTests("parley client from source", () => fromSource);
@@ -74,6 +76,69 @@ describe("parley client from source, scripted mode", () => {
     expect(await alice.exit()).toBe(0);
     expect(await bob.line("stdout", "[alice]")).toBe("[alice] \\x1b]0;pwned\\x07\\x1b[2Jgotcha");
     expect(bob.stdout).not.toContain("\x1b");
+  });
+
+  test("takes the port in --host (--host 127.0.0.1:PORT)", async () => {
+    const { port } = await server();
+    const alice = client(["--host", `127.0.0.1:${port}`, "--user", "alice"], "@alice hi me\n");
+    expect(await alice.exit()).toBe(0);
+    expect(alice.stdoutLines).toEqual(["[alice] hi me", "delivered: @alice hi me"]);
+    expect(alice.stderr).toBe(`connected to 127.0.0.1:${port} as alice\n`);
+  });
+
+  test("says a message is too long for a server with a smaller limit, without losing the connection or the next message", async () => {
+    const started = await spawnServer(["--max-body-bytes", "1000"]);
+    running.push(started);
+    const bob = client(["--host", "127.0.0.1", "--port", String(started.port), "--user", "bob", "--listen"], "ignore");
+    await bob.line("stderr", "connected to");
+    const alice = client(["--host", "127.0.0.1", "--port", String(started.port), "--user", "alice"], `@bob before\n@bob ${"x".repeat(2000)}\n@bob after\n`);
+    expect(await alice.exit()).toBe(1);
+    expect(alice.stdoutLines).toEqual([
+      "delivered: @bob before",
+      `not delivered: @bob ${"x".repeat(57)}... (too long for this server: at most 1000 bytes)`,
+      "delivered: @bob after",
+    ]);
+    expect(alice.stderr).not.toContain("connection lost");
+    expect(bob.stdoutLines).toEqual(["[alice] before", "[alice] after"]);
+  });
+
+  test("sends messages over 64 KiB to a server that takes them", async () => {
+    const started = await spawnServer(["--max-body-bytes", "100000"]);
+    running.push(started);
+    const bob = client(["--host", "127.0.0.1", "--port", String(started.port), "--user", "bob", "--json", "--listen"], "ignore");
+    await bob.line("stdout", '"event":"connected"');
+    const alice = client(["--host", "127.0.0.1", "--port", String(started.port), "--user", "alice"], `@bob ${"y".repeat(70_000)}\n`);
+    expect(await alice.exit()).toBe(0);
+    expect(JSON.parse(await bob.line("stdout", '"event":"received"')).bytes).toBe(70_000);
+  });
+
+  test("with --json, reports a failed first connection as a JSON event on stdout too", async () => {
+    const { port, stop } = await server();
+    await stop();
+    const alice = client(["--host", "127.0.0.1", "--port", String(port), "--user", "alice", "--json"], "@bob hi\n");
+    expect(await alice.exit()).toBe(1);
+    expect(alice.stdoutLines.map((line) => JSON.parse(line))).toEqual([
+      { event: "connect-failed", error: "unreachable", message: `cannot reach the server at 127.0.0.1:${port}: connection refused` },
+    ]);
+  });
+
+  test("exits 2 for a --user that is not a username, before connecting", async () => {
+    const alice = client(["--port", "1", "--user", "bad name"], "@bob hi\n");
+    expect(await alice.exit()).toBe(2);
+    expect(alice.stderr).toBe('parley: --user: expected 1 to 32 letters and digits (not ALL), got "bad name" (see parley client --help)\n');
+  });
+
+  test("lists in --help every JSON event the README lists", async () => {
+    const readme = await Bun.file(join(root, "README.md")).text();
+    let paragraph = /\nEvents: ([\s\S]*?)\n\n/.exec(readme)?.[1] ?? "";
+    // An event's fields are in parentheses after it, some of them nested.
+    while (/\([^()]*\)/.test(paragraph)) paragraph = paragraph.replace(/\([^()]*\)/g, "");
+    const events = [...paragraph.matchAll(/`([a-z][a-z-]*)`/g)].map((match) => match[1]!);
+    expect(events).toEqual([...jsonEvents]);
+    const help = client(["--help"], "ignore");
+    expect(await help.exit()).toBe(0);
+    const row = help.stdout.split("\n").find((line) => line.startsWith("  --json "))!;
+    for (const event of events) expect(row).toMatch(new RegExp(`\\b${event}\\b`));
   });
 
   test("exits 1 with one clear line when the server is unreachable", async () => {

@@ -6,12 +6,10 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Peer } from "../support/peer.ts";
+import { Peer, registered } from "../support/peer.ts";
 import { testServer } from "../support/server.ts";
-import { Child, fromSource, spawnServer } from "../support/process.ts";
-
-/** Screen text without cursor movement and erase sequences. */
-const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+import { Child, freePort, fromSource, spawnServer } from "../support/process.ts";
+import { plain, suspendTest } from "./job-control.ts";
 
 describe("parley client on a terminal", () => {
   test("redraws a half-typed line after an incoming message, then sends it", async () => {
@@ -39,6 +37,55 @@ describe("parley client on a terminal", () => {
     alice.write("/quit\r");
     expect(await alice.exit()).toBe(0);
   }, 20_000);
+});
+
+/** `parley client` from source in a pseudo-terminal of its own (it leads the session: no job control). */
+function onTerminal(args: readonly string[], label = "alice"): Child {
+  const client = [...fromSource, "client", ...args].join(" ");
+  return new Child(["script", "-qfec", `stty cols 80 rows 24; exec ${client}`, "/dev/null"], { stdin: "pipe", env: { TERM: "xterm" } }, label);
+}
+
+describe("parley client on a terminal, starting up", () => {
+  test("keeps a typed :port as the port of the offered host, and exits 1 on Ctrl-D after the server was unreachable", async () => {
+    const closed = freePort();
+    await using alice = onTerminal([]);
+    await alice.output("stdout", (text) => plain(text).includes("Server address [localhost:5050]: "), "the address prompt");
+    alice.write(`:${closed}\r`);
+    await alice.output("stdout", (text) => plain(text).includes("Your name: "), "the name prompt");
+    alice.write("alice\r");
+    await alice.output("stdout", (text) => plain(text).includes(`cannot reach the server at localhost:${closed}`), "the failure");
+    await alice.output("stdout", (text) => plain(text).includes(`Server address [localhost:${closed}]: `), "the address prompt again, offering what was tried");
+    alice.write("\x04");
+    expect(await alice.exit()).toBe(1);
+  }, 20_000);
+
+  test("says --json needs --user, and exits 2, instead of blaming the terminal", async () => {
+    await using alice = onTerminal(["--json", "--port", "1"]);
+    expect(await alice.exit()).toBe(2);
+    expect(plain(alice.stdout)).toBe("parley: --json needs --user NAME (or PARLEY_USER): it never asks (see parley client --help)\r\n");
+  });
+
+  test("leaves Ctrl-Z alone where nothing could resume it (no job control), and says so", async () => {
+    await using server = testServer();
+    using bob = await registered(server.port, "bob");
+    await using alice = onTerminal(["--host", "127.0.0.1", "--port", String(server.port), "--user", "alice"]);
+    await alice.output("stdout", (text) => plain(text).includes("alice> "), "the prompt");
+    alice.write("@bob still");
+    alice.write("\x1a");
+    await alice.output("stdout", (text) => plain(text).includes("no job control"), "the notice");
+    alice.write(" here\r");
+    await bob.receives("FORWARD alice\nContent-length: 10\n\nstill here");
+    bob.send("RECEIVED alice\n\n");
+    await alice.output("stdout", (text) => plain(text).includes("delivered: @bob still here"), "the outcome");
+    alice.write("/quit\r");
+    expect(await alice.exit()).toBe(0);
+  }, 20_000);
+});
+
+describe("parley client on a terminal, suspended and resumed", () => {
+  suspendTest("bun src/cli.ts client", () => [...fromSource, "client"]);
+  // package.json's script, as the README's quick start runs it: Bun's runner is the shell's job, the client its child.
+  suspendTest("bun run client", () => [process.execPath, "run", "client", "--"]);
 });
 
 describe("parley client on a terminal, with accounts", () => {

@@ -191,6 +191,12 @@ describe("messages", () => {
       }
     });
 
+    test("reads the server's body limit from REGISTERED's Max-Body-Bytes, and ignores one that is not a number (docs/protocol.md D49)", () => {
+      expect(decodeServerHead(ascii("REGISTERED TOSEND al\nExtensions: reasons\nmax-body-bytes:  1000 \n\n"))).toEqual({ verb: "REGISTERED", role: "TOSEND", name: "al", length: 0, extensions: ["reasons"], maxBodyBytes: 1000 });
+      expect(decodeServerHead(ascii("REGISTERED TOSEND al\nExtensions:\nMax-Body-Bytes: lots\n\n"))).toEqual({ verb: "REGISTERED", role: "TOSEND", name: "al", length: 0, extensions: [] });
+      expect(decodeServerHead(ascii("REGISTERED TOSEND al\nMax-Body-Bytes: 5\nContent-length: 0\n\n"))).toEqual({ verb: "REGISTERED", role: "TOSEND", name: "al", length: 0, maxBodyBytes: 5 });
+    });
+
     test("decodes REGISTER TOSEND with no name as name \"\", leaving ERROR 100 to the server", () => {
       expect(decodeClientHead(ascii("REGISTER TOSEND\n\n"))).toEqual({ verb: "REGISTER", role: "TOSEND", name: "", length: 0 });
       expect(decodeClientHead(ascii("REGISTER TORECV \n\n"))).toEqual({ verb: "REGISTER", role: "TORECV", name: "", length: 0 });

@@ -3,10 +3,7 @@
 // answers as one server.
 
 import { testCluster } from "../support/server.ts";
-import { broadcast } from "./broadcast.ts";
-import { delivery } from "./delivery.ts";
-import { extensions } from "./extensions.ts";
-import { failures } from "./failures.ts";
+import { transcripts } from "../../src/conformance/catalogue.ts";
 import { runScenarios } from "./runner.ts";
 
-runScenarios({ name: "3 cluster nodes", start: (limits) => testCluster(3, limits) }, [...delivery, ...broadcast, ...failures, ...extensions]);
+runScenarios({ name: "3 cluster nodes", start: (limits) => testCluster(3, limits) }, transcripts);

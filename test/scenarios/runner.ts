@@ -1,13 +1,15 @@
-// Runs protocol transcripts (Prosody scansion style) against any target: an
+// Runs the protocol transcripts of src/conformance (the ones `parley
+// conformance` runs against other servers) against any target: an
 // in-process server, a spawned binary, N cluster nodes (users spread over
 // them, each user's connections on one node). Every transcript runs with each
-// user on two connections and again on one connection.
+// user on two connections and again on one connection, with its names as
+// written, and parley must write exactly the bytes it expects.
 
 import { afterEach, describe, test } from "bun:test";
+import { join, type Line, type Mode, type Transcript, type User } from "../../src/conformance/transcript.ts";
 import type { LimitValues } from "../../src/protocol/limits.ts";
-import { Peer, bytes, show, type Bytes } from "../support/peer.ts";
+import { Peer, show } from "../support/peer.ts";
 
-export type Mode = "two-connection" | "single-connection";
 export const modes: readonly Mode[] = ["two-connection", "single-connection"];
 
 /** Something that serves the protocol on a port; with `ca`, over TLS trusting that certificate. */
@@ -26,68 +28,19 @@ export type Target = {
   }>;
 };
 
-/** A registered member of the cast. Messages are routed to the right connection by their verb. */
-export class User {
-  readonly name: string;
-  readonly onSender: Peer;
-  readonly onReceiver: Peer;
-
-  constructor(name: string, onSender: Peer, onReceiver: Peer) {
-    this.name = name;
-    this.onSender = onSender;
-    this.onReceiver = onReceiver;
-  }
-
-  /** SEND and REGISTER TOSEND go out on the sending connection; answers on the receiving one. */
-  send(data: Bytes): void {
-    (startsWith(data, "SEND ") || startsWith(data, "REGISTER TOSEND") ? this.onSender : this.onReceiver).send(data);
-  }
-
-  /** FORWARD and REGISTERED TORECV arrive on the receiving connection; replies on the sending one. */
-  receives(data: Bytes, deadlineMs?: number): Promise<void> {
-    return (startsWith(data, "FORWARD ") || startsWith(data, "REGISTERED TORECV") ? this.onReceiver : this.onSender).receives(data, deadlineMs);
-  }
-
-  /** Drops both connections, as a crashed client would. */
-  disconnect(): void {
-    this.onSender.close();
-    this.onReceiver.close();
-  }
+/** The suite's raw client as a transcript's Line: exact bytes, whatever the contract would let another server vary. */
+function line(peer: Peer): Line {
+  return {
+    label: peer.label,
+    send: (data) => peer.send(data),
+    receives: (expected) => peer.receives(expected),
+    closes: () => peer.closes(),
+    close: () => peer.close(),
+    shutdown: () => peer.shutdown(),
+  };
 }
 
-export type Stage = {
-  readonly mode: Mode;
-  readonly port: number;
-  /** A raw connection that registers nothing by itself. */
-  connect(label?: string): Promise<Peer>;
-  /** Connects and registers one more user in the current mode. */
-  join(name: string): Promise<User>;
-};
-
-export type Scenario = {
-  readonly name: string;
-  /** Users registered before the transcript starts. */
-  readonly cast: readonly string[];
-  readonly limits?: Partial<LimitValues>;
-  /** Only for some modes, when a rule is about connections themselves. */
-  readonly modes?: readonly Mode[];
-  run(users: Record<string, User>, stage: Stage): Promise<void>;
-};
-
-export function scenario(name: string, cast: readonly string[], run: Scenario["run"], extra: Partial<Scenario> = {}): Scenario {
-  return { name, cast, run, ...extra };
-}
-
-function startsWith(data: Bytes, prefix: string): boolean {
-  return show(bytes(data).subarray(0, prefix.length)) === JSON.stringify(prefix);
-}
-
-async function register(peer: Peer, role: "TOSEND" | "TORECV", name: string): Promise<void> {
-  peer.send(`REGISTER ${role} ${name}\n\n`);
-  await peer.receives(`REGISTERED ${role} ${name}\n\n`);
-}
-
-export function runScenarios(target: Target, scenarios: readonly Scenario[]): void {
+export function runScenarios(target: Target, transcripts: readonly Transcript[]): void {
   for (const mode of target.modes ?? modes) {
     describe(`${target.name}, ${mode}`, () => {
       const peers: Peer[] = [];
@@ -98,9 +51,9 @@ export function runScenarios(target: Target, scenarios: readonly Scenario[]): vo
         stop = undefined;
       });
 
-      for (const each of scenarios) {
+      for (const each of transcripts) {
         if (each.modes && !each.modes.includes(mode)) continue;
-        test(each.name, async () => {
+        test(each.title, async () => {
           const server = await target.start(each.limits ?? {});
           stop = () => server.stop();
           // A connection's user is its label up to "(": both of a user's connections go to that user's node.
@@ -114,18 +67,13 @@ export function runScenarios(target: Target, scenarios: readonly Scenario[]): vo
           const connect = async (label = "peer") => {
             const peer = server.webSocket === undefined ? await Peer.connect(portFor(label), label, undefined, server.ca) : await Peer.connectWebSocket(server.webSocket, label, {}, server.ca);
             peers.push(peer);
-            return peer;
+            return line(peer);
           };
-          const join = async (name: string) => {
-            const sender = await connect(`${name}(send)`);
-            const receiver = mode === "two-connection" ? await connect(`${name}(recv)`) : sender;
-            await register(sender, "TOSEND", name);
-            await register(receiver, "TORECV", name);
-            return new User(name, sender, receiver);
-          };
+          const name = (base: string) => base;
+          const stage = { mode, name, connect, join: (base: string) => join(base, base, mode, connect) };
           const users: Record<string, User> = {};
-          for (const name of each.cast) users[name] = await join(name);
-          await each.run(users, { mode, port: server.port, connect, join });
+          for (const base of each.cast) users[base] = await stage.join(base);
+          await each.run(users, stage);
           // Nothing may have arrived that the transcript did not expect.
           for (const peer of peers) {
             if (peer.unread.length > 0) throw new Error(`${peer.label} has unexpected bytes ${show(peer.unread)}`);

@@ -1,17 +1,12 @@
-// Every transcript against a server in this process, in both connection
-// modes, over plain TCP and over TLS, and over WebSocket, plain and inside
-// TLS (one connection per user, docs/protocol.md D44, D54): the same bytes,
-// the same answers.
+// Every transcript (src/conformance: the ones `parley conformance` runs)
+// against a server in this process, in both connection modes, over plain TCP
+// and over TLS, and over WebSocket, plain and inside TLS (one connection per
+// user, docs/protocol.md D44, D54): the same bytes, the same answers.
 
+import { transcripts } from "../../src/conformance/catalogue.ts";
 import { startServer } from "../../src/server.ts";
 import { testCertificate, testServer } from "../support/server.ts";
-import { broadcast } from "./broadcast.ts";
-import { delivery } from "./delivery.ts";
-import { extensions } from "./extensions.ts";
-import { failures } from "./failures.ts";
 import { runScenarios } from "./runner.ts";
-
-const transcripts = [...delivery, ...broadcast, ...failures, ...extensions];
 
 runScenarios({ name: "in-process server", start: async (limits) => testServer(limits) }, transcripts);
 

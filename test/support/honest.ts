@@ -5,7 +5,8 @@
 // TCP or WebSocket, or parley's own (src/client/session.ts) when the client's
 // reconnection is under test.
 
-import { Session, type SessionEvent } from "../../src/client/session.ts";
+import type { SessionEvent } from "../../src/client/session-events.ts";
+import { Session } from "../../src/client/session.ts";
 import type { InvariantChecker, LossPolicy } from "./invariants.ts";
 import type { Rng } from "./prng.ts";
 import { Peer, register, type ServerMessage } from "./peer.ts";
