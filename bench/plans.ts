@@ -112,7 +112,7 @@ export function plans(options: Options): Plan[] {
         break;
       }
       case "cluster":
-        // docs/protocol.md D68: each unicast plan runs same-node, cross-node and on bare NATS; each broadcast
+        // docs/protocol.md D71: each unicast plan runs same-node, cross-node and on bare NATS; each broadcast
         // plan on one node and spread over three (bench/cluster.ts). The fairness limits stay raised, as in closed.
         for (const mode of ["closed", "pipelined"] as const) {
           const inflight = mode === "closed" ? 1 : options.inflight;
