@@ -147,12 +147,18 @@ function pumpSends(config: GeneratorConfig, user: ParleyUser, to: string): Pump 
   return pump;
 }
 
+/** Receiver i's config: on `receiverPorts[i % length]` when the receivers are spread over a cluster's nodes. */
+function receiverConfig(config: GeneratorConfig, i: number): GeneratorConfig {
+  const ports = config.receiverPorts;
+  return ports === undefined ? config : { ...config, port: ports[i % ports.length]! };
+}
+
 export async function setupParley(config: GeneratorConfig): Promise<Pump[]> {
   const forwardFrom = (from: string, body = config.body) => ascii(`FORWARD ${from}\nContent-length: ${body}\n\n`);
   if (config.kind === "broadcast") {
     const sender = "b0";
     await pool(config.receivers, config.concurrency, async (i) => {
-      answerForwards(config, await registerUser(config, `r${i}`, { sending: [], receiving: [forwardFrom(sender)] }), sender);
+      answerForwards(config, await registerUser(receiverConfig(config, i), `r${i}`, { sending: [], receiving: [forwardFrom(sender)] }), sender);
     });
     const user = await registerUser(config, sender, { sending: [ascii("SENT ALL\n\n")], receiving: [] });
     return [pumpSends(config, user, "ALL")];
@@ -163,7 +169,7 @@ export async function setupParley(config: GeneratorConfig): Promise<Pump[]> {
     const victim = config.answersAttacker && to === attack.victim;
     const [sender, receiver] = await Promise.all([
       registerUser(config, from, { sending: [ascii(`SENT ${to}\n\n`)], receiving: [] }),
-      registerUser(config, to, { sending: [], receiving: [forwardFrom(from), ...(victim ? [forwardFrom(attack.name, attack.body)] : [])] }),
+      registerUser(receiverConfig(config, i), to, { sending: [], receiving: [forwardFrom(from), ...(victim ? [forwardFrom(attack.name, attack.body)] : [])] }),
     ]);
     if (victim) answerEach(receiver, [from, attack.name]);
     else answerForwards(config, receiver, from);

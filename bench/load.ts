@@ -32,6 +32,8 @@ export type GeneratorConfig = {
   readonly answersAttacker: boolean;
   /** Connect over TLS to `port`, trusting the bench's own certificate (PEM). */
   readonly tls?: { readonly ca: string };
+  /** cluster: receiver i connects to `receiverPorts[i % length]`, another node's, while the senders connect to `port`. */
+  readonly receiverPorts?: readonly number[];
   /** Connect with a WebSocket to `port`'s /ws: one per user, both roles on it, a message per protocol message (docs/protocol.md D44). */
   readonly websocket?: boolean;
   /** accounts: every user registers with this password (one for all: see bench/fixtures.ts). */

@@ -14,18 +14,30 @@ const ms = (micros: number): number => Math.round(micros) / 1000;
 
 export type Measured = Omit<Row, "repeat" | "scenario" | "label" | "target" | "transport">;
 
-export async function runLoad(plan: Plan, config: GeneratorConfig, relay: Relay): Promise<Measured> {
-  const setupDeadline = 60_000;
+/** A process whose CPU a run reads from /proc over its window, as one of the servers. */
+export type Watched = { name: string; pid: number };
+
+export function runLoad(plan: Plan, config: GeneratorConfig, relay: Relay): Promise<Measured> {
   // The attacker registers while the honest users do and floods from the end
   // of their setup (its victim exists then), so the warmup and the window
   // both see the flood.
   const attacker = plan.attacker ? startAttacker(relay.port) : undefined;
+  return measureWindow(config, startGenerator(config), [{ name: "server", pid: relay.proc.pid }], attacker);
+}
+
+/**
+ * One load window of a generator already started (bench/generator.ts, or any
+ * process printing its events): round trips, latency, its own CPU, and the
+ * CPU of `servers` from /proc, added up as the servers' (with more than one,
+ * each's µs per round trip too). Stops the generator and the attacker.
+ */
+export async function measureWindow(config: Pick<GeneratorConfig, "warmupMs" | "durationMs" | "drainMs" | "body">, generator: Generator, servers: readonly Watched[], attacker?: Generator): Promise<Measured> {
+  const setupDeadline = 60_000;
   const step = () => {
     attacker?.proc.stdin.write("\n");
     attacker?.proc.stdin.flush();
   };
-  const generator = startGenerator(config);
-  const pid = relay.proc.pid;
+  const serversCpu = () => servers.map((server) => cpuSeconds(server.pid));
   try {
     if (attacker !== undefined && (await nextEvent(attacker, setupDeadline)).event !== "ready") throw new Error("attacker: expected ready");
     let event = await nextEvent(generator, setupDeadline);
@@ -34,13 +46,14 @@ export async function runLoad(plan: Plan, config: GeneratorConfig, relay: Relay)
     event = await nextEvent(generator, config.warmupMs + 10_000);
     if (event.event !== "start") throw new Error(`expected start, got ${event.event}`);
     step();
-    const cpuStart = cpuSeconds(pid);
+    const cpuStart = serversCpu();
     // The attacker's CPU as the server's, from /proc over the same window: on a small machine it is CPU the others lack.
     const attackerCpuStart = attacker === undefined ? 0 : cpuSeconds(attacker.proc.pid);
     const wallStart = performance.now();
     event = await nextEvent(generator, config.durationMs + 10_000);
     if (event.event !== "stop") throw new Error(`expected stop, got ${event.event}`);
-    const serverCpu = cpuSeconds(pid) - cpuStart;
+    const cpu = serversCpu().map((seconds, i) => seconds - cpuStart[i]!);
+    const serverCpu = cpu.reduce((sum, seconds) => sum + seconds, 0);
     const attackerCpu = attacker === undefined ? 0 : cpuSeconds(attacker.proc.pid) - attackerCpuStart;
     const wall = (performance.now() - wallStart) / 1000;
     attacker?.proc.stdin.end();
@@ -50,6 +63,7 @@ export async function runLoad(plan: Plan, config: GeneratorConfig, relay: Relay)
     if (event.event !== "result") throw new Error(`expected result, got ${event.event}`);
     const latency = event.latencyMicros;
     const txPerSec = event.completed / (event.windowMs / 1000);
+    const perTx = (seconds: number) => ((seconds / wall) * 1e6) / txPerSec;
     return {
       txPerSec,
       p50Ms: ms(latency.p50),
@@ -57,10 +71,11 @@ export async function runLoad(plan: Plan, config: GeneratorConfig, relay: Relay)
       p999Ms: ms(latency.p999),
       serverCpuPct: (serverCpu / wall) * 100,
       generatorCpuPct: (event.cpuMicros / 1000 / event.windowMs) * 100,
-      serverMicrosPerTx: ((serverCpu / wall) * 1e6) / txPerSec,
+      serverMicrosPerTx: perTx(serverCpu),
       completed: event.completed,
       errors: event.errors,
-      ...(plan.config.body >= 4096 ? { mbPerSec: (txPerSec * plan.config.body) / 1e6 } : {}),
+      ...(servers.length > 1 ? { processMicrosPerTx: Object.fromEntries(servers.map((server, i) => [server.name, perTx(cpu[i]!)])) } : {}),
+      ...(config.body >= 4096 ? { mbPerSec: (txPerSec * config.body) / 1e6 } : {}),
       ...(attacked !== undefined ? { attackerSent: attacked.sent, attackerRefused: attacked.refused, attackerCpuPct: (attackerCpu / wall) * 100 } : {}),
       ...(event.abandoned > 0 ? { note: `${event.abandoned} round trips still in flight after the drain` } : {}),
     };

@@ -111,6 +111,18 @@ export function plans(options: Options): Plan[] {
         if (options.targets.includes("parley")) out.push({ scenario, label: `attack N=${pairs}`, config, limits: defaults });
         break;
       }
+      case "cluster":
+        // docs/protocol.md D71: each unicast plan runs same-node, cross-node and on bare NATS; each broadcast
+        // plan on one node and spread over three (bench/cluster.ts). The fairness limits stay raised, as in closed.
+        for (const mode of ["closed", "pipelined"] as const) {
+          const inflight = mode === "closed" ? 1 : options.inflight;
+          for (const pairs of options.pairs) out.push({ scenario, label: `cluster ${mode} N=${pairs}${mode === "closed" ? "" : ` x${inflight}`}`, config: { ...base, pairs, inflight }, limits: {} });
+        }
+        for (const receivers of options.clusterReceivers) {
+          const broadcast = { ...base, kind: "broadcast" as const, receivers, durationMs: options.broadcastDurationMs, deadlineMs: base.deadlineMs + options.broadcastDurationMs };
+          out.push({ scenario, label: `cluster broadcast M=${receivers}`, config: broadcast, limits: {} });
+        }
+        break;
       case "accounts":
         // Each U is two runs, without and with accounts; parley only. Two users
         // in flight, from the one address: the server checks one password at a

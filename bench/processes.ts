@@ -148,7 +148,7 @@ export async function stopProcess(proc: Subprocess<"ignore" | "pipe", "ignore" |
   }
 }
 
-/** A generator or the attacker: a process that prints one JSON event per line. */
+/** A generator, the attacker or the NATS ceiling's requester and responder: a process that prints one JSON event per line. */
 export type Generator = { name: string; proc: Subprocess<"pipe", "pipe", "pipe">; events: AsyncIterator<GeneratorEvent>; stderr: string[] };
 
 export function startGenerator(config: GeneratorConfig): Generator {
@@ -160,7 +160,8 @@ export function startAttacker(port: number): Generator {
   return startEvents("attacker", ["bench/attacker.ts", String(port)]);
 }
 
-function startEvents(name: string, args: string[]): Generator {
+/** `bun ARGS...` in this tree: a process that prints one JSON event per line (the generator, the attacker, bench/nats-ceiling.ts). */
+export function startEvents(name: string, args: string[]): Generator {
   const proc = Bun.spawn(withRaisedFdLimit([bun, ...args]), { cwd: root, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   const stderr: string[] = [];
   void readLines(proc.stderr, (line) => {

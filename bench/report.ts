@@ -5,10 +5,14 @@ import type { Target } from "./load.ts";
 import type { Options, Scenario, Transport } from "./options.ts";
 import type { Machine } from "./proc.ts";
 
+/** One run's tx/s and CPU per round trip over another's in the same repeat. */
+export type Versus = { tx: number; micros: number };
+
 export type Row = {
   scenario: Scenario;
   label: string;
-  target: Target;
+  /** nats: the cluster scenario's ceiling, NATS request/reply with no parley (bench/nats-ceiling.ts). */
+  target: Target | "nats";
   /** How the generator reached the server: tls and ws only in closed and pipelined with --transport; a raw ws row is the raw WebSocket relay's. */
   transport: Transport;
   repeat: number;
@@ -33,6 +37,12 @@ export type Row = {
   attackerSent?: number;
   attackerRefused?: number;
   attackerCpuPct?: number;
+  /** cluster: µs of CPU per round trip of each process on the path (the nodes and nats-server; for the ceiling the requester and responder). */
+  processMicrosPerTx?: Record<string, number>;
+  /** cluster, cross-node and broadcast over 3 nodes: tx/s and the path's µs/tx over the same load with every user on node0. */
+  versusOneNode?: Versus;
+  /** cluster, cross-node: tx/s and the path's µs/tx over NATS request/reply alone (bench/nats-ceiling.ts). */
+  versusCeiling?: Versus;
   /** TLS run: its tx/s and its srv µs/tx over the plain TCP run's in the same repeat. */
   tcpTxRatio?: number;
   tcpMicrosRatio?: number;
@@ -50,6 +60,11 @@ export type Row = {
   note?: string;
   error?: string;
 };
+
+/** The row of a run that failed: no figures, and why. */
+export function failedRow(head: Pick<Row, "scenario" | "label" | "target" | "transport" | "repeat">, error: unknown): Row {
+  return { ...head, txPerSec: NaN, p50Ms: null, p99Ms: null, p999Ms: null, serverCpuPct: NaN, generatorCpuPct: NaN, serverMicrosPerTx: NaN, completed: 0, errors: 0, error: (error as Error).message };
+}
 
 function fixed(value: number | null | undefined, digits: number): string {
   return value === null || value === undefined || !Number.isFinite(value) ? "-" : value.toFixed(digits);
@@ -74,6 +89,9 @@ function extra(row: Row): string {
   if (row.error !== undefined) return `FAILED: ${row.error.slice(0, 160)}`;
   const parts: string[] = [];
   if (row.quietTxRatio !== undefined) parts.push(`vs quiet: ${fixed(row.quietTxRatio, 2)}x tx/s, ${fixed(row.quietP99Ratio, 2)}x p99`);
+  if (row.processMicrosPerTx !== undefined) parts.push(`${Object.entries(row.processMicrosPerTx).map(([name, value]) => `${name} ${micros(value)}`).join(" + ")} µs/tx`);
+  if (row.versusOneNode !== undefined) parts.push(`vs all on node0: ${fixed(row.versusOneNode.tx, 2)}x tx/s, ${fixed(row.versusOneNode.micros, 2)}x µs/tx`);
+  if (row.versusCeiling !== undefined) parts.push(`vs nats r/r: ${fixed(row.versusCeiling.tx, 2)}x tx/s, ${fixed(row.versusCeiling.micros, 2)}x µs/tx`);
   if (row.tcpTxRatio !== undefined) parts.push(`vs tcp: ${fixed(row.tcpTxRatio, 2)}x tx/s, ${fixed(row.tcpMicrosRatio, 2)}x µs/tx`);
   if (row.withoutTxRatio !== undefined) parts.push(`vs without: ${fixed(row.withoutTxRatio, 3)}x users/s, ${fixed(row.withoutMicrosRatio, 0)}x µs/user`);
   if (row.checkCpuMs !== undefined) {

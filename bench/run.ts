@@ -4,7 +4,9 @@
 // against both targets in the same run, and prints a table with parley's
 // figures as ratios to the baseline; parley over TLS is compared with itself
 // over plain TCP too, the attack scenario with itself quiet and flooded by
-// bench/attacker.ts, the accounts scenario with itself without accounts.
+// bench/attacker.ts, the accounts scenario with itself without accounts, and
+// the cluster scenario's cross-node runs with same-node and with bare NATS
+// request/reply (bench/cluster.ts).
 // Server CPU comes from /proc/<pid>/stat, the generator's from its own process.cpuUsage().
 //
 //   bun bench/run.ts [--scenario closed,pipelined] [--duration 3] [--pairs 1,10,100] ...
@@ -12,14 +14,16 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { runCluster } from "./cluster.ts";
 import { benchPassword, Fixtures } from "./fixtures.ts";
 import type { GeneratorConfig, Target } from "./load.ts";
 import { parseOptions, type Options, type Scenario, type Transport } from "./options.ts";
 import { runLoad, runScale } from "./measure.ts";
+import { natsServerPath } from "./nats-server.ts";
 import { plans, type Plan } from "./plans.ts";
 import { describeMachine, machineLine } from "./proc.ts";
 import { startRelay, stopProcess, type Relay } from "./processes.ts";
-import { table, type Results, type Row } from "./report.ts";
+import { failedRow, table, type Results, type Row } from "./report.ts";
 
 const root = path.resolve(import.meta.dir, "..");
 
@@ -48,8 +52,7 @@ async function runOne(plan: Plan, target: Target, repeat: number, options: Optio
     const measured = plan.config.kind === "scale" ? await runScale(plan, config, relay, options) : await runLoad(plan, config, relay);
     return { ...head, ...measured };
   } catch (error) {
-    const text = (error as Error).message;
-    return { ...head, txPerSec: NaN, p50Ms: null, p99Ms: null, p999Ms: null, serverCpuPct: NaN, generatorCpuPct: NaN, serverMicrosPerTx: NaN, completed: 0, errors: 0, error: text };
+    return failedRow(head, error);
   } finally {
     if (relay !== undefined) await stopProcess(relay.proc);
   }
@@ -128,6 +131,7 @@ const pairings: Record<Scenario, typeof runTargets> = {
   large: runTargets,
   attack: runAttack,
   accounts: runAccounts,
+  cluster: (plan, repeat, options) => runCluster(plan, repeat, options, (line) => log(options, line)),
 };
 
 /** The commit of the parley tree measured, and whether its src/ had uncommitted changes (others edit it while the bench runs). */
@@ -148,8 +152,12 @@ async function main(): Promise<void> {
   log(options, machineLine(machine));
   const rows: Row[] = [];
   const fixtures = new Fixtures();
+  const planned = plans(options);
+  // Without nats-server the cluster's runs cannot start: say so once, and run the rest.
+  const runnable = natsServerPath() === undefined ? planned.filter((plan) => plan.scenario !== "cluster") : planned;
+  if (runnable.length < planned.length) process.stderr.write("bench: cluster: skipped, nats-server is not installed (apt-get install nats-server)\n");
   try {
-    for (const plan of plans(options)) {
+    for (const plan of runnable) {
       for (let repeat = 1; repeat <= options.repeat; repeat++) rows.push(...(await pairings[plan.scenario](plan, repeat, options, fixtures)));
     }
   } finally {
