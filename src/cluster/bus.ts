@@ -59,6 +59,8 @@ export async function openBus(options: BusOptions): Promise<Bus> {
     name: `parley ${options.node}`,
     // The default gives up about 21 s after losing the server; a relay keeps trying.
     maxReconnectAttempts: -1,
+    // A request's failure is read by its kind, never its stack: capturing one per request cost ~12% of a sending node (bench).
+    noAsyncTraces: true,
     reconnectTimeWait: 500,
     authenticator: options.creds === undefined ? undefined : credsAuthenticator(new TextEncoder().encode(options.creds)),
     user: options.user?.name,
