@@ -157,7 +157,9 @@ export function helpText(usage: string, table: FlagTable): string {
   const rows = Object.entries(table).map(([key, flag]) => {
     const short = flag.short === undefined ? "" : `, -${flag.short}`;
     const left = flag.type === "boolean" ? `--${flagName(key)}${short}` : `--${flagName(key)}${short} <value>`;
-    const fallback = flag.type === "boolean" || flag.fallback === undefined ? "" : ` (default: ${String(flag.fallback)})`;
+    // A list's default (ranges, origins) is said in its help text, in words: its values do not print as text.
+    const printable = typeof flag.fallback === "string" || typeof flag.fallback === "number";
+    const fallback = flag.type === "boolean" || !printable ? "" : ` (default: ${flag.fallback})`;
     const variable = flag.hasEnv ? ` [${envName(key)}]` : "";
     return `  ${left.padEnd(32)} ${flag.help}${fallback}${variable}`;
   });

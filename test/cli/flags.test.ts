@@ -212,4 +212,11 @@ describe("flags", () => {
     expect(helpText("Usage: parley client [flags]", clientFlags)).toContain("--json                           one JSON object");
     expect(helpText("Usage: parley client [flags]", clientFlags)).toContain("[PARLEY_NO_RECONNECT]");
   });
+
+  test("says a list's default in words, never as its values printed", () => {
+    const help = helpText("Usage: parley server [flags]", serverFlags);
+    expect(help).not.toContain("[object Object]");
+    expect(help).not.toContain("(default: )");
+    expect(help.split("\n").find((row) => row.includes("--trust-plaintext-passwords-from"))).toContain("(default: loopback) [PARLEY_TRUST_PLAINTEXT_PASSWORDS_FROM]");
+  });
 });
