@@ -38,6 +38,8 @@ export class WebSocketConnection implements Wire {
   #ending = false;
   #closed = false;
   #flushNoticeScheduled = false;
+  #turnScheduled = false;
+  #flushing = false;
   #closeCode: number = CloseCode.Normal;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -93,14 +95,34 @@ export class WebSocketConnection implements Wire {
     this.#blocked = false;
     this.#handedOver(this.#inBun);
     this.#inBun = 0;
-    while (!this.#blocked && this.#queue.length > 0) {
-      const next = this.#queue[0]!;
-      if (!this.#send(next)) break;
-      this.#queue.shift();
-      this.#waitingBytes -= next.length;
+    this.#flushTurn();
+  }
+
+  /** Hands Bun what waits, in one corked write, until it is all taken or Bun pushes back. */
+  readonly #flushTurn = (): void => {
+    this.#turnScheduled = false;
+    // Bun may run drain inside the cork: that pass is this one.
+    if (this.#closed || this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (!this.#blocked && this.#queue.length > 0) {
+        const batch = this.#queue;
+        this.#queue = [];
+        let taken = 0;
+        this.#ws.cork(() => {
+          for (; taken < batch.length && !this.#blocked; taken++) {
+            if (!this.#send(batch[taken]!)) break;
+            this.#waitingBytes -= batch[taken]!.length;
+          }
+        });
+        // What Bun did not take goes back in front of anything written meanwhile.
+        if (taken < batch.length) this.#queue = batch.slice(taken).concat(this.#queue);
+      }
+    } finally {
+      this.#flushing = false;
     }
     this.#endIfFlushed();
-  }
+  };
 
   onClose(): void {
     this.#release();
@@ -124,9 +146,15 @@ export class WebSocketConnection implements Wire {
     if (this.#closed || this.#ending) return;
     this.#queuedTotal += message.length;
     this.#hub.metrics.bytesOut += message.length;
-    if (!this.#blocked && this.#send(message)) return;
     this.#queue.push(message);
     this.#waitingBytes += message.length;
+    // Each ws.send() outside a cork is a write() of its own, and Bun runs
+    // microtasks between message callbacks: so what a whole turn of the event
+    // loop wrote goes out corked together, at its end.
+    if (!this.#blocked && !this.#turnScheduled) {
+      this.#turnScheduled = true;
+      setImmediate(this.#flushTurn);
+    }
     // A slow consumer: the Peer closes (and drops) it, naming why.
     if (this.queuedBytes > this.#hub.limits.maxQueuedBytes) {
       this.peer.onOverflow();
