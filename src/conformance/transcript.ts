@@ -86,10 +86,16 @@ export type Transcript = {
   readonly modes?: readonly Mode[];
   /** The kit runs every transcript with two connections per user, the original design's way; these also with one. */
   readonly kitModes?: readonly Mode[];
+  /**
+   * Against several nodes, every user on one: its assertions rest on the order
+   * of what one node reads from several connections, which a cluster does not
+   * keep across nodes (docs/protocol.md D61).
+   */
+  readonly oneNode?: boolean;
   run(users: Record<string, User>, stage: Stage): Promise<void>;
 };
 
-type Head = Pick<Transcript, "id" | "title" | "cast"> & Partial<Pick<Transcript, "limits" | "modes" | "kitModes" | "extensions">>;
+type Head = Pick<Transcript, "id" | "title" | "cast"> & Partial<Pick<Transcript, "limits" | "modes" | "kitModes" | "extensions" | "oneNode">>;
 
 /** A check of PROTOCOL.md: §1-5 always, §6-7 with the extensions. */
 export function contract(checks: `§${number}`, head: Head, run: Transcript["run"]): Transcript {

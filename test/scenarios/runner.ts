@@ -59,7 +59,7 @@ export function runScenarios(target: Target, transcripts: readonly Transcript[])
           // A connection's user is its label up to "(": both of a user's connections go to that user's node.
           const nodes = new Map<string, number>();
           const portFor = (label: string): number => {
-            const ports = server.ports ?? [server.port];
+            const ports = server.ports === undefined || each.oneNode ? [server.port] : server.ports;
             const user = label.split("(")[0]!;
             if (!nodes.has(user)) nodes.set(user, nodes.size % ports.length);
             return ports[nodes.get(user)!]!;

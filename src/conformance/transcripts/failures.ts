@@ -30,7 +30,7 @@ export const failures = [
 
   contract(
     "§1",
-    { id: "failure.full-queue", title: "answers ERROR 102 at once when the recipient has too many unanswered FORWARDs", cast: ["alice", "bob"], limits: { maxPendingForwards: 2 } },
+    { id: "failure.full-queue", title: "answers ERROR 102 at once when the recipient has too many unanswered FORWARDs", cast: ["alice", "bob"], limits: { maxPendingForwards: 2 }, oneNode: true },
     async ({ alice, bob }) => {
       alice!.send(`SEND ${bob}\nContent-length: 1\n\naSEND ${bob}\nContent-length: 1\n\nbSEND ${bob}\nContent-length: 1\n\nc`);
       await bob!.receives(`FORWARD ${alice}\nContent-length: 1\n\naFORWARD ${alice}\nContent-length: 1\n\nb`);
