@@ -85,9 +85,11 @@ export class WebSocketConnection implements Wire {
       return;
     }
     const [head, body, headBytes] = frame!;
-    // A large body is a view of Bun's message buffer, which Bun does not
-    // promise outlives this handler; the core may hold the body for a while.
-    this.peer.onMessage(head, body.buffer === bytes.buffer ? body.slice() : body, headBytes);
+    // The body is a view of Bun's message buffer (the message is whole, so the
+    // framer never copied it), which Bun does not promise outlives this
+    // handler, and the core may hold the body for a while. Copied outright:
+    // asking a view for its .buffer cost more than the copy (~11% of the server).
+    this.peer.onMessage(head, body.slice(), headBytes);
   }
 
   onDrain(): void {
